@@ -1,0 +1,63 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "AgentFleet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "afm", targets: ["afm"]),
+        .library(name: "JSONSchema", targets: ["JSONSchema"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // JSON Schema compiler and validator: standard library and Foundation only.
+        .target(name: "JSONSchema"),
+        // Wire types (protocol 1), the task and agent domain, and its errors.
+        .target(name: "FleetModel", dependencies: ["JSONSchema"]),
+        // The TaskStore contract and its two engines, with their migrations.
+        .target(
+            name: "FleetStore",
+            dependencies: [
+                "FleetModel",
+                "JSONSchema",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The HTTP application: routes, middleware, dashboard.
+        .target(
+            name: "FleetServer",
+            dependencies: [
+                "FleetStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // The afm executable: CLI, configuration, service group.
+        .executableTarget(
+            name: "afm",
+            dependencies: [
+                "FleetServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"]),
+        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore"]),
+        .testTarget(
+            name: "FleetServerTests",
+            dependencies: [
+                "FleetServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "SystemTests", dependencies: ["FleetModel"]),
+    ]
+)

@@ -1,0 +1,85 @@
+import Foundation
+
+/// A task as the BPMS submits it.
+public struct NewTask: Sendable, Equatable {
+    public let id: UUID
+    public let testID: UUID
+    public let type: String
+    public let version: Int64
+    /// `task_data` as serialized JSON, nil when the BPMS gave none.
+    public let dataJSON: String?
+
+    public init(id: UUID, testID: UUID, type: String, version: Int64, dataJSON: String?) {
+        self.id = id
+        self.testID = testID
+        self.type = type
+        self.version = version
+        self.dataJSON = dataJSON
+    }
+}
+
+/// Everything the store knows about one task.
+public struct TaskRecord: Sendable, Equatable {
+    public let id: UUID
+    public let testID: UUID
+    public let type: String
+    public let version: Int64
+    public let dataJSON: String?
+    public let state: TaskState
+    public let agentID: UUID?
+    public let created: Timestamp
+    public let claimed: Timestamp?
+    public let completed: Timestamp?
+    public let failed: Timestamp?
+    /// The result object as serialized JSON, when completed.
+    public let resultJSON: String?
+    /// The error text, when failed.
+    public let error: String?
+
+    public init(
+        id: UUID, testID: UUID, type: String, version: Int64, dataJSON: String?, state: TaskState, agentID: UUID?,
+        created: Timestamp, claimed: Timestamp?, completed: Timestamp?, failed: Timestamp?, resultJSON: String?,
+        error: String?
+    ) {
+        self.id = id
+        self.testID = testID
+        self.type = type
+        self.version = version
+        self.dataJSON = dataJSON
+        self.state = state
+        self.agentID = agentID
+        self.created = created
+        self.claimed = claimed
+        self.completed = completed
+        self.failed = failed
+        self.resultJSON = resultJSON
+        self.error = error
+    }
+}
+
+/// A task handed to an agent by a poll.
+public struct ClaimedTask: Sendable, Equatable {
+    public let id: UUID
+    public let type: String
+    public let version: Int64
+    public let dataJSON: String?
+
+    public init(id: UUID, type: String, version: Int64, dataJSON: String?) {
+        self.id = id
+        self.type = type
+        self.version = version
+        self.dataJSON = dataJSON
+    }
+}
+
+/// What an agent reports for a task it ran.
+public enum TaskOutcome: Sendable, Equatable {
+    /// The result object, serialized.
+    case result(json: String)
+    case error(String)
+}
+
+extension UUID {
+    /// The canonical lower-case 8-4-4-4-12 form used on the wire and in the stores.
+    public var canonical: String { uuidString.lowercased() }
+}

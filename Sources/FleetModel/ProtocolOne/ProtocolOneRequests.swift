@@ -1,0 +1,106 @@
+import Foundation
+import JSONSchema
+
+/// A protocol-1 request body that broke the rules: the HTTP layer answers 400 with these details.
+public struct InvalidRequest: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public let violations: [ValidationError]
+
+    public init(_ message: String, violations: [ValidationError] = []) {
+        self.message = message
+        self.violations = violations
+    }
+
+    public var description: String {
+        violations.isEmpty ? message : message + ": " + violations.map(\.description).joined(separator: "; ")
+    }
+}
+
+/// The only protocol version this AFM speaks on the protocol-1 routes.
+public let supportedProtocolVersion: Int64 = 1
+
+/// `POST /tasks`.
+public struct PollRequest: Sendable, Equatable {
+    public let poll: AgentPoll
+    public let agentTime: String
+
+    public init(json body: JSONValue) throws(InvalidRequest) {
+        try validate(body, against: ProtocolOneSchemas.poll)
+        let members = body.objectValue!
+        try requireSupportedProtocol(members)
+        var capabilities: [Capability] = []
+        for (type, details) in members["agent_capabilities"]!.objectValue! {
+            guard let version = details["version"]?.numberValue?.int64Value else {
+                throw InvalidRequest("capability '\(type)' has a version that is not a 64-bit integer")
+            }
+            capabilities.append(Capability(type: type, version: version))
+        }
+        let location = members["agent_location"].map { location in
+            AgentLocation(
+                country: location["country"]!.stringValue!,
+                region: location["region"]!.stringValue!,
+                latitude: location["latitude"]?.numberValue?.doubleValue,
+                longitude: location["longitude"]?.numberValue?.doubleValue)
+        }
+        let maxTasks = members["max_tasks"]!.numberValue!.int64Value ?? 0
+        poll = AgentPoll(
+            agentID: UUID(uuidString: members["agent_id"]!.stringValue!)!,
+            name: members["agent_name"]!.stringValue!,
+            capabilities: capabilities,
+            // A negative count asks for nothing; a huge one is bounded by what is waiting.
+            maxTasks: Int(clamping: max(0, min(maxTasks, 10_000))),
+            location: location)
+        agentTime = members["agent_time"]!.stringValue!
+    }
+}
+
+/// `POST /tasks/response`.
+public struct TaskResultRequest: Sendable, Equatable {
+    public let taskID: UUID
+    public let outcome: TaskOutcome
+
+    public init(json body: JSONValue) throws(InvalidRequest) {
+        try validate(body, against: ProtocolOneSchemas.taskResponse)
+        let members = body.objectValue!
+        try requireSupportedProtocol(members)
+        taskID = UUID(uuidString: members["task_id"]!.stringValue!)!
+        if let result = members["task_data"] {
+            outcome = .result(json: JSONWriter.string(from: result))
+        } else {
+            outcome = .error(members["task_error"]!.stringValue!)
+        }
+    }
+}
+
+/// `POST /task`.
+public struct CreateTaskRequest: Sendable, Equatable {
+    public let task: NewTask
+
+    public init(json body: JSONValue) throws(InvalidRequest) {
+        try validate(body, against: ProtocolOneSchemas.createTask)
+        let members = body.objectValue!
+        guard let version = members["task_version"]!.numberValue!.int64Value else {
+            throw InvalidRequest("task_version is not a 64-bit integer")
+        }
+        task = NewTask(
+            id: UUID(uuidString: members["task_id"]!.stringValue!)!,
+            testID: UUID(uuidString: members["test_id"]!.stringValue!)!,
+            type: members["task_type"]!.stringValue!,
+            version: version,
+            dataJSON: members["task_data"].map { JSONWriter.string(from: $0) })
+    }
+}
+
+private func validate(_ body: JSONValue, against schema: JSONSchema) throws(InvalidRequest) {
+    let violations = schema.validate(body)
+    if !violations.isEmpty {
+        throw InvalidRequest("request body does not match the protocol-1 schema", violations: violations)
+    }
+}
+
+private func requireSupportedProtocol(_ members: [String: JSONValue]) throws(InvalidRequest) {
+    let version = members["protocol"]?.numberValue
+    guard version == .integer(supportedProtocolVersion) else {
+        throw InvalidRequest("unsupported protocol \(version.map { "\($0)" } ?? "?"); this AFM speaks protocol 1")
+    }
+}

@@ -1,0 +1,25 @@
+import FleetModel
+import FleetStore
+import Hummingbird
+
+/// `GET /dashboard/status` (JSON) and `GET /dashboard` (the same, as an HTML page that refreshes itself).
+struct DashboardController<Context: RequestContext> {
+    let store: any TaskStore
+    let limits = DashboardLimits()
+
+    func addRoutes(to routes: inout RouteTable<Context>) {
+        routes.on("/dashboard/status", .get, use: status)
+        routes.on("/dashboard", .get, use: page)
+    }
+
+    @Sendable func status(_ request: Request, context: Context) async throws -> Response {
+        .json(ProtocolOneResponses.dashboard(try await store.dashboard(limits: limits)))
+    }
+
+    @Sendable func page(_ request: Request, context: Context) async throws -> Response {
+        let html = DashboardPage.render(try await store.dashboard(limits: limits), now: .now())
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}

@@ -1,0 +1,66 @@
+import FleetModel
+
+/// Renders the dashboard as one self-contained HTML page (no scripts, no external assets) that reloads every
+/// five seconds.
+enum DashboardPage {
+    static func render(_ snapshot: DashboardSnapshot, now: Timestamp) -> String {
+        var html = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
+            <title>AgentFleet dashboard</title>
+            <style>
+            body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+            table{border-collapse:collapse;margin-bottom:1.5em;width:100%}
+            th,td{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:left;font-size:.9em;vertical-align:top}
+            th{background:#f4f4f4} .completed{color:#17692d} .failed{color:#a4161a} .claimed{color:#1d4ed8}
+            code{font-size:.85em}
+            </style></head><body>
+            <h1>AgentFleet</h1>
+            <p>\(snapshot.agents.count) agents shown, \(snapshot.unassignedTasks.count) unassigned tasks shown · \(escape(now.protocolOneText)) UTC</p>
+            <h2>Unassigned tasks</h2>
+            """
+        html += taskTable(snapshot.unassignedTasks)
+        html += "<h2>Agents</h2>"
+        if snapshot.agents.isEmpty { html += "<p>No agent has polled yet.</p>" }
+        for agent in snapshot.agents {
+            let capabilities = agent.capabilities.map { "\($0.type) v\($0.version)" }.joined(separator: ", ")
+            html += """
+                <h3>\(escape(agent.name)) <code>\(agent.id.canonical)</code></h3>
+                <p>Last seen \(escape(agent.lastSeen.protocolOneText)) UTC · runs \(escape(capabilities.isEmpty ? "nothing" : capabilities))</p>
+                """
+            html += taskTable(agent.tasks)
+        }
+        html += "</body></html>\n"
+        return html
+    }
+
+    private static func taskTable(_ tasks: [TaskRecord]) -> String {
+        guard !tasks.isEmpty else { return "<p>None.</p>" }
+        var html = "<table><tr><th>Task</th><th>Type</th><th>Test</th><th>State</th><th>Created</th><th>Outcome</th></tr>"
+        for task in tasks {
+            let outcome = task.error ?? task.resultJSON ?? ""
+            html += """
+                <tr><td><code>\(task.id.canonical)</code></td><td>\(escape(task.type)) v\(task.version)</td>\
+                <td><code>\(task.testID.canonical)</code></td><td class="\(task.state.rawValue)">\(task.state.rawValue)</td>\
+                <td>\(escape(task.created.protocolOneText))</td><td><code>\(escape(String(outcome.prefix(200))))</code></td></tr>
+                """
+        }
+        return html + "</table>"
+    }
+
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}

@@ -1,0 +1,50 @@
+import FleetModel
+import FleetStore
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Turns every error a route throws into a JSON error answer, and logs server-side faults with their cause.
+///
+/// Client mistakes (4xx) are logged at debug level: they are the client's problem, not the server's.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let answer = Self.apiError(for: error)
+            var metadata: Logger.Metadata = [
+                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(answer.status.code)",
+            ]
+            if answer.status.code >= 500 {
+                metadata["cause"] = "\(error)"
+                context.logger.error("request failed", metadata: metadata)
+            } else {
+                metadata["reason"] = "\(answer.message)"
+                context.logger.debug("request refused", metadata: metadata)
+            }
+            return try answer.response(from: request, context: context)
+        }
+    }
+
+    static func apiError(for error: any Error) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as InvalidRequest:
+            return APIError(.badRequest, error.message, violations: error.violations)
+        case is NIOTooManyBytesError:
+            return APIError(.contentTooLarge, "request body is larger than the limit")
+        case let error as HTTPError:
+            var answer = APIError(error.status, error.body ?? error.status.reasonPhrase.lowercased())
+            answer.headers = error.headers
+            return answer
+        case let error as StoreUnavailable:
+            return APIError(.internalServerError, "database unavailable: \(error.operation) failed")
+        case let error as any HTTPResponseError:
+            return APIError(error.status, error.status.reasonPhrase.lowercased())
+        default:
+            return APIError(.internalServerError, "internal error")
+        }
+    }
+}

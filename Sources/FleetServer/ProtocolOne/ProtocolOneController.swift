@@ -1,0 +1,86 @@
+import FleetModel
+import FleetStore
+import Foundation
+import Hummingbird
+import Logging
+
+/// The SLAMon AFM 1.1 routes, byte-compatible with the original: agents poll and post outcomes, the BPMS creates
+/// and reads tasks. Protocol quirks (status codes, empty 200 bodies) live here and nowhere else.
+struct ProtocolOneController<Context: RequestContext> {
+    let store: any TaskStore
+    let settings: ServerSettings
+
+    func addRoutes(to routes: inout RouteTable<Context>) {
+        routes.on("/tasks", .post, use: poll)
+        routes.on("/tasks/response", .post, use: postOutcome)
+        routes.on("/task", .post, use: createTask)
+        routes.on("/task/{task_id}", .get, use: readTask)
+        routes.on("/status", .get, use: status)
+    }
+
+    /// `POST /tasks`: record the agent, claim what it can run, tell it when to come back.
+    @Sendable func poll(_ request: Request, context: Context) async throws -> Response {
+        var request = request
+        let poll = try PollRequest(json: try await request.jsonBody(limit: settings.maximumBodySize)).poll
+        let now = Timestamp.now()
+        let tasks = try await store.poll(poll, at: now)
+        if !tasks.isEmpty {
+            context.logger.info(
+                "assigned tasks",
+                metadata: ["agent_id": "\(poll.agentID.canonical)", "agent_name": "\(poll.name)",
+                           "task_ids": "\(tasks.map(\.id.canonical).joined(separator: ","))"])
+        }
+        return .json(ProtocolOneResponses.poll(tasks: tasks, returnTime: now.adding(seconds: settings.agentReturnTime)))
+    }
+
+    /// `POST /tasks/response`: 400 for an unknown, unclaimed or finished task, as the original answers.
+    @Sendable func postOutcome(_ request: Request, context: Context) async throws -> Response {
+        var request = request
+        let report = try TaskResultRequest(json: try await request.jsonBody(limit: settings.maximumBodySize))
+        do {
+            try await store.recordOutcome(report.outcome, forTask: report.taskID, at: .now())
+        } catch let error as FleetError {
+            throw APIError(.badRequest, error.description)
+        }
+        let outcome: String
+        switch report.outcome {
+        case .result: outcome = "completed"
+        case .error: outcome = "failed"
+        }
+        context.logger.info("task \(outcome)", metadata: ["task_id": "\(report.taskID.canonical)"])
+        return .emptyOK
+    }
+
+    /// `POST /task`: 400 when the task id is taken, as the original answers.
+    @Sendable func createTask(_ request: Request, context: Context) async throws -> Response {
+        var request = request
+        let task = try CreateTaskRequest(json: try await request.jsonBody(limit: settings.maximumBodySize)).task
+        do {
+            try await store.createTask(task, at: .now())
+        } catch let error as FleetError {
+            throw APIError(.badRequest, error.description)
+        }
+        context.logger.info(
+            "task created",
+            metadata: ["task_id": "\(task.id.canonical)", "test_id": "\(task.testID.canonical)",
+                       "task_type": "\(task.type)", "task_version": "\(task.version)"])
+        return .emptyOK
+    }
+
+    /// `GET /task/{task_id}`: 404 for an unknown task and for a path segment that is not a UUID.
+    @Sendable func readTask(_ request: Request, context: Context) async throws -> Response {
+        guard let text = context.parameters.get("task_id"), let id = UUID(uuidString: text) else {
+            throw APIError(.notFound, "no such task: the id is not a UUID")
+        }
+        guard let task = try await store.task(id: id) else {
+            throw APIError(.notFound, "no such task: \(id.canonical)")
+        }
+        return .json(ProtocolOneResponses.task(task))
+    }
+
+    /// `GET /status`: active agents and waiting tasks; 500 when the database cannot answer.
+    @Sendable func status(_ request: Request, context: Context) async throws -> Response {
+        let status = try await store.status(activeSince: Timestamp.now().adding(seconds: -settings.agentActiveThreshold))
+        return .json(ProtocolOneResponses.status(status))
+    }
+}

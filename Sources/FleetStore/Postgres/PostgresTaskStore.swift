@@ -1,0 +1,286 @@
+import FleetModel
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import ServiceLifecycle
+
+/// The PostgreSQL store: a pooled `PostgresClient`, every operation one statement (one round trip).
+///
+/// A poll records the agent and claims its tasks in a single statement; the claim selects with
+/// `FOR UPDATE SKIP LOCKED`, so concurrent polls, from any number of `afm` processes, never take the same task.
+public final class PostgresTaskStore: TaskStore {
+    public let engine = "postgresql"
+    private let client: PostgresClient
+    private let logger: Logger
+    /// How long an operation may wait for the database before it fails (and the request gets a 5xx).
+    private let operationTimeout: Duration
+
+    public init(location: DatabaseURI.PostgresLocation, logger: Logger, operationTimeout: Duration = .seconds(10)) {
+        var configuration: PostgresClient.Configuration
+        if let socketDirectory = location.socketDirectory {
+            configuration = PostgresClient.Configuration(
+                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(location.port)", username: location.username,
+                password: location.password, database: location.database)
+        } else {
+            let tls: PostgresClient.Configuration.TLS
+            switch location.tls {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(.makeClientConfiguration())
+            case .require: tls = .require(.makeClientConfiguration())
+            }
+            configuration = PostgresClient.Configuration(
+                host: location.host, port: location.port, username: location.username, password: location.password,
+                database: location.database, tls: tls)
+        }
+        // More connections than cores only queue work inside PostgreSQL; a few per core keeps both sides busy.
+        configuration.options.maximumConnections = max(4, ProcessInfo.processInfo.activeProcessorCount * 4)
+        configuration.options.connectTimeout = .seconds(5)
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+        self.operationTimeout = operationTimeout
+    }
+
+    public func run() async throws {
+        // Runs the pool until the service group shuts down (or the task is cancelled).
+        await cancelWhenGracefulShutdown { await self.client.run() }
+    }
+
+    public func close() async throws {}
+
+    // MARK: Schema
+
+    public func migrate() async throws {
+        try await guarded("migration") {
+            try await self.client.withTransaction(logger: self.logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.advisoryLockKey))", logger: self.logger)
+                try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS afm_schema (version int PRIMARY KEY, summary text NOT NULL, applied timestamptz NOT NULL DEFAULT now())",
+                    logger: self.logger)
+                var current = 0
+                for try await (version) in try await connection.query(
+                    "SELECT COALESCE(MAX(version), 0) FROM afm_schema", logger: self.logger
+                ).decode(Int.self) {
+                    current = version
+                }
+                for migration in PostgresMigrations.all where migration.version > current {
+                    for statement in migration.statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                    }
+                    try await connection.query(
+                        "INSERT INTO afm_schema (version, summary) VALUES (\(migration.version), \(migration.summary))",
+                        logger: self.logger)
+                    self.logger.info(
+                        "applied schema migration",
+                        metadata: ["version": "\(migration.version)", "summary": "\(migration.summary)"])
+                }
+            }
+        }
+    }
+
+    public func dropTables() async throws {
+        try await guarded("drop tables") {
+            try await self.client.query("DROP TABLE IF EXISTS tasks, agents, afm_schema", logger: self.logger)
+        }
+    }
+
+    // MARK: Tasks
+
+    public func createTask(_ task: NewTask, at now: Timestamp) async throws {
+        let inserted = try await guarded("task insert") {
+            try await self.client.query(
+                """
+                INSERT INTO tasks (id, test_id, type, version, data, state, created)
+                VALUES (\(task.id), \(task.testID), \(task.type), \(task.version), \(task.dataJSON), 'waiting', \(now))
+                ON CONFLICT (id) DO NOTHING RETURNING seq
+                """, logger: self.logger
+            ).decode(Int64.self).reduce(0) { count, _ in count + 1 }
+        }
+        if inserted == 0 { throw FleetError.taskAlreadyExists(task.id) }
+    }
+
+    public func poll(_ poll: AgentPoll, at now: Timestamp) async throws -> [ClaimedTask] {
+        let types = poll.capabilities.map(\.type)
+        let versions = poll.capabilities.map(\.version)
+        let capabilities = StoredJSON.capabilities(poll.capabilities)
+        let location = poll.location.map(StoredJSON.location)
+        let limit = poll.capabilities.isEmpty ? 0 : poll.maxTasks
+        return try await guarded("poll") {
+            // The agent upsert runs even when nothing is claimed: a data-modifying WITH always executes.
+            var claimed: [(Int64, ClaimedTask)] = []
+            let rows = try await self.client.query(
+                """
+                WITH seen AS (
+                    INSERT INTO agents (id, name, last_seen, capabilities, location)
+                    VALUES (\(poll.agentID), \(poll.name), \(now), \(capabilities), \(location))
+                    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, last_seen = EXCLUDED.last_seen,
+                        capabilities = EXCLUDED.capabilities, location = EXCLUDED.location
+                ), offered AS (
+                    SELECT seq FROM tasks
+                    WHERE state = 'waiting'
+                      AND (type, version) IN (SELECT * FROM unnest(\(types)::text[], \(versions)::bigint[]))
+                    ORDER BY seq
+                    LIMIT \(limit)
+                    FOR UPDATE SKIP LOCKED
+                )
+                UPDATE tasks SET state = 'claimed', agent_id = \(poll.agentID), claimed = \(now)
+                FROM offered WHERE tasks.seq = offered.seq
+                RETURNING tasks.seq, tasks.id, tasks.type, tasks.version, tasks.data
+                """, logger: self.logger)
+            for try await (seq, id, type, version, data) in rows.decode((Int64, UUID, String, Int64, String?).self) {
+                claimed.append((seq, ClaimedTask(id: id, type: type, version: version, dataJSON: data)))
+            }
+            return claimed.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, at now: Timestamp) async throws {
+        // One statement: complete or fail the task if it is claimed; otherwise report the state that prevented it.
+        let update: PostgresQuery
+        switch outcome {
+        case .result(let json):
+            update = """
+                WITH done AS (
+                    UPDATE tasks SET state = 'completed', completed = \(now), result = \(json)
+                    WHERE id = \(id) AND state = 'claimed' RETURNING state)
+                SELECT true, state FROM done
+                UNION ALL SELECT false, state FROM tasks WHERE id = \(id) AND NOT EXISTS (SELECT 1 FROM done)
+                """
+        case .error(let message):
+            update = """
+                WITH done AS (
+                    UPDATE tasks SET state = 'failed', failed = \(now), error = \(message)
+                    WHERE id = \(id) AND state = 'claimed' RETURNING state)
+                SELECT true, state FROM done
+                UNION ALL SELECT false, state FROM tasks WHERE id = \(id) AND NOT EXISTS (SELECT 1 FROM done)
+                """
+        }
+        let answer: (updated: Bool, state: String)? = try await guarded("task outcome") {
+            var answer: (Bool, String)?
+            for try await row in try await self.client.query(update, logger: self.logger).decode((Bool, String).self) {
+                answer = row
+            }
+            return answer
+        }
+        guard let answer, let state = TaskState(rawValue: answer.state) else { throw FleetError.taskNotFound(id) }
+        if answer.updated { return }
+        throw state == .waiting ? FleetError.taskNotClaimed(id) : FleetError.taskAlreadyFinished(id, state)
+    }
+
+    public func task(id: UUID) async throws -> TaskRecord? {
+        try await guarded("task read") {
+            try await self.taskRecords(
+                "SELECT \(unescaped: Self.taskColumns) FROM tasks WHERE id = \(id)"
+            ).first
+        }
+    }
+
+    // MARK: Fleet views
+
+    public func status(activeSince: Timestamp) async throws -> FleetStatus {
+        try await guarded("status") {
+            var status = FleetStatus(activeAgents: 0, waitingTasks: 0)
+            for try await (agents, waiting) in try await self.client.query(
+                """
+                SELECT (SELECT count(*) FROM agents WHERE last_seen >= \(activeSince)),
+                       (SELECT count(*) FROM tasks WHERE state = 'waiting')
+                """, logger: self.logger
+            ).decode((Int64, Int64).self) {
+                status = FleetStatus(activeAgents: Int(agents), waitingTasks: Int(waiting))
+            }
+            return status
+        }
+    }
+
+    public func dashboard(limits: DashboardLimits) async throws -> DashboardSnapshot {
+        try await guarded("dashboard") {
+            let unassigned = try await self.taskRecords(
+                "SELECT \(unescaped: Self.taskColumns) FROM tasks WHERE state = 'waiting' ORDER BY seq DESC LIMIT \(limits.unassignedTasks)")
+            var agents: [(id: UUID, name: String, lastSeen: Timestamp, capabilities: String)] = []
+            for try await (id, name, lastSeen, capabilities) in try await self.client.query(
+                "SELECT id, name, last_seen, capabilities FROM agents ORDER BY last_seen DESC, id LIMIT \(limits.agents)",
+                logger: self.logger
+            ).decode((UUID, String, Timestamp, String).self) {
+                agents.append((id, name, lastSeen, capabilities))
+            }
+            let agentIDs = agents.map(\.id)
+            let recent = try await self.taskRecords(
+                """
+                SELECT \(unescaped: Self.taskColumns) FROM agents a
+                CROSS JOIN LATERAL (
+                    SELECT * FROM tasks t WHERE t.agent_id = a.id ORDER BY t.seq DESC LIMIT \(limits.tasksPerAgent)) tasks
+                WHERE a.id = ANY(\(agentIDs))
+                """)
+            let tasksByAgent = Dictionary(grouping: recent, by: { $0.agentID })
+            return DashboardSnapshot(
+                unassignedTasks: unassigned,
+                agents: agents.map { agent in
+                    AgentSummary(
+                        id: agent.id, name: agent.name, lastSeen: agent.lastSeen,
+                        capabilities: StoredJSON.parseCapabilities(agent.capabilities),
+                        tasks: tasksByAgent[agent.id] ?? [])
+                })
+        }
+    }
+
+    // MARK: Plumbing
+
+    private static let taskColumns =
+        "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error"
+
+    private func taskRecords(_ query: PostgresQuery) async throws -> [TaskRecord] {
+        var records: [(Int64, TaskRecord)] = []
+        let rows = try await client.query(query, logger: logger)
+        for try await row in rows {
+            let (seq, id, testID, type, version, data, stateText, agentID, created, claimed) =
+                try row.decode((Int64, UUID, UUID, String, Int64, String?, String, UUID?, Timestamp, Timestamp?).self)
+            let columns = row.makeRandomAccess()
+            let completed = try columns[10].decode(Timestamp?.self)
+            let failed = try columns[11].decode(Timestamp?.self)
+            let result = try columns[12].decode(String?.self)
+            let error = try columns[13].decode(String?.self)
+            guard let state = TaskState(rawValue: stateText) else {
+                throw StoreUnavailable(operation: "read", cause: "unknown task state '\(stateText)' in the database")
+            }
+            records.append(
+                (seq, TaskRecord(
+                    id: id, testID: testID, type: type, version: version, dataJSON: data, state: state, agentID: agentID,
+                    created: created, claimed: claimed, completed: completed, failed: failed, resultJSON: result,
+                    error: error)))
+        }
+        return records.sorted { $0.0 > $1.0 }.map(\.1)
+    }
+
+    /// Runs a database operation with a deadline, and turns driver errors into `StoreUnavailable` with their cause.
+    @discardableResult
+    private func guarded<Result: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await withThrowingTaskGroup(of: Result.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: self.operationTimeout)
+                    throw StoreUnavailable(operation: operation, cause: "no answer from PostgreSQL within \(self.operationTimeout)")
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+        } catch let error as FleetError {
+            throw error
+        } catch let error as StoreUnavailable {
+            throw error
+        } catch let error as PSQLError {
+            throw StoreUnavailable(operation: operation, cause: Self.describe(error))
+        } catch {
+            throw StoreUnavailable(operation: operation, cause: "\(error)")
+        }
+    }
+
+    private static func describe(_ error: PSQLError) -> String {
+        if let message = error.serverInfo?[.message] {
+            return "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+        }
+        return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+    }
+}

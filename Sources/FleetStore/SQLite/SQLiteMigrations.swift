@@ -1,0 +1,41 @@
+/// The embedded store's schema. Ids are canonical lower-case UUID text; times are microseconds since the Unix epoch.
+enum SQLiteMigrations {
+    static let all: [Migration] = [
+        Migration(
+            version: 1,
+            summary: "agents and tasks",
+            statements: [
+                """
+                CREATE TABLE agents (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    last_seen INTEGER NOT NULL,
+                    capabilities TEXT NOT NULL,
+                    location TEXT
+                )
+                """,
+                "CREATE INDEX agents_last_seen ON agents (last_seen)",
+                """
+                CREATE TABLE tasks (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    test_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    data TEXT,
+                    state TEXT NOT NULL,
+                    agent_id TEXT,
+                    created INTEGER NOT NULL,
+                    claimed INTEGER,
+                    completed INTEGER,
+                    failed INTEGER,
+                    result TEXT,
+                    error TEXT
+                )
+                """,
+                // Claiming looks for the oldest waiting task of a type and version: this keeps it a range scan.
+                "CREATE INDEX tasks_claimable ON tasks (type, version, seq) WHERE state = 'waiting'",
+                "CREATE INDEX tasks_by_agent ON tasks (agent_id, seq) WHERE agent_id IS NOT NULL",
+            ]),
+    ]
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import FleetServer
+import FleetStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+@main
+struct AFMCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "afm",
+        abstract: "AgentFleet Manager: hands monitoring tasks to agents and keeps their results (SLAMon AFM protocol 1).",
+        discussion: """
+            Without a sub-command, afm serves on 0.0.0.0:8080 with the embedded store,
+            the file afm.sqlite in the working directory.
+
+            Configuration keys come from a file of KEY = value lines (--config, or the
+            SLAMON_AFM_CFG environment variable) and from environment variables of the
+            same names. The environment wins over the file; flags win over both.
+
+              SQLALCHEMY_DATABASE_URI, DATABASE_URI or AFM_DB_URI
+                  database URI (default sqlite:///afm.sqlite)
+              AGENT_RETURN_TIME       seconds until an agent polls again (default 60)
+              AGENT_ACTIVE_THRESHOLD  seconds an agent counts as active (default 300)
+              AUTO_CREATE             create or upgrade tables on start (default True)
+              LOG_LEVEL               DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)
+              LOG_FILE                append logs to this file instead of standard error
+            """,
+        subcommands: [Run.self, CreateTables.self, DropTables.self],
+        defaultSubcommand: Run.self)
+
+    /// Declared here too so that `afm --database-uri URI run` parses as the original CLI does.
+    @OptionGroup var global: GlobalOptions
+}
+
+/// Options every sub-command takes, before or after its name.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("database-uri"), help: "Database URI: sqlite://, sqlite:///FILE, postgresql://USER:PASS@HOST[:PORT]/DB.")
+    var databaseURI: String?
+
+    @Option(name: [.customShort("c"), .customLong("config")], help: "Configuration file of KEY = value lines.")
+    var configFile: String?
+
+    /// Loads the configuration and starts logging; a mistake ends the program with one line.
+    func loadConfiguration() throws -> AFMConfiguration {
+        do {
+            let configuration = try AFMConfiguration.load(
+                configFile: configFile, databaseURIFlag: databaseURI, environment: ProcessInfo.processInfo.environment)
+            try LineLogHandler.bootstrap(level: configuration.logLevel, path: configuration.logFile)
+            return configuration
+        } catch {
+            throw stopWithMessage("afm: \(error)")
+        }
+    }
+}
+
+/// Stops `afm` with one line on standard error and exit status 1.
+func stopWithMessage(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    return ExitCode.failure
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the AFM over HTTP (the default).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Address to listen on.")
+    var host = "0.0.0.0"
+
+    @Argument(help: "Port to listen on.")
+    var port = 8080
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("port must be between 0 and 65535") }
+    }
+
+    func run() async throws {
+        let configuration = try global.loadConfiguration()
+        let logger = Logger(label: "afm")
+        logger.info("starting", metadata: configuration.summary.merging(["host": "\(host)", "port": "\(port)"]) { $1 })
+        let store = try await openStore(configuration.databaseURI, logger: logger)
+        var app = buildApplication(
+            store: store, settings: configuration.serverSettings, address: .hostname(host, port: port), logger: logger)
+        if configuration.autoCreate {
+            app.beforeServerStarts { try await migrateWithRetries(store, logger: logger) }
+        }
+        try await app.runService()
+    }
+}
+
+struct CreateTables: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create-tables", abstract: "Create the database tables, or upgrade them to this version.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let configuration = try global.loadConfiguration()
+        let logger = Logger(label: "afm")
+        let store = try await openStore(configuration.databaseURI, logger: logger)
+        try await withRunningStore(store) { try await $0.migrate() }
+        logger.info("tables created", metadata: ["database": "\(configuration.databaseURI)"])
+    }
+}
+
+struct DropTables: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drop-tables", abstract: "Drop every AFM table, with all tasks and agents in them.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let configuration = try global.loadConfiguration()
+        let logger = Logger(label: "afm")
+        let store = try await openStore(configuration.databaseURI, logger: logger)
+        try await withRunningStore(store) { try await $0.dropTables() }
+        logger.info("tables dropped", metadata: ["database": "\(configuration.databaseURI)"])
+    }
+}
+
+private func openStore(_ uri: DatabaseURI, logger: Logger) async throws -> any TaskStore {
+    do {
+        return try await TaskStoreFactory.open(uri, logger: logger)
+    } catch {
+        throw stopWithMessage("afm: cannot open database \(uri): \(error)")
+    }
+}
+
+/// Runs the store's service (the PostgreSQL pool) around `body`, for the one-shot commands.
+private func withRunningStore(_ store: any TaskStore, _ body: @escaping @Sendable (any TaskStore) async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await store.run() }
+        defer { group.cancelAll() }
+        do {
+            try await body(store)
+        } catch {
+            throw stopWithMessage("afm: \(error)")
+        }
+        try await store.close()
+    }
+}
+
+/// The database may start after `afm` (a compose stack): retry the schema check for a minute before giving up.
+private func migrateWithRetries(_ store: any TaskStore, logger: Logger) async throws {
+    let deadline = ContinuousClock.now + .seconds(60)
+    var delay = Duration.milliseconds(500)
+    while true {
+        do {
+            try await store.migrate()
+            return
+        } catch {
+            guard ContinuousClock.now + delay < deadline else {
+                throw stopWithMessage("afm: cannot prepare the database schema: \(error)")
+            }
+            logger.warning("database not ready, retrying", metadata: ["cause": "\(error)", "retry_in": "\(delay)"])
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+}

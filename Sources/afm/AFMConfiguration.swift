@@ -1,0 +1,124 @@
+import FleetServer
+import FleetStore
+import Foundation
+import Logging
+
+/// Everything `afm` is configured with, resolved from (later wins): built-in defaults, the configuration file
+/// (`--config` or `SLAMON_AFM_CFG`), environment variables of the same names, then command-line flags.
+struct AFMConfiguration: Sendable {
+    var databaseURI: DatabaseURI = .defaultEmbedded
+    var agentReturnTime: Double = 60
+    var agentActiveThreshold: Double = 300
+    var autoCreate = true
+    var logLevel: Logger.Level = .info
+    var logFile: String?
+
+    var serverSettings: ServerSettings {
+        ServerSettings(agentReturnTime: agentReturnTime, agentActiveThreshold: agentActiveThreshold)
+    }
+
+    /// The settings as a log line, the password masked.
+    var summary: Logger.Metadata {
+        [
+            "database": "\(databaseURI)", "agent_return_time": "\(agentReturnTime)",
+            "agent_active_threshold": "\(agentActiveThreshold)", "auto_create": "\(autoCreate)",
+            "log_level": "\(logLevel)", "log_file": "\(logFile ?? "-")",
+        ]
+    }
+
+    /// Environment variables that name the database, weakest first.
+    static let databaseURIKeys = ["SQLALCHEMY_DATABASE_URI", "DATABASE_URI", "AFM_DB_URI"]
+
+    static func load(
+        configFile flagPath: String?, databaseURIFlag: String?, environment: [String: String]
+    ) throws(ConfigurationError) -> AFMConfiguration {
+        var configuration = AFMConfiguration()
+        let environment = environment.filter { !$0.value.isEmpty }
+
+        if let path = flagPath ?? environment["SLAMON_AFM_CFG"] {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ConfigurationError("cannot read configuration file \(path): \(error.localizedDescription)")
+            }
+            let values: [String: PythonLiteralConfigFile.Literal]
+            do {
+                values = try PythonLiteralConfigFile.parse(text)
+            } catch {
+                throw ConfigurationError("configuration file \(path), line \(error.line): \(error.reason)")
+            }
+            try configuration.apply(values.compactMapValues(\.text), source: "configuration file \(path)")
+        }
+        try configuration.apply(environment, source: "environment")
+        if let databaseURIFlag {
+            configuration.databaseURI = try parseDatabaseURI(databaseURIFlag, key: "--database-uri", source: "command line")
+        }
+        return configuration
+    }
+
+    private mutating func apply(_ values: [String: String], source: String) throws(ConfigurationError) {
+        for key in Self.databaseURIKeys {
+            if let value = values[key] { databaseURI = try Self.parseDatabaseURI(value, key: key, source: source) }
+        }
+        if let value = values["AGENT_RETURN_TIME"] {
+            agentReturnTime = try Self.positiveSeconds(value, key: "AGENT_RETURN_TIME", source: source)
+        }
+        if let value = values["AGENT_ACTIVE_THRESHOLD"] {
+            agentActiveThreshold = try Self.positiveSeconds(value, key: "AGENT_ACTIVE_THRESHOLD", source: source)
+        }
+        if let value = values["AUTO_CREATE"] {
+            switch value.lowercased() {
+            case "true", "1", "yes", "on": autoCreate = true
+            case "false", "0", "no", "off": autoCreate = false
+            default: throw ConfigurationError("AUTO_CREATE (\(source)): '\(value)' is not true or false")
+            }
+        }
+        if let value = values["LOG_LEVEL"] {
+            guard let level = Self.logLevel(value) else {
+                throw ConfigurationError(
+                    "LOG_LEVEL (\(source)): '\(value)' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL (or 10–50)")
+            }
+            logLevel = level
+        }
+        if let value = values["LOG_FILE"] { logFile = value }
+    }
+
+    private static func parseDatabaseURI(_ value: String, key: String, source: String) throws(ConfigurationError) -> DatabaseURI {
+        do {
+            return try DatabaseURI(parsing: value)
+        } catch {
+            throw ConfigurationError("\(key) (\(source)): \(error.reason)")
+        }
+    }
+
+    private static func positiveSeconds(_ value: String, key: String, source: String) throws(ConfigurationError) -> Double {
+        guard let seconds = Double(value), seconds.isFinite, seconds > 0, seconds <= 31_536_000 else {
+            throw ConfigurationError("\(key) (\(source)): '\(value)' is not a number of seconds between 0 and one year")
+        }
+        return seconds
+    }
+
+    /// Python logging names and numbers, plus swift-log's own names.
+    static func logLevel(_ value: String) -> Logger.Level? {
+        switch value.uppercased() {
+        case "TRACE": .trace
+        case "DEBUG", "10": .debug
+        case "INFO", "20": .info
+        case "NOTICE": .notice
+        case "WARNING", "WARN", "30": .warning
+        case "ERROR", "40": .error
+        case "CRITICAL", "FATAL", "50": .critical
+        default: nil
+        }
+    }
+}
+
+/// A configuration mistake: `afm` stops with this one line.
+struct ConfigurationError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = "invalid configuration: " + description
+    }
+}

@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FleetModel
+import Logging
+
+/// Writes one line per event: `2026-11-23T14:00:00.123456+00:00 info afm: message key=value …`.
+///
+/// Each line is a single `write(2)` to a file opened with `O_APPEND` (or standard error), so lines from concurrent
+/// tasks never interleave and no lock is needed.
+struct LineLogHandler: LogHandler {
+    let label: String
+    let fileDescriptor: Int32
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        var line = "\(Timestamp.now().iso8601Text) \(event.level) \(label): \(event.message)"
+        for key in merged.keys.sorted() {
+            line += " \(key)=\(merged[key]!)"
+        }
+        line += "\n"
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+
+    /// Sends every logger of the process to standard error, or to `path` when given.
+    static func bootstrap(level: Logger.Level, path: String?) throws(ConfigurationError) {
+        var descriptor = STDERR_FILENO
+        if let path {
+            descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                throw ConfigurationError("LOG_FILE: cannot open \(path) for writing: \(String(cString: strerror(errno)))")
+            }
+        }
+        let output = descriptor
+        LoggingSystem.bootstrap { label in
+            var handler = LineLogHandler(label: label, fileDescriptor: output)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
