@@ -49,15 +49,27 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Test helpers shared by the test targets: store engines (SQLite, PostgreSQL), processes, HTTP.
+        .target(
+            name: "FleetTestSupport",
+            dependencies: [
+                "FleetStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/FleetTestSupport"
+        ),
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"]),
-        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore"]),
+        .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
+        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetTestSupport"]),
         .testTarget(
             name: "FleetServerTests",
             dependencies: [
                 "FleetServer",
+                "FleetTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "SystemTests", dependencies: ["FleetModel"]),
+        // Starts the real afm executable (and the original SLAMon agent when installed) and talks HTTP to it.
+        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "afm"]),
     ]
 )

@@ -1,0 +1,241 @@
+import FleetModel
+import FleetStore
+import FleetTestSupport
+import Foundation
+import Testing
+
+/// The `TaskStore` contract. Every test runs against every engine.
+@Suite("TaskStore contract")
+struct TaskStoreContractTests {
+    @Test("a created task reads back exactly, with microsecond times", arguments: StoreEngine.allCases)
+    func createAndRead(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let task = Sample.task(data: #"{"nested":{"list":[1,2.5,"x"]},"time":1}"#)
+            try await store.createTask(task, at: Sample.time(0.123456))
+            let record = try #require(try await store.task(id: task.id))
+            #expect(record.id == task.id)
+            #expect(record.testID == task.testID)
+            #expect(record.type == "wait" && record.version == 1)
+            #expect(record.dataJSON == task.dataJSON)
+            #expect(record.state == .waiting)
+            #expect(record.created == Sample.time(0.123456))
+            #expect(record.agentID == nil && record.claimed == nil && record.completed == nil && record.failed == nil)
+        }
+    }
+
+    @Test("a task without data keeps no data", arguments: StoreEngine.allCases)
+    func taskWithoutData(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let task = Sample.task(data: nil)
+            try await store.createTask(task, at: Sample.time(0))
+            #expect(try await store.task(id: task.id)?.dataJSON == nil)
+        }
+    }
+
+    @Test("creating a task with a taken id fails and keeps the first", arguments: StoreEngine.allCases)
+    func duplicateTaskID(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let first = Sample.task(type: "wait")
+            try await store.createTask(first, at: Sample.time(0))
+            let second = Sample.task(type: "other", id: first.id)
+            await #expect(throws: FleetError.taskAlreadyExists(first.id)) {
+                try await store.createTask(second, at: Sample.time(1))
+            }
+            #expect(try await store.task(id: first.id)?.type == "wait")
+        }
+    }
+
+    @Test("an unknown task reads as nil", arguments: StoreEngine.allCases)
+    func unknownTask(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let record = try await store.task(id: UUID())
+            #expect(record == nil)
+        }
+    }
+
+    @Test("a poll claims only matching type and version, oldest first, at most max_tasks", arguments: StoreEngine.allCases)
+    func pollClaimsMatchingTasks(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let oldest = Sample.task(type: "wait", version: 1)
+            let otherVersion = Sample.task(type: "wait", version: 2)
+            let otherType = Sample.task(type: "url_http_status", version: 1)
+            let newer = Sample.task(type: "wait", version: 1)
+            let newest = Sample.task(type: "wait", version: 1)
+            for (offset, task) in [oldest, otherVersion, otherType, newer, newest].enumerated() {
+                try await store.createTask(task, at: Sample.time(Double(offset)))
+            }
+            let agent = UUID()
+            let claimed = try await store.poll(Sample.poll(agent: agent, maxTasks: 2), at: Sample.time(10))
+            #expect(claimed.map(\.id) == [oldest.id, newer.id])
+            #expect(claimed.first?.dataJSON == oldest.dataJSON)
+            let record = try #require(try await store.task(id: oldest.id))
+            #expect(record.state == .claimed && record.agentID == agent && record.claimed == Sample.time(10))
+            #expect(try await store.task(id: otherVersion.id)?.state == .waiting)
+            #expect(try await store.task(id: otherType.id)?.state == .waiting)
+        }
+    }
+
+    @Test("a claimed task is never handed out again", arguments: StoreEngine.allCases)
+    func claimedOnce(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let task = Sample.task()
+            try await store.createTask(task, at: Sample.time(0))
+            #expect(try await store.poll(Sample.poll(), at: Sample.time(1)).map(\.id) == [task.id])
+            #expect(try await store.poll(Sample.poll(), at: Sample.time(2)).isEmpty)
+        }
+    }
+
+    @Test("a busy poll (max_tasks 0) or one without capabilities claims nothing but records the agent", arguments: StoreEngine.allCases)
+    func pollWithoutRoom(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            try await store.createTask(Sample.task(), at: Sample.time(0))
+            let busy = UUID()
+            let incapable = UUID()
+            #expect(try await store.poll(Sample.poll(agent: busy, maxTasks: 0), at: Sample.time(1)).isEmpty)
+            #expect(try await store.poll(Sample.poll(agent: incapable, capabilities: [], maxTasks: 5), at: Sample.time(1)).isEmpty)
+            let status = try await store.status(activeSince: Sample.time(0))
+            #expect(status == FleetStatus(activeAgents: 2, waitingTasks: 1))
+        }
+    }
+
+    @Test("a result completes a claimed task", arguments: StoreEngine.allCases)
+    func resultCompletes(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let task = Sample.task()
+            try await store.createTask(task, at: Sample.time(0))
+            _ = try await store.poll(Sample.poll(), at: Sample.time(1))
+            try await store.recordOutcome(.result(json: #"{"time":1.002}"#), forTask: task.id, at: Sample.time(2))
+            let record = try #require(try await store.task(id: task.id))
+            #expect(record.state == .completed && record.completed == Sample.time(2))
+            #expect(record.resultJSON == #"{"time":1.002}"# && record.error == nil && record.failed == nil)
+        }
+    }
+
+    @Test("an error fails a claimed task", arguments: StoreEngine.allCases)
+    func errorFails(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let task = Sample.task()
+            try await store.createTask(task, at: Sample.time(0))
+            _ = try await store.poll(Sample.poll(), at: Sample.time(1))
+            try await store.recordOutcome(.error("handler crashed"), forTask: task.id, at: Sample.time(2))
+            let record = try #require(try await store.task(id: task.id))
+            #expect(record.state == .failed && record.failed == Sample.time(2) && record.error == "handler crashed")
+            #expect(record.resultJSON == nil && record.completed == nil)
+        }
+    }
+
+    @Test("an outcome for an unknown, unclaimed or finished task is refused", arguments: StoreEngine.allCases)
+    func outcomeRefusals(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let unknown = UUID()
+            await #expect(throws: FleetError.taskNotFound(unknown)) {
+                try await store.recordOutcome(.error("x"), forTask: unknown, at: Sample.time(0))
+            }
+            let waiting = Sample.task(type: "nobody-runs-this")
+            try await store.createTask(waiting, at: Sample.time(0))
+            await #expect(throws: FleetError.taskNotClaimed(waiting.id)) {
+                try await store.recordOutcome(.result(json: "{}"), forTask: waiting.id, at: Sample.time(1))
+            }
+            let finished = Sample.task()
+            try await store.createTask(finished, at: Sample.time(0))
+            _ = try await store.poll(Sample.poll(), at: Sample.time(1))
+            try await store.recordOutcome(.result(json: #"{"first":true}"#), forTask: finished.id, at: Sample.time(2))
+            await #expect(throws: FleetError.taskAlreadyFinished(finished.id, .completed)) {
+                try await store.recordOutcome(.result(json: "{}"), forTask: finished.id, at: Sample.time(3))
+            }
+            await #expect(throws: FleetError.taskAlreadyFinished(finished.id, .completed)) {
+                try await store.recordOutcome(.error("late"), forTask: finished.id, at: Sample.time(3))
+            }
+            #expect(try await store.task(id: finished.id)?.resultJSON == #"{"first":true}"#)
+        }
+    }
+
+    @Test("status counts agents seen since the threshold and unclaimed tasks only", arguments: StoreEngine.allCases)
+    func statusCounts(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            for offset in 0..<3 { try await store.createTask(Sample.task(), at: Sample.time(Double(offset))) }
+            _ = try await store.poll(Sample.poll(maxTasks: 1), at: Sample.time(10))
+            _ = try await store.poll(Sample.poll(maxTasks: 0), at: Sample.time(100))
+            #expect(try await store.status(activeSince: Sample.time(50)) == FleetStatus(activeAgents: 1, waitingTasks: 2))
+            #expect(try await store.status(activeSince: Sample.time(5)) == FleetStatus(activeAgents: 2, waitingTasks: 2))
+        }
+    }
+
+    @Test("capabilities are replaced by each poll", arguments: StoreEngine.allCases)
+    func capabilitiesReplaced(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let agent = UUID()
+            _ = try await store.poll(
+                Sample.poll(agent: agent, capabilities: [.init(type: "wait", version: 1), .init(type: "b", version: 2)]),
+                at: Sample.time(0))
+            _ = try await store.poll(Sample.poll(agent: agent, name: "renamed", capabilities: [.init(type: "c", version: 3)]), at: Sample.time(1))
+            let summary = try #require(try await store.dashboard(limits: .init()).agents.first { $0.id == agent })
+            #expect(summary.capabilities == [Capability(type: "c", version: 3)])
+            #expect(summary.name == "renamed" && summary.lastSeen == Sample.time(1))
+        }
+    }
+
+    @Test("the dashboard lists unassigned tasks newest first and each agent with its tasks", arguments: StoreEngine.allCases)
+    func dashboardSnapshot(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let claimedTask = Sample.task()
+            let waitingOld = Sample.task(type: "later")
+            let waitingNew = Sample.task(type: "later")
+            try await store.createTask(claimedTask, at: Sample.time(0))
+            try await store.createTask(waitingOld, at: Sample.time(1))
+            try await store.createTask(waitingNew, at: Sample.time(2))
+            let agent = UUID()
+            _ = try await store.poll(Sample.poll(agent: agent, name: "a1"), at: Sample.time(3))
+            try await store.recordOutcome(.error("boom"), forTask: claimedTask.id, at: Sample.time(4))
+            let snapshot = try await store.dashboard(limits: .init())
+            #expect(snapshot.unassignedTasks.map(\.id) == [waitingNew.id, waitingOld.id])
+            #expect(snapshot.agents.count == 1)
+            #expect(snapshot.agents.first?.name == "a1")
+            #expect(snapshot.agents.first?.tasks.map(\.id) == [claimedTask.id])
+            #expect(snapshot.agents.first?.tasks.first?.error == "boom")
+        }
+    }
+
+    @Test("migrating again is harmless, and tables can be dropped and created again", arguments: StoreEngine.allCases)
+    func migrationsAreRepeatable(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let task = Sample.task()
+            try await store.createTask(task, at: Sample.time(0))
+            try await store.migrate()
+            #expect(try await store.task(id: task.id) != nil)
+            try await store.dropTables()
+            try await store.migrate()
+            #expect(try await store.task(id: task.id) == nil)
+        }
+    }
+
+    @Test("50 concurrent pollers over 1,000 tasks claim every task exactly once", arguments: StoreEngine.allCases)
+    func concurrentPollersClaimEachTaskOnce(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let tasks = (0..<1_000).map { _ in Sample.task() }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (index, task) in tasks.enumerated() {
+                    group.addTask { try await store.createTask(task, at: Sample.time(Double(index) / 1000)) }
+                }
+                try await group.waitForAll()
+            }
+            let claims = try await withThrowingTaskGroup(of: [UUID].self) { group in
+                for _ in 0..<50 {
+                    group.addTask {
+                        let agent = UUID()
+                        var mine: [UUID] = []
+                        while true {
+                            let claimed = try await store.poll(Sample.poll(agent: agent, maxTasks: 7), at: .now())
+                            if claimed.isEmpty { return mine }
+                            mine += claimed.map(\.id)
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(claims.count == 1_000)
+            #expect(Set(claims) == Set(tasks.map(\.id)))
+            #expect(try await store.status(activeSince: Sample.time(0)).waitingTasks == 0)
+        }
+    }
+}

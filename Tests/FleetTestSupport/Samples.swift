@@ -1,0 +1,23 @@
+import FleetModel
+import Foundation
+
+/// Small builders for the values tests pass around.
+public enum Sample {
+    public static func task(
+        type: String = "wait", version: Int64 = 1, data: String? = #"{"time":1}"#, id: UUID = UUID(), testID: UUID = UUID()
+    ) -> NewTask {
+        NewTask(id: id, testID: testID, type: type, version: version, dataJSON: data)
+    }
+
+    public static func poll(
+        agent: UUID = UUID(), name: String = "agent", capabilities: [Capability] = [Capability(type: "wait", version: 1)],
+        maxTasks: Int = 1
+    ) -> AgentPoll {
+        AgentPoll(agentID: agent, name: name, capabilities: capabilities, maxTasks: maxTasks, location: nil)
+    }
+
+    /// A timestamp `seconds` after an arbitrary fixed instant, for tests that order events in time.
+    public static func time(_ seconds: Double) -> Timestamp {
+        Timestamp(microsecondsSinceEpoch: 1_700_000_000_000_000).adding(seconds: seconds)
+    }
+}
