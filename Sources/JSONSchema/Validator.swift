@@ -117,7 +117,7 @@ struct Validator {
             for (index, node) in nodes.enumerated() {
                 let failures = trial(node, value, keyword: ["anyOf", String(index)], firstErrorOnly: false)
                 if failures.isEmpty { return }
-                if closest == nil || failures.count < closest!.count { closest = failures }
+                if closest == nil || Self.fitsBetter(failures, than: closest!) { closest = failures }
             }
             report("anyOf", "must match at least one of the \(nodes.count) schemas in anyOf")
             errors.append(contentsOf: closest ?? [])
@@ -128,7 +128,7 @@ struct Validator {
                 let failures = trial(node, value, keyword: ["oneOf", String(index)], firstErrorOnly: false)
                 if failures.isEmpty {
                     matched.append(index)
-                } else if closest == nil || failures.count < closest!.count {
+                } else if closest == nil || Self.fitsBetter(failures, than: closest!) {
                     closest = failures
                 }
             }
@@ -144,6 +144,17 @@ struct Validator {
                 report("not", "must not match the schema in not")
             }
         }
+    }
+
+    /// Which failing branch of `anyOf`/`oneOf` explains best what is wrong: the one whose shape fits (fewest
+    /// missing or unexpected members), then the one with fewest errors.
+    private static func fitsBetter(_ candidate: [ValidationError], than current: [ValidationError]) -> Bool {
+        func shapeErrors(_ errors: [ValidationError]) -> Int {
+            errors.count { $0.keyword == "required" || $0.keyword == "additionalProperties" }
+        }
+        let (candidateShape, currentShape) = (shapeErrors(candidate), shapeErrors(current))
+        if candidateShape != currentShape { return candidateShape < currentShape }
+        return candidate.count < current.count
     }
 
     private mutating func validateMembers(_ members: [String: JSONValue], _ rules: ObjectMembers) {
