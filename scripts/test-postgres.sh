@@ -2,11 +2,19 @@
 # Starts a throw-away PostgreSQL server on loopback for the tests, prints the URI to use.
 #   scripts/test-postgres.sh start DIR   → prints postgresql://… on stdout
 #   scripts/test-postgres.sh stop DIR
+#   scripts/test-postgres.sh resume DIR  → starts a stopped server again, on the same port
 # Installs PostgreSQL from apt when it is missing (needs root). No systemd: pg_ctl runs the server directly.
 set -euo pipefail
 
-command="${1:?usage: test-postgres.sh start|stop DIR}"
-dir="${2:?usage: test-postgres.sh start|stop DIR}"
+# The server outlives this script: close every inherited descriptor above 2 first, so that it does not hold its
+# caller's pipes open (a caller waiting for end-of-file, or for our exit, would wait forever).
+for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
+
+command="${1:?usage: test-postgres.sh start|stop|resume DIR}"
+dir="${2:?usage: test-postgres.sh start|stop|resume DIR}"
 
 find_bin() {
     local found
@@ -37,17 +45,23 @@ start)
     as_owner "$bin/initdb" -D "$dir/data" -U afm --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1
     port=$(free_port)
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=on" start >&2
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300" start >&2
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U afm afm_test
     echo "$port" >"$dir/port"
     echo "postgresql://afm@127.0.0.1:$port/afm_test"
+    ;;
+resume)
+    bin=$(find_bin)
+    port=$(cat "$dir/port")
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300" start >&2
     ;;
 stop)
     bin=$(find_bin)
     [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >&2 || true
     ;;
 *)
-    echo "usage: test-postgres.sh start|stop DIR" >&2
+    echo "usage: test-postgres.sh start|stop|resume DIR" >&2
     exit 2
     ;;
 esac
