@@ -36,7 +36,11 @@ struct SLAMonAgentInteropTests {
         agent.standardOutput = FileHandle.nullDevice
         agent.standardError = FileHandle.nullDevice
         try agent.run()
-        defer { agent.terminate() }
+        defer {
+            // The original agent finishes its executors on SIGTERM; the test needs it gone now.
+            kill(agent.processIdentifier, SIGKILL)
+            agent.waitUntilExit()
+        }
 
         var outcomes: [String: String] = [:]
         let deadline = Date().addingTimeInterval(30)
