@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "afm", targets: ["afm"]),
+        .executable(name: "jsonschema-suite", targets: ["jsonschema-suite"]),
+        .executable(name: "jsonschema-bench", targets: ["jsonschema-bench"]),
         .library(name: "JSONSchema", targets: ["JSONSchema"]),
     ],
     dependencies: [
@@ -19,6 +21,23 @@ let package = Package(
     targets: [
         // JSON Schema compiler and validator: standard library and Foundation only.
         .target(name: "JSONSchema"),
+        // Runs JSON-Schema-Test-Suite folders; shared by the jsonschema-suite executable and the tests.
+        .target(name: "JSONSchemaSuite", dependencies: ["JSONSchema"]),
+        .executableTarget(
+            name: "jsonschema-suite",
+            dependencies: [
+                "JSONSchemaSuite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Validations per second of the protocol-1 poll and a task payload (run it release-built).
+        .executableTarget(
+            name: "jsonschema-bench",
+            dependencies: [
+                "FleetModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // Wire types (protocol 1), the task and agent domain, and its errors.
         .target(name: "FleetModel", dependencies: ["JSONSchema"]),
         // The TaskStore contract and its two engines, with their migrations.
@@ -58,7 +77,7 @@ let package = Package(
             ],
             path: "Tests/FleetTestSupport"
         ),
-        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema"]),
+        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "JSONSchemaSuite"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetTestSupport"]),
         .testTarget(

@@ -1,4 +1,6 @@
-/// Builds RFC 6901 JSON Pointers (`/task_data/url`, `/items/0`) from path components.
+import Foundation
+
+/// RFC 6901 JSON Pointers (`/task_data/url`, `/items/0`): building them from components, and their escapes.
 public enum JSONPointer {
     public static func render(_ components: [String]) -> String {
         var pointer = ""
@@ -10,13 +12,12 @@ public enum JSONPointer {
     }
 
     public static func escape(_ component: String) -> String {
-        guard component.contains("~") || component.contains("/") else { return component }
+        guard component.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return component }
         return component.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
-}
 
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    public static func unescape(_ token: String) -> String {
+        guard token.utf8.contains(UInt8(ascii: "~")) else { return token }
+        return token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
     }
 }

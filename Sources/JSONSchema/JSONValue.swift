@@ -2,7 +2,7 @@
 ///
 /// Objects are unordered (as JSON defines them); `JSONWriter` writes their members sorted by key so that the
 /// same value always serializes to the same bytes.
-public enum JSONValue: Sendable, Hashable {
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case number(JSONNumber)
@@ -69,4 +69,44 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 
 extension JSONValue: CustomStringConvertible {
     public var description: String { JSONWriter.string(from: self) }
+}
+
+extension JSONValue: Hashable {
+    /// JSON equality: numbers by value (`1 == 1.0`), strings by code points. Swift's `String ==` would call
+    /// canonically equivalent strings equal ("é" and "e" + U+0301), which JSON does not.
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let left), .bool(let right)): left == right
+        case (.number(let left), .number(let right)): left == right
+        case (.string(let left), .string(let right)): left.utf8.elementsEqual(right.utf8)
+        case (.array(let left), .array(let right)): left == right
+        case (.object(let left), .object(let right)):
+            left.count == right.count && left.allSatisfy { key, value in right[key].map { $0 == value } ?? false }
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let value): hasher.combine(value)
+        case .number(let number): hasher.combine(number)
+        case .string(let string):
+            hasher.combine(string.utf8.count)
+            for byte in string.utf8 { hasher.combine(byte) }
+        case .array(let elements): hasher.combine(elements)
+        case .object(let members):
+            // Order-independent, as object members are unordered.
+            var combined = 0
+            for (key, value) in members {
+                var member = Hasher()
+                member.combine(key)
+                member.combine(value)
+                combined ^= member.finalize()
+            }
+            hasher.combine(members.count)
+            hasher.combine(combined)
+        }
+    }
 }

@@ -25,10 +25,18 @@ public struct ValidationError: Sendable, Hashable, CustomStringConvertible {
 public struct SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
     public let keywordLocation: String
     public let reason: String
+    /// `keywordLocation` is relative to the schema being compiled; the compiler prefixes it (rendering a location
+    /// only when it is needed keeps deep schemas linear).
+    var isRelative = false
 
     public init(keywordLocation: String, reason: String) {
         self.keywordLocation = keywordLocation
         self.reason = reason
+    }
+
+    init(relativeLocation: String, reason: String) {
+        self.init(keywordLocation: relativeLocation, reason: reason)
+        isRelative = true
     }
 
     public var description: String {

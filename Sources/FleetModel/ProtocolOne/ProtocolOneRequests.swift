@@ -92,10 +92,9 @@ public struct CreateTaskRequest: Sendable, Equatable {
 }
 
 private func validate(_ body: JSONValue, against schema: JSONSchema) throws(InvalidRequest) {
-    let violations = schema.validate(body)
-    if !violations.isEmpty {
-        throw InvalidRequest("request body does not match the protocol-1 schema", violations: violations)
-    }
+    // The verdict alone is cheaper; messages are only built for a body that fails.
+    guard !schema.isValid(body) else { return }
+    throw InvalidRequest("request body does not match the protocol-1 schema", violations: schema.validate(body))
 }
 
 private func requireSupportedProtocol(_ members: [String: JSONValue]) throws(InvalidRequest) {
