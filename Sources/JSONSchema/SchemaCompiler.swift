@@ -161,6 +161,11 @@ struct SchemaCompiler {
     private mutating func compileKeywords(_ builder: inout KeywordBuilder) throws(SchemaError) {
         let rules = builder.scope.rules
         let members = builder.members
+        for keyword in ["$anchor", "$dynamicAnchor"] where rules.dialect.hasAnchorKeyword && members[keyword] != nil {
+            guard case .string(let name)? = members[keyword], Self.isAnchorName(name) else {
+                throw builder.fail(keyword, "must be a name: a letter or '_', then letters, digits, '-', '_' or '.'")
+            }
+        }
         if let reference = members["$ref"] {
             guard case .string(let text) = reference else { throw builder.fail("$ref", "must be a string") }
             let target = try resolve(text, from: builder.scope, keyword: index.child(builder.location, "$ref"))
@@ -361,6 +366,11 @@ struct SchemaCompiler {
         }
     }
 
+    private static func isAnchorName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.isASCIILetter || first == "_" else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || "-_.".unicodeScalars.contains($0) }
+    }
+
     private mutating func subschema(_ builder: KeywordBuilder, _ keyword: String, _ value: JSONValue, name: String? = nil) throws(SchemaError) -> NodeID {
         var location = index.child(builder.location, keyword)
         if let name { location = index.child(location, name) }
@@ -409,8 +419,13 @@ private struct KeywordBuilder {
             return type
         }
         if case .array(let names) = value {
+            guard !names.isEmpty else { throw fail("type", "must name at least one type") }
             var set: TypeSet = []
-            for name in names { set.formUnion(try single(name)) }
+            for name in names {
+                let type = try single(name)
+                guard set.isDisjoint(with: type) else { throw fail("type", "names \(name) twice") }
+                set.formUnion(type)
+            }
             return set
         }
         return try single(value)

@@ -22,7 +22,7 @@ public struct SuiteRunner {
     public init(dialect: Dialect, remotes: URL?) throws {
         self.dialect = dialect
         var registry = SchemaRegistry()
-        if let remotes {
+        if let remotes = remotes.map(Self.canonical) {
             for file in try Self.jsonFiles(in: remotes) {
                 let relative = file.path.dropFirst(remotes.path.count).drop { $0 == "/" }
                 registry.add(try Self.parse(file), uri: "http://localhost:1234/" + relative)
@@ -33,6 +33,7 @@ public struct SuiteRunner {
 
     /// Every test of every file in `folder` (recursively), sorted by name.
     public func run(folder: URL, includeOptional: Bool = true) throws -> [Outcome] {
+        let folder = Self.canonical(folder)
         var outcomes: [Outcome] = []
         for file in try Self.jsonFiles(in: folder) {
             let relative = String(file.path.dropFirst(folder.path.count).drop { $0 == "/" })
@@ -82,9 +83,14 @@ public struct SuiteRunner {
         }
         var files: [URL] = []
         for case let file as URL in enumerator where file.pathExtension == "json" {
-            files.append(file.standardizedFileURL)
+            files.append(canonical(file))
         }
         return files.sorted { $0.path < $1.path }
+    }
+
+    /// Without `..` or symbolic links, so that file paths under a folder start with the folder's path.
+    static func canonical(_ url: URL) -> URL {
+        url.standardizedFileURL.resolvingSymlinksInPath()
     }
 
     static func parse(_ file: URL) throws -> JSONValue {

@@ -82,7 +82,8 @@ struct RobustnessTests {
         (["$ref": "https://example.com/not-registered.json"], "/$ref"), (["$id": "https://x.test/a#frag"], "/$id"),
         (["$schema": "https://example.com/unknown-dialect"], "/$schema"), (["pattern": "\\a"], "/pattern"),
         (["$schema": "https://json-schema.org/draft/2020-12/schema", "items": [["type": "integer"]]], "/items"),
-        (["dependentRequired": ["a": "b"]], "/dependentRequired"),
+        (["dependentRequired": ["a": "b"]], "/dependentRequired"), (["type": []], "/type"),
+        (["type": ["string", "string"]], "/type"), (["$anchor": "1st"], "/$anchor"), (["$dynamicAnchor": 5], "/$dynamicAnchor"),
     ]
 
     @Test("a malformed schema is refused at compile time with its location", arguments: malformedSchemas)
