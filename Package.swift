@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "afm", targets: ["afm"]),
+        .executable(name: "afm-agent", targets: ["afm-agent"]),
         .executable(name: "jsonschema-suite", targets: ["jsonschema-suite"]),
         .executable(name: "jsonschema-bench", targets: ["jsonschema-bench"]),
         .library(name: "JSONSchema", targets: ["JSONSchema"]),
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // JSON Schema compiler and validator: standard library and Foundation only.
@@ -60,11 +62,35 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        // One-line-per-event log output shared by the executables.
+        .target(
+            name: "FleetLogging",
+            dependencies: ["FleetModel", .product(name: "Logging", package: "swift-log")]
+        ),
         // The afm executable: CLI, configuration, service group.
         .executableTarget(
             name: "afm",
             dependencies: [
                 "FleetServer",
+                "FleetLogging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The agent's task runner: polling, handlers and plug-ins, the durable outbox, identity, shutdown.
+        .target(
+            name: "FleetAgent",
+            dependencies: [
+                "JSONSchema",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The afm-agent executable: CLI compatible with slamon-agent.
+        .executableTarget(
+            name: "afm-agent",
+            dependencies: [
+                "FleetAgent",
+                "FleetLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,12 +99,14 @@ let package = Package(
             name: "FleetTestSupport",
             dependencies: [
                 "FleetStore",
+                "JSONSchema",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/FleetTestSupport"
         ),
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "JSONSchemaSuite"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
+        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetTestSupport"]),
         .testTarget(
             name: "FleetServerTests",
@@ -89,6 +117,6 @@ let package = Package(
             ]
         ),
         // Starts the real afm executable (and the original SLAMon agent when installed) and talks HTTP to it.
-        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "afm"]),
+        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "afm", "afm-agent"]),
     ]
 )

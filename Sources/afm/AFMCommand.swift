@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetLogging
 import FleetServer
 import FleetStore
 import Foundation
@@ -47,7 +48,11 @@ struct GlobalOptions: ParsableArguments {
         do {
             let configuration = try AFMConfiguration.load(
                 configFile: configFile, databaseURIFlag: databaseURI, environment: ProcessInfo.processInfo.environment)
-            try LineLogHandler.bootstrap(level: configuration.logLevel, path: configuration.logFile)
+            do {
+                try LineLogHandler.bootstrap(level: configuration.logLevel, path: configuration.logFile)
+            } catch {
+                throw ConfigurationError("LOG_FILE: \(error)")
+            }
             return configuration
         } catch {
             throw stopWithMessage("afm: \(error)")

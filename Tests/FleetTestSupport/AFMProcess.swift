@@ -55,6 +55,12 @@ public final class AFMProcess: Sendable {
         return process.terminationStatus
     }
 
+    /// Kills the process with SIGKILL, as a crash or an out-of-memory kill would, and waits for it to go.
+    public func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
     /// Stops the process (if running) and returns what it wrote to standard error.
     public func stopAndReadLog() throws -> String {
         terminate()

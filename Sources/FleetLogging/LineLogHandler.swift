@@ -10,18 +10,18 @@ import Logging
 ///
 /// Each line is a single `write(2)` to a file opened with `O_APPEND` (or standard error), so lines from concurrent
 /// tasks never interleave and no lock is needed.
-struct LineLogHandler: LogHandler {
+public struct LineLogHandler: LogHandler {
     let label: String
     let fileDescriptor: Int32
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         var line = "\(Timestamp.now().iso8601Text) \(event.level) \(label): \(event.message)"
@@ -40,13 +40,18 @@ struct LineLogHandler: LogHandler {
         }
     }
 
+    /// Why a log file cannot be used, as one line.
+    public struct FileError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// Sends every logger of the process to standard error, or to `path` when given.
-    static func bootstrap(level: Logger.Level, path: String?) throws(ConfigurationError) {
+    public static func bootstrap(level: Logger.Level, path: String?) throws(FileError) {
         var descriptor = STDERR_FILENO
         if let path {
             descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else {
-                throw ConfigurationError("LOG_FILE: cannot open \(path) for writing: \(String(cString: strerror(errno)))")
+                throw FileError(description: "cannot open \(path) for writing: \(String(cString: strerror(errno)))")
             }
         }
         let output = descriptor

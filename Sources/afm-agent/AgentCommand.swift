@@ -1,0 +1,156 @@
+import ArgumentParser
+import AsyncHTTPClient
+import FleetAgent
+import FleetLogging
+import Foundation
+import Logging
+
+/// `afm-agent`: runs the tasks an AFM hands out. Command-line compatible with `slamon-agent`.
+@main
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "afm-agent",
+        abstract: "Run monitoring tasks from an Agent Fleet Manager (protocol 1, compatible with SLAMon AFM 1.1).",
+        discussion: """
+            Every option can also come from the environment: AFM (the AFM URL, as the SLAMon agent's Docker image \
+            uses it), AGENT_DEFAULT_WAIT, AGENT_NUM_EXECUTORS, AGENT_VERBOSITY (a number), AGENT_NAME, AGENT_STATE_DIR, \
+            AGENT_HANDLERS_DIR, AGENT_LOCATION, AGENT_GRACE_PERIOD, AGENT_HANDLER_TIMEOUT. A flag wins over the \
+            environment. Handler plug-ins are executables named TYPE@VERSION in the handlers directory: they read \
+            task_data as JSON on standard input and print the result object as JSON on standard output.
+
+            Exit status: 0 after a graceful stop (SIGTERM or SIGINT), 1 for a configuration error, 2 when the AFM \
+            refuses the agent's polls (HTTP 4xx), 3 when the grace period ended with work left (its results stay in \
+            the outbox), 4 after a second signal.
+            """)
+
+    @Option(name: [.customShort("u"), .customLong("url")], help: "The AFM's URL, e.g. http://afm:8080 (env AFM).")
+    var url: String?
+
+    @Option(name: [.customShort("w"), .customLong("default-wait")], help: "Seconds to wait after a failed poll (default 60).")
+    var defaultWait: Int?
+
+    @Option(name: [.customShort("x"), .customLong("num-executors")], help: "Tasks run at the same time (default 2).")
+    var numExecutors: Int?
+
+    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "More output: -v info, -vv debug, -vvv trace (default: warnings).")
+    var verbosity: Int
+
+    @Option(name: [.customShort("l"), .customLong("load")], help: ArgumentHelp(
+        "Accepted for slamon-agent compatibility: slamon_agent.handlers names the built-in handlers, which are always on; other Python modules cannot be loaded (use --handlers-dir).",
+        valueName: "MODULE"))
+    var load: [String] = []
+
+    @Option(help: "The agent's name in the AFM (default: the host name).")
+    var name: String?
+
+    @Option(help: "Where the agent keeps its id and undelivered results (default ./agent-state).")
+    var stateDir: String?
+
+    @Option(help: "A directory of handler plug-ins named TYPE@VERSION.")
+    var handlersDir: String?
+
+    @Option(help: "The agent's location as COUNTRY/REGION, e.g. FI/18.")
+    var location: String?
+
+    @Option(help: "Seconds running tasks get to finish after SIGTERM or SIGINT (default 30).")
+    var gracePeriod: Int?
+
+    @Option(help: "Seconds a plug-in handler or a URL check may take (default 300).")
+    var handlerTimeout: Int?
+
+    mutating func run() async throws {
+        let settings: AgentSettings
+        do {
+            settings = try resolveSettings(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw stop("afm-agent: \(error)", status: 1)
+        }
+        do {
+            try LineLogHandler.bootstrap(level: settings.logLevel, path: nil)
+        } catch {
+            throw stop("afm-agent: \(error)", status: 1)
+        }
+        let logger = Logger(label: "afm-agent")
+        for module in load where module != "slamon_agent.handlers" && !module.hasPrefix("slamon_agent.handlers.") {
+            logger.warning("-l \(module) ignored: Python handler modules cannot be loaded here; use --handlers-dir")
+        }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+
+        let runner: TaskRunner
+        do {
+            try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
+            let agentID = try AgentIdentity.load(stateDirectory: settings.stateDirectory)
+            let outbox = try ResultOutbox(stateDirectory: settings.stateDirectory)
+            var registry = HandlerRegistry([WaitHandler(), URLHTTPStatusHandler(client: http, timeout: settings.httpTimeout)])
+            if let directory = settings.handlersDirectory {
+                try registry.loadPlugins(from: directory, timeout: settings.handlerTimeout, logger: logger)
+            }
+            let client = AFMClient(baseURL: settings.afmURL, client: http, timeout: settings.httpTimeout)
+            runner = TaskRunner(settings: settings, agentID: agentID, registry: registry, outbox: outbox, client: client, logger: logger)
+            logger.notice("agent \(agentID.uuidString.lowercased()) (\(settings.name)) polling \(settings.afmURL) with \(settings.executors) executor(s); handlers: \(registry.capabilities.sorted { $0.key < $1.key }.map { "\($0.key) v\($0.value)" }.joined(separator: ", "))")
+        } catch {
+            try? await http.shutdown()
+            throw stop("afm-agent: \(error)", status: 1)
+        }
+
+        let shutdown = ShutdownSignal {
+            logger.warning("second signal: exiting now; undelivered results stay in the outbox")
+            Foundation.exit(4)
+        }
+        shutdown.install()
+        let ending = await runner.run(until: shutdown)
+        try? await http.shutdown()
+        switch ending {
+        case .stopped:
+            logger.notice("stopped")
+        case .stoppedWithWorkLeft:
+            throw stop("afm-agent: stopped with work left; undelivered results stay in \(settings.stateDirectory)/outbox", status: 3)
+        case .refusedByAFM(let reason):
+            throw stop("afm-agent: \(reason)", status: 2)
+        }
+    }
+
+    /// Flags, then environment variables, then defaults.
+    func resolveSettings(environment: [String: String]) throws -> AgentSettings {
+        func value(_ flag: String?, _ variable: String) -> String? {
+            if let flag { return flag }
+            if let text = environment[variable], !text.isEmpty { return text }
+            return nil
+        }
+        func seconds(_ flag: Int?, _ variable: String, minimum: Int) throws -> Int? {
+            if let flag {
+                guard flag >= minimum else { throw AgentConfigurationError("\(variable.lowercased()) must be at least \(minimum): \(flag)") }
+                return flag
+            }
+            guard let text = environment[variable], !text.isEmpty else { return nil }
+            guard let number = Int(text), number >= minimum else {
+                throw AgentConfigurationError("\(variable) must be a whole number, at least \(minimum): \(text)")
+            }
+            return number
+        }
+        guard let url = value(url, "AFM") else {
+            throw AgentConfigurationError("no AFM URL: give -u URL or set AFM")
+        }
+        let hostName = ProcessInfo.processInfo.hostName
+        var settings = AgentSettings(afmURL: try AgentSettings.validatedURL(url), name: value(name, "AGENT_NAME") ?? hostName)
+        if let wait = try seconds(defaultWait, "AGENT_DEFAULT_WAIT", minimum: 1) { settings.defaultWait = .seconds(wait) }
+        if let executors = try seconds(numExecutors, "AGENT_NUM_EXECUTORS", minimum: 1) { settings.executors = executors }
+        let level = verbosity > 0 ? verbosity : (try seconds(nil, "AGENT_VERBOSITY", minimum: 0) ?? 0)
+        settings.logLevel = AgentSettings.logLevel(verbosity: level)
+        if let directory = value(stateDir, "AGENT_STATE_DIR") { settings.stateDirectory = directory }
+        settings.handlersDirectory = value(handlersDir, "AGENT_HANDLERS_DIR")
+        if let text = value(location, "AGENT_LOCATION") { settings.location = try AgentSettings.Location(parsing: text) }
+        if let grace = try seconds(gracePeriod, "AGENT_GRACE_PERIOD", minimum: 0) { settings.gracePeriod = .seconds(grace) }
+        if let timeout = try seconds(handlerTimeout, "AGENT_HANDLER_TIMEOUT", minimum: 1) {
+            settings.handlerTimeout = .seconds(timeout)
+            settings.httpTimeout = .seconds(min(timeout, 30))
+        }
+        return settings
+    }
+
+    /// One line on standard error, then the exit status.
+    func stop(_ message: String, status: Int32) -> ExitCode {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        return ExitCode(status)
+    }
+}
