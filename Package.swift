@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // JSON Schema compiler and validator: standard library and Foundation only.
@@ -60,6 +61,7 @@ let package = Package(
             dependencies: [
                 "FleetStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // One-line-per-event log output shared by the executables.
@@ -80,6 +82,7 @@ let package = Package(
         .target(
             name: "FleetAgent",
             dependencies: [
+                "FleetModel",
                 "JSONSchema",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,6 +117,7 @@ let package = Package(
                 "FleetServer",
                 "FleetTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // Starts the real afm executable (and the original SLAMon agent when installed) and talks HTTP to it.

@@ -31,6 +31,8 @@ public struct AgentSettings: Sendable {
     /// How long a plug-in handler or a URL check may take.
     public var handlerTimeout: Duration = .seconds(300)
     public var httpTimeout: Duration = .seconds(30)
+    /// The bearer token for an AFM that requires agent tokens.
+    public var token: String?
 
     public init(afmURL: String, name: String) {
         self.afmURL = afmURL

@@ -8,13 +8,22 @@ public struct NewTask: Sendable, Equatable {
     public let version: Int64
     /// `task_data` as serialized JSON, nil when the BPMS gave none.
     public let dataJSON: String?
+    /// Seconds the task may wait to be claimed; nil waits forever.
+    public let ttlSeconds: Int64?
 
-    public init(id: UUID, testID: UUID, type: String, version: Int64, dataJSON: String?) {
+    public init(id: UUID, testID: UUID, type: String, version: Int64, dataJSON: String?, ttlSeconds: Int64? = nil) {
         self.id = id
         self.testID = testID
         self.type = type
         self.version = version
         self.dataJSON = dataJSON
+        self.ttlSeconds = ttlSeconds
+    }
+
+    /// Whether `record` is this task as it was created (for idempotent creation).
+    public func matches(_ record: TaskRecord) -> Bool {
+        record.id == id && record.testID == testID && record.type == type && record.version == version
+            && record.dataJSON == dataJSON && record.ttlSeconds == ttlSeconds
     }
 }
 
@@ -33,13 +42,20 @@ public struct TaskRecord: Sendable, Equatable {
     public let failed: Timestamp?
     /// The result object as serialized JSON, when completed.
     public let resultJSON: String?
-    /// The error text, when failed.
+    /// The error text, when failed (`expired` and `cancelled` for those states).
     public let error: String?
+    /// Times the task was handed back after its agent was lost.
+    public let attempts: Int
+    public let ttlSeconds: Int64?
+    /// When an unclaimed task expires; nil for none.
+    public let expires: Timestamp?
+    /// Position in creation order, the listing cursor.
+    public let sequence: Int64
 
     public init(
         id: UUID, testID: UUID, type: String, version: Int64, dataJSON: String?, state: TaskState, agentID: UUID?,
         created: Timestamp, claimed: Timestamp?, completed: Timestamp?, failed: Timestamp?, resultJSON: String?,
-        error: String?
+        error: String?, attempts: Int = 0, ttlSeconds: Int64? = nil, expires: Timestamp? = nil, sequence: Int64 = 0
     ) {
         self.id = id
         self.testID = testID
@@ -54,6 +70,10 @@ public struct TaskRecord: Sendable, Equatable {
         self.failed = failed
         self.resultJSON = resultJSON
         self.error = error
+        self.attempts = attempts
+        self.ttlSeconds = ttlSeconds
+        self.expires = expires
+        self.sequence = sequence
     }
 }
 

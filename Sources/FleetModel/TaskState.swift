@@ -1,4 +1,5 @@
-/// Where a task is in its life. `completed` and `failed` are final.
+/// Where a task is in its life. `completed`, `failed`, `expired` and `cancelled` are final; protocol 1 shows the
+/// last two as failed, with the error `expired` or `cancelled`.
 public enum TaskState: String, Sendable, CaseIterable {
     /// Created by the BPMS, not yet handed to an agent.
     case waiting
@@ -6,8 +7,12 @@ public enum TaskState: String, Sendable, CaseIterable {
     case claimed
     /// The agent posted a result.
     case completed
-    /// The agent posted an error.
+    /// The agent posted an error, or the agent was lost too many times.
     case failed
+    /// Not claimed before its time to live ran out.
+    case expired
+    /// Cancelled by the BPMS before it finished.
+    case cancelled
 
-    public var isFinal: Bool { self == .completed || self == .failed }
+    public var isFinal: Bool { self != .waiting && self != .claimed }
 }

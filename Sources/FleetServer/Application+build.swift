@@ -17,7 +17,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: address, serverName: "AgentFleet"),
-        services: [store],
+        services: [store, Sweeper(store: store, settings: settings, logger: logger)],
         onServerRunning: onServerRunning,
         logger: logger)
 }
@@ -27,9 +27,14 @@ public func buildRouter(store: any TaskStore, settings: ServerSettings) -> Route
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: AuthMiddleware(bpmsTokens: settings.bpmsTokens, agentTokens: settings.agentTokens))
     var routes = RouteTable(router: router)
-    ProtocolOneController(store: store, settings: settings).addRoutes(to: &routes)
+    let schemas = TaskTypeSchemas(store: store)
+    ProtocolOneController(store: store, settings: settings, schemas: schemas).addRoutes(to: &routes)
     DashboardController(store: store).addRoutes(to: &routes)
+    TaskTypesController(store: store, schemas: schemas, settings: settings).addRoutes(to: &routes)
+    TasksController(store: store, schemas: schemas, settings: settings).addRoutes(to: &routes)
+    AgentsController(store: store, settings: settings).addRoutes(to: &routes)
     routes.addMethodNotAllowedRoutes()
     return router
 }

@@ -6,10 +6,29 @@ public struct ServerSettings: Sendable {
     public var agentActiveThreshold: Double
     /// Largest request body accepted; larger ones get 413.
     public var maximumBodySize: Int
+    /// Seconds a task may wait to be claimed when it does not say (`TASK_DEFAULT_TTL`); nil waits forever.
+    public var taskDefaultTTL: Int64?
+    /// Times a task is handed out before a lost agent fails it for good (`TASK_MAX_ATTEMPTS`).
+    public var taskMaxAttempts: Int
+    /// How often expiry and lost agents are checked.
+    public var sweepInterval: Duration
+    /// Bearer tokens for the BPMS routes (`AFM_BPMS_TOKENS`) and the agent routes (`AFM_AGENT_TOKENS`); an empty
+    /// set leaves those routes open.
+    public var bpmsTokens: Set<String>
+    public var agentTokens: Set<String>
 
-    public init(agentReturnTime: Double = 60, agentActiveThreshold: Double = 300, maximumBodySize: Int = 1 << 20) {
+    public init(
+        agentReturnTime: Double = 60, agentActiveThreshold: Double = 300, maximumBodySize: Int = 1 << 20,
+        taskDefaultTTL: Int64? = nil, taskMaxAttempts: Int = 3, sweepInterval: Duration = .seconds(1),
+        bpmsTokens: Set<String> = [], agentTokens: Set<String> = []
+    ) {
         self.agentReturnTime = agentReturnTime
         self.agentActiveThreshold = agentActiveThreshold
         self.maximumBodySize = maximumBodySize
+        self.taskDefaultTTL = taskDefaultTTL
+        self.taskMaxAttempts = taskMaxAttempts
+        self.sweepInterval = sweepInterval
+        self.bpmsTokens = bpmsTokens
+        self.agentTokens = agentTokens
     }
 }

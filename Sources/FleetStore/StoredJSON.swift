@@ -31,3 +31,14 @@ enum StoredJSON {
         return JSONWriter.string(from: .object(members))
     }
 }
+
+extension StoredJSON {
+    static func parseLocation(_ text: String?) -> AgentLocation? {
+        guard let text, let value = try? JSONParser.parse(text), let country = value["country"]?.stringValue,
+            let region = value["region"]?.stringValue
+        else { return nil }
+        return AgentLocation(
+            country: country, region: region, latitude: value["latitude"]?.numberValue?.doubleValue,
+            longitude: value["longitude"]?.numberValue?.doubleValue)
+    }
+}

@@ -19,21 +19,80 @@ public protocol TaskStore: Service {
     /// Drops every table this store owns.
     func dropTables() async throws
 
-    /// Stores a new waiting task. Throws `FleetError.taskAlreadyExists` for a task id already taken.
-    func createTask(_ task: NewTask, at now: Timestamp) async throws
+    /// Stores a new waiting task unless its id is taken; answers the new task, or nil when the id was taken (the
+    /// existing task is left as it is). `createTask` and `createTasks` build on it.
+    func insertTask(_ task: NewTask, at now: Timestamp) async throws -> TaskRecord?
+    /// Cancels a task that has not finished. Throws `taskNotFound` or `taskAlreadyFinished`.
+    func cancelTask(id: UUID, at now: Timestamp) async throws -> TaskRecord
+    func listTasks(_ query: TaskQuery) async throws -> TaskPage
+    /// Expires unclaimed tasks past their time to live; hands back tasks whose agent was last seen before
+    /// `agentSeenSince` (or fails them with `agent lost` once they have been handed back `maxAttempts - 1` times).
+    func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport
     /// Records that the agent was seen with its capabilities, then claims up to `maxTasks` waiting tasks whose
     /// type and version it can run, oldest first.
     func poll(_ poll: AgentPoll, at now: Timestamp) async throws -> [ClaimedTask]
-    /// Completes or fails a claimed task. Throws `FleetError` when the task is unknown, unclaimed or finished.
-    func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, at now: Timestamp) async throws
+    /// Completes or fails a claimed task. Throws `FleetError` when the task is unknown, unclaimed or finished, or
+    /// (when `agentID` is given) held by another agent.
+    func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp) async throws
     func task(id: UUID) async throws -> TaskRecord?
     /// Agents seen at or after `activeSince`, and tasks not yet claimed.
     func status(activeSince: Timestamp) async throws -> FleetStatus
     /// The newest unassigned tasks, and the most recently seen agents with their newest tasks.
     func dashboard(limits: DashboardLimits) async throws -> DashboardSnapshot
+    /// Agents, most recently seen first, with the tasks they hold.
+    func agents(limit: Int) async throws -> [AgentRecord]
+    func agent(id: UUID) async throws -> AgentRecord?
+
+    /// Registers or replaces the schemas of a task type; answers whether it was new.
+    func putTaskType(_ taskType: TaskTypeRecord) async throws -> Bool
+    func taskType(_ type: String, version: Int64) async throws -> TaskTypeRecord?
+    func taskTypes() async throws -> [TaskTypeRecord]
+    /// Answers whether there was one to delete.
+    func deleteTaskType(_ type: String, version: Int64) async throws -> Bool
 
     /// Releases the database. The store is unusable afterwards.
     func close() async throws
+}
+
+extension TaskStore {
+    /// Stores a new waiting task. Throws `FleetError.taskAlreadyExists` for a task id already taken.
+    public func createTask(_ task: NewTask, at now: Timestamp) async throws {
+        if try await insertTask(task, at: now) == nil { throw FleetError.taskAlreadyExists(task.id) }
+    }
+
+    /// Creates each task, or finds it already there with the same body (idempotent repeat). A task whose id exists
+    /// with a different body is not changed; the call then throws `FleetError.taskConflict` for the first such id
+    /// after creating the others.
+    public func createTasks(_ tasks: [NewTask], at now: Timestamp) async throws -> [CreatedTask] {
+        var created: [CreatedTask] = []
+        var conflict: UUID?
+        for task in tasks {
+            if let record = try await insertTask(task, at: now) {
+                created.append(CreatedTask(record: record, created: true))
+            } else if let existing = try await self.task(id: task.id), task.matches(existing) {
+                created.append(CreatedTask(record: existing, created: false))
+            } else if conflict == nil {
+                conflict = task.id
+            }
+        }
+        if let conflict { throw FleetError.taskConflict(conflict) }
+        return created
+    }
+
+    public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, at now: Timestamp) async throws {
+        try await recordOutcome(outcome, forTask: id, by: nil, at: now)
+    }
+}
+
+/// A task from `createTasks`, and whether this call created it (false: it was already there, the same).
+public struct CreatedTask: Sendable, Equatable {
+    public let record: TaskRecord
+    public let created: Bool
+
+    public init(record: TaskRecord, created: Bool) {
+        self.record = record
+        self.created = created
+    }
 }
 
 /// How much the dashboard shows, so that it stays fast on a database with millions of tasks.

@@ -14,7 +14,7 @@ struct AgentCommand: AsyncParsableCommand {
         discussion: """
             Every option can also come from the environment: AFM (the AFM URL, as the SLAMon agent's Docker image \
             uses it), AGENT_DEFAULT_WAIT, AGENT_NUM_EXECUTORS, AGENT_VERBOSITY (a number), AGENT_NAME, AGENT_STATE_DIR, \
-            AGENT_HANDLERS_DIR, AGENT_LOCATION, AGENT_GRACE_PERIOD, AGENT_HANDLER_TIMEOUT. A flag wins over the \
+            AGENT_HANDLERS_DIR, AGENT_LOCATION, AGENT_GRACE_PERIOD, AGENT_HANDLER_TIMEOUT, AFM_AGENT_TOKEN. A flag wins over the \
             environment. Handler plug-ins are executables named TYPE@VERSION in the handlers directory: they read \
             task_data as JSON on standard input and print the result object as JSON on standard output.
 
@@ -58,6 +58,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Seconds a plug-in handler or a URL check may take (default 300).")
     var handlerTimeout: Int?
 
+    @Option(help: "Bearer token for an AFM that requires agent tokens (env AFM_AGENT_TOKEN; the environment keeps it out of process listings).")
+    var token: String?
+
     mutating func run() async throws {
         let settings: AgentSettings
         do {
@@ -85,7 +88,7 @@ struct AgentCommand: AsyncParsableCommand {
             if let directory = settings.handlersDirectory {
                 try registry.loadPlugins(from: directory, timeout: settings.handlerTimeout, logger: logger)
             }
-            let client = AFMClient(baseURL: settings.afmURL, client: http, timeout: settings.httpTimeout)
+            let client = AFMClient(baseURL: settings.afmURL, client: http, timeout: settings.httpTimeout, agentID: agentID, token: settings.token)
             runner = TaskRunner(settings: settings, agentID: agentID, registry: registry, outbox: outbox, client: client, logger: logger)
             logger.notice("agent \(agentID.uuidString.lowercased()) (\(settings.name)) polling \(settings.afmURL) with \(settings.executors) executor(s); handlers: \(registry.capabilities.sorted { $0.key < $1.key }.map { "\($0.key) v\($0.value)" }.joined(separator: ", "))")
         } catch {
@@ -145,6 +148,7 @@ struct AgentCommand: AsyncParsableCommand {
             settings.handlerTimeout = .seconds(timeout)
             settings.httpTimeout = .seconds(min(timeout, 30))
         }
+        settings.token = value(token, "AFM_AGENT_TOKEN")
         return settings
     }
 

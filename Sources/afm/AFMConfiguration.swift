@@ -12,9 +12,15 @@ struct AFMConfiguration: Sendable {
     var autoCreate = true
     var logLevel: Logger.Level = .info
     var logFile: String?
+    var taskDefaultTTL: Int64?
+    var taskMaxAttempts = 3
+    var bpmsTokens: Set<String> = []
+    var agentTokens: Set<String> = []
 
     var serverSettings: ServerSettings {
-        ServerSettings(agentReturnTime: agentReturnTime, agentActiveThreshold: agentActiveThreshold)
+        ServerSettings(
+            agentReturnTime: agentReturnTime, agentActiveThreshold: agentActiveThreshold, taskDefaultTTL: taskDefaultTTL,
+            taskMaxAttempts: taskMaxAttempts, bpmsTokens: bpmsTokens, agentTokens: agentTokens)
     }
 
     /// The settings as a log line, the password masked.
@@ -23,6 +29,10 @@ struct AFMConfiguration: Sendable {
             "database": "\(databaseURI)", "agent_return_time": "\(agentReturnTime)",
             "agent_active_threshold": "\(agentActiveThreshold)", "auto_create": "\(autoCreate)",
             "log_level": "\(logLevel)", "log_file": "\(logFile ?? "-")",
+            "task_default_ttl": "\(taskDefaultTTL.map(String.init) ?? "none")", "task_max_attempts": "\(taskMaxAttempts)",
+            // Never the tokens themselves.
+            "bpms_auth": "\(bpmsTokens.isEmpty ? "off" : "\(bpmsTokens.count) token(s)")",
+            "agent_auth": "\(agentTokens.isEmpty ? "off" : "\(agentTokens.count) token(s)")",
         ]
     }
 
@@ -82,6 +92,29 @@ struct AFMConfiguration: Sendable {
             logLevel = level
         }
         if let value = values["LOG_FILE"] { logFile = value }
+        if let value = values["TASK_DEFAULT_TTL"] {
+            switch value.lowercased() {
+            case "none", "0": taskDefaultTTL = nil
+            default: taskDefaultTTL = Int64(try Self.positiveSeconds(value, key: "TASK_DEFAULT_TTL", source: source).rounded(.up))
+            }
+        }
+        if let value = values["TASK_MAX_ATTEMPTS"] {
+            guard let attempts = Int(value), (1...1000).contains(attempts) else {
+                throw ConfigurationError("TASK_MAX_ATTEMPTS (\(source)): '\(value)' is not a whole number from 1 to 1000")
+            }
+            taskMaxAttempts = attempts
+        }
+        if let value = values["AFM_BPMS_TOKENS"] { bpmsTokens = try Self.tokens(value, key: "AFM_BPMS_TOKENS", source: source) }
+        if let value = values["AFM_AGENT_TOKENS"] { agentTokens = try Self.tokens(value, key: "AFM_AGENT_TOKENS", source: source) }
+    }
+
+    /// Comma-separated bearer tokens; the value itself never appears in a message.
+    private static func tokens(_ value: String, key: String, source: String) throws(ConfigurationError) -> Set<String> {
+        let tokens = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard tokens.allSatisfy({ token in token.count >= 8 && token.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F } }) else {
+            throw ConfigurationError("\(key) (\(source)): each token must be at least 8 printable ASCII characters without spaces")
+        }
+        return Set(tokens)
     }
 
     private static func parseDatabaseURI(_ value: String, key: String, source: String) throws(ConfigurationError) -> DatabaseURI {

@@ -4,9 +4,10 @@ import Foundation
 /// Small builders for the values tests pass around.
 public enum Sample {
     public static func task(
-        type: String = "wait", version: Int64 = 1, data: String? = #"{"time":1}"#, id: UUID = UUID(), testID: UUID = UUID()
+        type: String = "wait", version: Int64 = 1, data: String? = #"{"time":1}"#, id: UUID = UUID(), testID: UUID = UUID(),
+        ttl: Int64? = nil
     ) -> NewTask {
-        NewTask(id: id, testID: testID, type: type, version: version, dataJSON: data)
+        NewTask(id: id, testID: testID, type: type, version: version, dataJSON: data, ttlSeconds: ttl)
     }
 
     public static func poll(

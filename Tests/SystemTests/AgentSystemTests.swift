@@ -81,7 +81,8 @@ struct AgentSystemTests {
         var afm = try await workspace.startAFM()
         let port = afm.port
         var ids: [String] = []
-        for _ in 0..<4 { ids.append(try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 2])) }
+        // Long enough that the AFM is surely gone before the tasks finish, even on a loaded machine.
+        for _ in 0..<4 { ids.append(try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 4])) }
         let agent = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.state, arguments: ["-x", "4"])
         try await waitUntil(timeout: .seconds(15)) { agent.log.contains("received 4 task(s)") }
         afm.kill()
@@ -102,7 +103,7 @@ struct AgentSystemTests {
         var afm = try await workspace.startAFM()
         let port = afm.port
         var ids: [String] = []
-        for _ in 0..<3 { ids.append(try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 1])) }
+        for _ in 0..<3 { ids.append(try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 4])) }
         let first = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.state, arguments: ["-x", "3"])
         try await waitUntil(timeout: .seconds(15)) { first.log.contains("received 3 task(s)") }
         let idBefore = try String(contentsOf: workspace.state.appendingPathComponent("agent-id"), encoding: .utf8)
@@ -145,7 +146,7 @@ struct AgentSystemTests {
     func secondSignal() async throws {
         let workspace = try Workspace()
         let afm = try await workspace.startAFM()
-        _ = try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 1])
+        _ = try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 4])
         let agent = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.state, arguments: ["--grace-period", "60"])
         try await waitUntil(timeout: .seconds(15)) { agent.log.contains("received 1 task(s)") }
         afm.kill()

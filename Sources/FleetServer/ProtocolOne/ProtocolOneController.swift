@@ -1,7 +1,9 @@
 import FleetModel
 import FleetStore
 import Foundation
+import HTTPTypes
 import Hummingbird
+import JSONSchema
 import Logging
 
 /// The SLAMon AFM 1.1 routes, byte-compatible with the original: agents poll and post outcomes, the BPMS creates
@@ -9,6 +11,11 @@ import Logging
 struct ProtocolOneController<Context: RequestContext> {
     let store: any TaskStore
     let settings: ServerSettings
+    let schemas: TaskTypeSchemas
+
+    /// Sent by agents that say who they are (ours does); a result from an agent that no longer holds the task is
+    /// then refused with 409.
+    static var agentIDHeader: HTTPField.Name { HTTPField.Name("AFM-Agent-ID")! }
 
     func addRoutes(to routes: inout RouteTable<Context>) {
         routes.on("/tasks", .post, use: poll)
@@ -33,28 +40,45 @@ struct ProtocolOneController<Context: RequestContext> {
         return .json(ProtocolOneResponses.poll(tasks: tasks, returnTime: now.adding(seconds: settings.agentReturnTime)))
     }
 
-    /// `POST /tasks/response`: 400 for an unknown, unclaimed or finished task, as the original answers.
+    /// `POST /tasks/response`: 400 for an unknown, unclaimed or finished task, as the original answers. A result
+    /// that does not match the task type's result schema fails the task with the reasons.
     @Sendable func postOutcome(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let report = try TaskResultRequest(json: try await request.jsonBody(limit: settings.maximumBodySize))
+        let agentID = request.headers[Self.agentIDHeader].flatMap(UUID.init(uuidString:))
+        var outcome = report.outcome
+        if case .result(let json) = outcome, let task = try await store.task(id: report.taskID), task.state == .claimed,
+            let result = try? JSONParser.parse(json),
+            let violation = try await schemas.resultViolation(type: task.type, version: task.version, result: result)
+        {
+            outcome = .error(violation)
+        }
         do {
-            try await store.recordOutcome(report.outcome, forTask: report.taskID, at: .now())
+            try await store.recordOutcome(outcome, forTask: report.taskID, by: agentID, at: .now())
+        } catch FleetError.taskHeldByAnotherAgent(let id) {
+            throw APIError(.conflict, FleetError.taskHeldByAnotherAgent(id).description)
         } catch let error as FleetError {
             throw APIError(.badRequest, error.description)
         }
-        let outcome: String
-        switch report.outcome {
-        case .result: outcome = "completed"
-        case .error: outcome = "failed"
+        let state: String
+        switch outcome {
+        case .result: state = "completed"
+        case .error: state = "failed"
         }
-        context.logger.info("task \(outcome)", metadata: ["task_id": "\(report.taskID.canonical)"])
+        context.logger.info("task \(state)", metadata: ["task_id": "\(report.taskID.canonical)"])
         return .emptyOK
     }
 
-    /// `POST /task`: 400 when the task id is taken, as the original answers.
+    /// `POST /task`: 400 when the task id is taken, as the original answers, or when `task_data` does not match
+    /// the task type's schema.
     @Sendable func createTask(_ request: Request, context: Context) async throws -> Response {
         var request = request
-        let task = try CreateTaskRequest(json: try await request.jsonBody(limit: settings.maximumBodySize)).task
+        let body = try await request.jsonBody(limit: settings.maximumBodySize)
+        let parsed = try CreateTaskRequest(json: body).task
+        try await schemas.validateTaskData(type: parsed.type, version: parsed.version, data: body["task_data"])
+        let task = NewTask(
+            id: parsed.id, testID: parsed.testID, type: parsed.type, version: parsed.version, dataJSON: parsed.dataJSON,
+            ttlSeconds: settings.taskDefaultTTL)
         do {
             try await store.createTask(task, at: .now())
         } catch let error as FleetError {

@@ -80,23 +80,87 @@ public final class PostgresTaskStore: TaskStore {
 
     public func dropTables() async throws {
         try await guarded("drop tables") {
-            try await self.client.query("DROP TABLE IF EXISTS tasks, agents, afm_schema", logger: self.logger)
+            try await self.client.query("DROP TABLE IF EXISTS tasks, agents, task_types, afm_schema", logger: self.logger)
         }
     }
 
     // MARK: Tasks
 
-    public func createTask(_ task: NewTask, at now: Timestamp) async throws {
-        let inserted = try await guarded("task insert") {
-            try await self.client.query(
+    public func insertTask(_ task: NewTask, at now: Timestamp) async throws -> TaskRecord? {
+        let expires = task.ttlSeconds.map { now.adding(seconds: Double($0)) }
+        return try await guarded("task insert") {
+            try await self.taskRecords(
                 """
-                INSERT INTO tasks (id, test_id, type, version, data, state, created)
-                VALUES (\(task.id), \(task.testID), \(task.type), \(task.version), \(task.dataJSON), 'waiting', \(now))
-                ON CONFLICT (id) DO NOTHING RETURNING seq
-                """, logger: self.logger
-            ).decode(Int64.self).reduce(0) { count, _ in count + 1 }
+                INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
+                VALUES (\(task.id), \(task.testID), \(task.type), \(task.version), \(task.dataJSON), 'waiting', \(now),
+                        \(task.ttlSeconds), \(expires))
+                ON CONFLICT (id) DO NOTHING RETURNING \(unescaped: Self.taskColumns)
+                """
+            ).first
         }
-        if inserted == 0 { throw FleetError.taskAlreadyExists(task.id) }
+    }
+
+    public func cancelTask(id: UUID, at now: Timestamp) async throws -> TaskRecord {
+        let cancelled = try await guarded("task cancel") {
+            try await self.taskRecords(
+                """
+                UPDATE tasks SET state = 'cancelled', failed = \(now), error = 'cancelled'
+                WHERE id = \(id) AND state IN ('waiting', 'claimed') RETURNING \(unescaped: Self.taskColumns)
+                """
+            ).first
+        }
+        if let cancelled { return cancelled }
+        guard let existing = try await task(id: id) else { throw FleetError.taskNotFound(id) }
+        throw FleetError.taskAlreadyFinished(id, existing.state)
+    }
+
+    public func listTasks(_ query: TaskQuery) async throws -> TaskPage {
+        // Absent filters are NULL and match everything; the planner still uses the indexes for the given ones.
+        let found = try await guarded("task listing") {
+            try await self.taskRecords(
+                """
+                SELECT \(unescaped: Self.taskColumns) FROM tasks
+                WHERE (\(query.state?.rawValue)::text IS NULL OR state = \(query.state?.rawValue))
+                  AND (\(query.type)::text IS NULL OR type = \(query.type))
+                  AND (\(query.version)::bigint IS NULL OR version = \(query.version))
+                  AND (\(query.testID)::uuid IS NULL OR test_id = \(query.testID))
+                  AND (\(query.agentID)::uuid IS NULL OR agent_id = \(query.agentID))
+                  AND (\(query.createdAfter)::timestamptz IS NULL OR created >= \(query.createdAfter))
+                  AND (\(query.createdBefore)::timestamptz IS NULL OR created < \(query.createdBefore))
+                  AND (\(query.afterSequence)::bigint IS NULL OR seq > \(query.afterSequence))
+                ORDER BY seq LIMIT \(query.limit + 1)
+                """, newestFirst: false)
+        }
+        let page = Array(found.prefix(query.limit))
+        return TaskPage(tasks: page, nextCursor: found.count > query.limit ? page.last?.sequence : nil)
+    }
+
+    public func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport {
+        try await guarded("sweep") {
+            var report = SweepReport(expired: 0, handedBack: 0, lost: 0)
+            for try await (expired, lost, handedBack) in try await self.client.query(
+                """
+                WITH expired AS (
+                    UPDATE tasks SET state = 'expired', failed = expires, error = 'expired'
+                    WHERE state = 'waiting' AND expires IS NOT NULL AND expires <= \(now) RETURNING seq
+                ), lost_agents AS (
+                    SELECT id FROM agents WHERE last_seen < \(agentSeenSince)
+                ), lost AS (
+                    UPDATE tasks SET state = 'failed', failed = \(now), error = 'agent lost', attempts = attempts + 1
+                    WHERE state = 'claimed' AND attempts + 1 >= \(maxAttempts) AND agent_id IN (SELECT id FROM lost_agents)
+                    RETURNING seq
+                ), handed_back AS (
+                    UPDATE tasks SET state = 'waiting', agent_id = NULL, claimed = NULL, attempts = attempts + 1
+                    WHERE state = 'claimed' AND attempts + 1 < \(maxAttempts) AND agent_id IN (SELECT id FROM lost_agents)
+                    RETURNING seq
+                )
+                SELECT (SELECT count(*) FROM expired), (SELECT count(*) FROM lost), (SELECT count(*) FROM handed_back)
+                """, logger: self.logger
+            ).decode((Int64, Int64, Int64).self) {
+                report = SweepReport(expired: Int(expired), handedBack: Int(handedBack), lost: Int(lost))
+            }
+            return report
+        }
     }
 
     public func poll(_ poll: AgentPoll, at now: Timestamp) async throws -> [ClaimedTask] {
@@ -119,6 +183,7 @@ public final class PostgresTaskStore: TaskStore {
                     SELECT seq FROM tasks
                     WHERE state = 'waiting'
                       AND (type, version) IN (SELECT * FROM unnest(\(types)::text[], \(versions)::bigint[]))
+                      AND (expires IS NULL OR expires > \(now))
                     ORDER BY seq
                     LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED
@@ -134,15 +199,17 @@ public final class PostgresTaskStore: TaskStore {
         }
     }
 
-    public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, at now: Timestamp) async throws {
-        // One statement: complete or fail the task if it is claimed; otherwise report the state that prevented it.
+    public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp) async throws {
+        // One statement: complete or fail the task if it is claimed (by this agent, when it says who it is);
+        // otherwise report the state that prevented it.
         let update: PostgresQuery
         switch outcome {
         case .result(let json):
             update = """
                 WITH done AS (
                     UPDATE tasks SET state = 'completed', completed = \(now), result = \(json)
-                    WHERE id = \(id) AND state = 'claimed' RETURNING state)
+                    WHERE id = \(id) AND state = 'claimed' AND (\(agentID)::uuid IS NULL OR agent_id = \(agentID))
+                    RETURNING state)
                 SELECT true, state FROM done
                 UNION ALL SELECT false, state FROM tasks WHERE id = \(id) AND NOT EXISTS (SELECT 1 FROM done)
                 """
@@ -150,7 +217,8 @@ public final class PostgresTaskStore: TaskStore {
             update = """
                 WITH done AS (
                     UPDATE tasks SET state = 'failed', failed = \(now), error = \(message)
-                    WHERE id = \(id) AND state = 'claimed' RETURNING state)
+                    WHERE id = \(id) AND state = 'claimed' AND (\(agentID)::uuid IS NULL OR agent_id = \(agentID))
+                    RETURNING state)
                 SELECT true, state FROM done
                 UNION ALL SELECT false, state FROM tasks WHERE id = \(id) AND NOT EXISTS (SELECT 1 FROM done)
                 """
@@ -164,7 +232,11 @@ public final class PostgresTaskStore: TaskStore {
         }
         guard let answer, let state = TaskState(rawValue: answer.state) else { throw FleetError.taskNotFound(id) }
         if answer.updated { return }
-        throw state == .waiting ? FleetError.taskNotClaimed(id) : FleetError.taskAlreadyFinished(id, state)
+        switch state {
+        case .waiting: throw FleetError.taskNotClaimed(id)
+        case .claimed: throw FleetError.taskHeldByAnotherAgent(id)
+        default: throw FleetError.taskAlreadyFinished(id, state)
+        }
     }
 
     public func task(id: UUID) async throws -> TaskRecord? {
@@ -223,12 +295,98 @@ public final class PostgresTaskStore: TaskStore {
         }
     }
 
+    public func agents(limit: Int) async throws -> [AgentRecord] {
+        try await agentRecords("SELECT id, name, last_seen, capabilities, location FROM agents ORDER BY last_seen DESC, id LIMIT \(limit)")
+    }
+
+    public func agent(id: UUID) async throws -> AgentRecord? {
+        try await agentRecords("SELECT id, name, last_seen, capabilities, location FROM agents WHERE id = \(id)").first
+    }
+
+    private func agentRecords(_ query: PostgresQuery) async throws -> [AgentRecord] {
+        try await guarded("agents") {
+            var agents: [(UUID, String, Timestamp, String, String?)] = []
+            for try await row in try await self.client.query(query, logger: self.logger).decode((UUID, String, Timestamp, String, String?).self) {
+                agents.append(row)
+            }
+            var held: [UUID: [UUID]] = [:]
+            for try await (agentID, taskID) in try await self.client.query(
+                "SELECT agent_id, id FROM tasks WHERE state = 'claimed' AND agent_id = ANY(\(agents.map(\.0))) ORDER BY seq",
+                logger: self.logger
+            ).decode((UUID, UUID).self) {
+                held[agentID, default: []].append(taskID)
+            }
+            return agents.map { id, name, lastSeen, capabilities, location in
+                AgentRecord(
+                    id: id, name: name, lastSeen: lastSeen, capabilities: StoredJSON.parseCapabilities(capabilities),
+                    location: StoredJSON.parseLocation(location), tasksInHand: held[id] ?? [])
+            }
+        }
+    }
+
+    // MARK: Task types
+
+    public func putTaskType(_ taskType: TaskTypeRecord) async throws -> Bool {
+        try await guarded("task type write") {
+            var inserted = false
+            // xmax is 0 for a row this statement inserted, non-zero for one it updated.
+            for try await (wasInserted) in try await self.client.query(
+                """
+                INSERT INTO task_types (type, version, task_schema, result_schema, created, updated)
+                VALUES (\(taskType.type), \(taskType.version), \(taskType.taskSchemaJSON), \(taskType.resultSchemaJSON),
+                        \(taskType.created), \(taskType.updated))
+                ON CONFLICT (type, version) DO UPDATE SET task_schema = EXCLUDED.task_schema,
+                    result_schema = EXCLUDED.result_schema, updated = EXCLUDED.updated
+                RETURNING (xmax = 0)
+                """, logger: self.logger
+            ).decode(Bool.self) {
+                inserted = wasInserted
+            }
+            return inserted
+        }
+    }
+
+    public func taskType(_ type: String, version: Int64) async throws -> TaskTypeRecord? {
+        try await taskTypeRecords(
+            "SELECT type, version, task_schema, result_schema, created, updated FROM task_types WHERE type = \(type) AND version = \(version)"
+        ).first
+    }
+
+    public func taskTypes() async throws -> [TaskTypeRecord] {
+        try await taskTypeRecords("SELECT type, version, task_schema, result_schema, created, updated FROM task_types ORDER BY type, version")
+    }
+
+    public func deleteTaskType(_ type: String, version: Int64) async throws -> Bool {
+        try await guarded("task type delete") {
+            var deleted = false
+            for try await _ in try await self.client.query(
+                "DELETE FROM task_types WHERE type = \(type) AND version = \(version) RETURNING version", logger: self.logger
+            ).decode(Int64.self) {
+                deleted = true
+            }
+            return deleted
+        }
+    }
+
+    private func taskTypeRecords(_ query: PostgresQuery) async throws -> [TaskTypeRecord] {
+        try await guarded("task types") {
+            var records: [TaskTypeRecord] = []
+            for try await (type, version, taskSchema, resultSchema, created, updated) in try await self.client.query(
+                query, logger: self.logger
+            ).decode((String, Int64, String, String?, Timestamp, Timestamp).self) {
+                records.append(TaskTypeRecord(type: type, version: version, taskSchemaJSON: taskSchema, resultSchemaJSON: resultSchema, created: created, updated: updated))
+            }
+            return records
+        }
+    }
+
     // MARK: Plumbing
 
     private static let taskColumns =
-        "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error"
+        "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error, tasks.attempts, tasks.ttl, tasks.expires"
 
-    private func taskRecords(_ query: PostgresQuery) async throws -> [TaskRecord] {
+    /// Task rows in `taskColumns` order, newest first (or oldest first for listings).
+    private func taskRecords(_ query: PostgresQuery, newestFirst: Bool = true) async throws -> [TaskRecord] {
         var records: [(Int64, TaskRecord)] = []
         let rows = try await client.query(query, logger: logger)
         for try await row in rows {
@@ -239,6 +397,9 @@ public final class PostgresTaskStore: TaskStore {
             let failed = try columns[11].decode(Timestamp?.self)
             let result = try columns[12].decode(String?.self)
             let error = try columns[13].decode(String?.self)
+            let attempts = try columns[14].decode(Int32.self)
+            let ttl = try columns[15].decode(Int64?.self)
+            let expires = try columns[16].decode(Timestamp?.self)
             guard let state = TaskState(rawValue: stateText) else {
                 throw StoreUnavailable(operation: "read", cause: "unknown task state '\(stateText)' in the database")
             }
@@ -246,9 +407,9 @@ public final class PostgresTaskStore: TaskStore {
                 (seq, TaskRecord(
                     id: id, testID: testID, type: type, version: version, dataJSON: data, state: state, agentID: agentID,
                     created: created, claimed: claimed, completed: completed, failed: failed, resultJSON: result,
-                    error: error)))
+                    error: error, attempts: Int(attempts), ttlSeconds: ttl, expires: expires, sequence: seq)))
         }
-        return records.sorted { $0.0 > $1.0 }.map(\.1)
+        return records.sorted { newestFirst ? $0.0 > $1.0 : $0.0 < $1.0 }.map(\.1)
     }
 
     /// Runs a database operation with a deadline, and turns driver errors into `StoreUnavailable` with their cause.

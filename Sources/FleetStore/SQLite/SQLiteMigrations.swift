@@ -37,5 +37,28 @@ enum SQLiteMigrations {
                 "CREATE INDEX tasks_claimable ON tasks (type, version, seq) WHERE state = 'waiting'",
                 "CREATE INDEX tasks_by_agent ON tasks (agent_id, seq) WHERE agent_id IS NOT NULL",
             ]),
+        Migration(
+            version: 2,
+            summary: "task types, time to live, leases, cancel",
+            statements: [
+                "ALTER TABLE tasks ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE tasks ADD COLUMN ttl INTEGER",
+                "ALTER TABLE tasks ADD COLUMN expires INTEGER",
+                // The sweeper finds expiring and held tasks through these, however many finished tasks there are.
+                "CREATE INDEX tasks_expiring ON tasks (expires) WHERE state = 'waiting' AND expires IS NOT NULL",
+                "CREATE INDEX tasks_held ON tasks (agent_id) WHERE state = 'claimed'",
+                "CREATE INDEX tasks_by_test ON tasks (test_id, seq)",
+                """
+                CREATE TABLE task_types (
+                    type TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    task_schema TEXT NOT NULL,
+                    result_schema TEXT,
+                    created INTEGER NOT NULL,
+                    updated INTEGER NOT NULL,
+                    PRIMARY KEY (type, version)
+                )
+                """,
+            ]),
     ]
 }

@@ -71,22 +71,80 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func dropTables() async throws {
-        for table in ["tasks", "agents", "afm_schema"] {
+        for table in ["tasks", "agents", "task_types", "afm_schema"] {
             try await execute("DROP TABLE IF EXISTS \(table)")
         }
     }
 
     // MARK: Tasks
 
-    public func createTask(_ task: NewTask, at now: Timestamp) async throws {
-        let inserted = try await rows(
+    public func insertTask(_ task: NewTask, at now: Timestamp) async throws -> TaskRecord? {
+        let expires = task.ttlSeconds.map { SQLiteData.integer(Int(now.adding(seconds: Double($0)).microsecondsSinceEpoch)) } ?? .null
+        return try await rows(
             """
-            INSERT INTO tasks (id, test_id, type, version, data, state, created) VALUES (?, ?, ?, ?, ?, 'waiting', ?)
-            ON CONFLICT (id) DO NOTHING RETURNING seq
+            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
+            VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?)
+            ON CONFLICT (id) DO NOTHING RETURNING *
             """,
             [.text(task.id.canonical), .text(task.testID.canonical), .text(task.type), .integer(Int(task.version)),
-             task.dataJSON.map { .text($0) } ?? .null, .integer(Int(now.microsecondsSinceEpoch))])
-        if inserted.isEmpty { throw FleetError.taskAlreadyExists(task.id) }
+             task.dataJSON.map { .text($0) } ?? .null, .integer(Int(now.microsecondsSinceEpoch)),
+             task.ttlSeconds.map { .integer(Int($0)) } ?? .null, expires]
+        ).first.map(Self.taskRecord)
+    }
+
+    public func cancelTask(id: UUID, at now: Timestamp) async throws -> TaskRecord {
+        let cancelled = try await rows(
+            """
+            UPDATE tasks SET state = 'cancelled', failed = ?, error = 'cancelled'
+            WHERE id = ? AND state IN ('waiting', 'claimed') RETURNING *
+            """, [.integer(Int(now.microsecondsSinceEpoch)), .text(id.canonical)])
+        if let record = try cancelled.first.map(Self.taskRecord) { return record }
+        guard let existing = try await task(id: id) else { throw FleetError.taskNotFound(id) }
+        throw FleetError.taskAlreadyFinished(id, existing.state)
+    }
+
+    public func listTasks(_ query: TaskQuery) async throws -> TaskPage {
+        var conditions: [String] = []
+        var binds: [SQLiteData] = []
+        func add(_ condition: String, _ value: SQLiteData) {
+            conditions.append(condition)
+            binds.append(value)
+        }
+        if let state = query.state { add("state = ?", .text(state.rawValue)) }
+        if let type = query.type { add("type = ?", .text(type)) }
+        if let version = query.version { add("version = ?", .integer(Int(version))) }
+        if let testID = query.testID { add("test_id = ?", .text(testID.canonical)) }
+        if let agentID = query.agentID { add("agent_id = ?", .text(agentID.canonical)) }
+        if let after = query.createdAfter { add("created >= ?", .integer(Int(after.microsecondsSinceEpoch))) }
+        if let before = query.createdBefore { add("created < ?", .integer(Int(before.microsecondsSinceEpoch))) }
+        if let cursor = query.afterSequence { add("seq > ?", .integer(Int(cursor))) }
+        binds.append(.integer(query.limit + 1))
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let found = try await rows("SELECT * FROM tasks \(whereClause) ORDER BY seq LIMIT ?", binds).map(Self.taskRecord)
+        let page = Array(found.prefix(query.limit))
+        return TaskPage(tasks: page, nextCursor: found.count > query.limit ? page.last?.sequence : nil)
+    }
+
+    public func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport {
+        let time = SQLiteData.integer(Int(now.microsecondsSinceEpoch))
+        let seen = SQLiteData.integer(Int(agentSeenSince.microsecondsSinceEpoch))
+        let expired = try await rows(
+            """
+            UPDATE tasks SET state = 'expired', failed = expires, error = 'expired'
+            WHERE state = 'waiting' AND expires IS NOT NULL AND expires <= ? RETURNING seq
+            """, [time]).count
+        let lostAgents = "SELECT id FROM agents WHERE last_seen < ?"
+        let lost = try await rows(
+            """
+            UPDATE tasks SET state = 'failed', failed = ?, error = 'agent lost', attempts = attempts + 1
+            WHERE state = 'claimed' AND attempts + 1 >= ? AND agent_id IN (\(lostAgents)) RETURNING seq
+            """, [time, .integer(maxAttempts), seen]).count
+        let handedBack = try await rows(
+            """
+            UPDATE tasks SET state = 'waiting', agent_id = NULL, claimed = NULL, attempts = attempts + 1
+            WHERE state = 'claimed' AND agent_id IN (\(lostAgents)) RETURNING seq
+            """, [seen]).count
+        return SweepReport(expired: expired, handedBack: handedBack, lost: lost)
     }
 
     public func poll(_ poll: AgentPoll, at now: Timestamp) async throws -> [ClaimedTask] {
@@ -115,6 +173,7 @@ public final class SQLiteTaskStore: TaskStore {
             WHERE seq IN (
                 SELECT seq FROM tasks
                 WHERE state = 'waiting' AND (type, version) IN (VALUES \(capabilityRows))
+                  AND (expires IS NULL OR expires > ?2)
                 ORDER BY seq LIMIT ?)
             RETURNING seq, id, type, version, data
             """, binds)
@@ -127,26 +186,32 @@ public final class SQLiteTaskStore: TaskStore {
             }
     }
 
-    public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, at now: Timestamp) async throws {
+    public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp) async throws {
         let time = SQLiteData.integer(Int(now.microsecondsSinceEpoch))
+        let holder: SQLiteData = agentID.map { .text($0.canonical) } ?? .null
         let updated: [SQLiteRow]
         switch outcome {
         case .result(let json):
             updated = try await rows(
-                "UPDATE tasks SET state = 'completed', completed = ?, result = ? WHERE id = ? AND state = 'claimed' RETURNING seq",
-                [time, .text(json), .text(id.canonical)])
+                """
+                UPDATE tasks SET state = 'completed', completed = ?, result = ?
+                WHERE id = ? AND state = 'claimed' AND (?4 IS NULL OR agent_id = ?4) RETURNING seq
+                """, [time, .text(json), .text(id.canonical), holder])
         case .error(let message):
             updated = try await rows(
-                "UPDATE tasks SET state = 'failed', failed = ?, error = ? WHERE id = ? AND state = 'claimed' RETURNING seq",
-                [time, .text(message), .text(id.canonical)])
+                """
+                UPDATE tasks SET state = 'failed', failed = ?, error = ?
+                WHERE id = ? AND state = 'claimed' AND (?4 IS NULL OR agent_id = ?4) RETURNING seq
+                """, [time, .text(message), .text(id.canonical), holder])
         }
         guard updated.isEmpty else { return }
         // Nothing changed: find out why, for a precise error.
-        let current = try await rows("SELECT state FROM tasks WHERE id = ?", [.text(id.canonical)])
-        guard let stateText = current.first?.column("state")?.string, let state = TaskState(rawValue: stateText) else {
-            throw FleetError.taskNotFound(id)
+        guard let current = try await task(id: id) else { throw FleetError.taskNotFound(id) }
+        switch current.state {
+        case .waiting: throw FleetError.taskNotClaimed(id)
+        case .claimed: throw FleetError.taskHeldByAnotherAgent(id)
+        default: throw FleetError.taskAlreadyFinished(id, current.state)
         }
-        throw state == .waiting ? FleetError.taskNotClaimed(id) : FleetError.taskAlreadyFinished(id, state)
     }
 
     public func task(id: UUID) async throws -> TaskRecord? {
@@ -184,6 +249,69 @@ public final class SQLiteTaskStore: TaskStore {
         return DashboardSnapshot(unassignedTasks: unassigned, agents: agents)
     }
 
+    public func agents(limit: Int) async throws -> [AgentRecord] {
+        try await agentRecords(try await rows("SELECT * FROM agents ORDER BY last_seen DESC, id LIMIT ?", [.integer(limit)]))
+    }
+
+    public func agent(id: UUID) async throws -> AgentRecord? {
+        try await agentRecords(try await rows("SELECT * FROM agents WHERE id = ?", [.text(id.canonical)])).first
+    }
+
+    private func agentRecords(_ agentRows: [SQLiteRow]) async throws -> [AgentRecord] {
+        var records: [AgentRecord] = []
+        for row in agentRows {
+            let agentID = try row.text("id")
+            let held = try await rows("SELECT id FROM tasks WHERE state = 'claimed' AND agent_id = ? ORDER BY seq", [.text(agentID)])
+            records.append(
+                AgentRecord(
+                    id: try row.uuid("id"), name: try row.text("name"),
+                    lastSeen: Timestamp(microsecondsSinceEpoch: Int64(try row.int("last_seen"))),
+                    capabilities: StoredJSON.parseCapabilities(try row.text("capabilities")),
+                    location: StoredJSON.parseLocation(row.column("location")?.string),
+                    tasksInHand: try held.map { try $0.uuid("id") }))
+        }
+        return records
+    }
+
+    // MARK: Task types
+
+    public func putTaskType(_ taskType: TaskTypeRecord) async throws -> Bool {
+        let existed = try await rows(
+            "SELECT 1 AS found FROM task_types WHERE type = ? AND version = ?",
+            [.text(taskType.type), .integer(Int(taskType.version))]).isEmpty == false
+        try await execute(
+            """
+            INSERT INTO task_types (type, version, task_schema, result_schema, created, updated) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (type, version) DO UPDATE SET task_schema = excluded.task_schema,
+                result_schema = excluded.result_schema, updated = excluded.updated
+            """,
+            [.text(taskType.type), .integer(Int(taskType.version)), .text(taskType.taskSchemaJSON),
+             taskType.resultSchemaJSON.map { .text($0) } ?? .null, .integer(Int(taskType.created.microsecondsSinceEpoch)),
+             .integer(Int(taskType.updated.microsecondsSinceEpoch))])
+        return !existed
+    }
+
+    public func taskType(_ type: String, version: Int64) async throws -> TaskTypeRecord? {
+        try await rows("SELECT * FROM task_types WHERE type = ? AND version = ?", [.text(type), .integer(Int(version))])
+            .first.map(Self.taskTypeRecord)
+    }
+
+    public func taskTypes() async throws -> [TaskTypeRecord] {
+        try await rows("SELECT * FROM task_types ORDER BY type, version").map(Self.taskTypeRecord)
+    }
+
+    public func deleteTaskType(_ type: String, version: Int64) async throws -> Bool {
+        !(try await rows("DELETE FROM task_types WHERE type = ? AND version = ? RETURNING type", [.text(type), .integer(Int(version))]).isEmpty)
+    }
+
+    private static func taskTypeRecord(_ row: SQLiteRow) throws -> TaskTypeRecord {
+        TaskTypeRecord(
+            type: try row.text("type"), version: Int64(try row.int("version")), taskSchemaJSON: try row.text("task_schema"),
+            resultSchemaJSON: row.column("result_schema")?.string,
+            created: Timestamp(microsecondsSinceEpoch: Int64(try row.int("created"))),
+            updated: Timestamp(microsecondsSinceEpoch: Int64(try row.int("updated"))))
+    }
+
     // MARK: Plumbing
 
     private static func taskRecord(_ row: SQLiteRow) throws -> TaskRecord {
@@ -200,7 +328,9 @@ public final class SQLiteTaskStore: TaskStore {
             agentID: row.column("agent_id")?.string.flatMap(UUID.init(uuidString:)),
             created: time("created") ?? Timestamp(microsecondsSinceEpoch: 0), claimed: time("claimed"),
             completed: time("completed"), failed: time("failed"), resultJSON: row.column("result")?.string,
-            error: row.column("error")?.string)
+            error: row.column("error")?.string, attempts: row.column("attempts")?.integer ?? 0,
+            ttlSeconds: row.column("ttl")?.integer.map(Int64.init), expires: time("expires"),
+            sequence: Int64(row.column("seq")?.integer ?? 0))
     }
 
     private func execute(_ sql: String, _ binds: [SQLiteData] = []) async throws {

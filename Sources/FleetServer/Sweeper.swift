@@ -1,0 +1,33 @@
+import FleetModel
+import FleetStore
+import Logging
+import ServiceLifecycle
+
+/// Expires unclaimed tasks past their time to live and takes tasks back from lost agents, every `interval`.
+/// Each sweep is a few indexed statements; several `afm` processes sweeping one database do no harm.
+struct Sweeper: Service {
+    let store: any TaskStore
+    let settings: ServerSettings
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await sweepOnce()
+            try? await Task.sleep(for: settings.sweepInterval)
+        }
+    }
+
+    func sweepOnce() async {
+        let now = Timestamp.now()
+        do {
+            let report = try await store.sweep(
+                at: now, agentSeenSince: now.adding(seconds: -settings.agentActiveThreshold), maxAttempts: settings.taskMaxAttempts)
+            if report.expired + report.handedBack + report.lost > 0 {
+                logger.info(
+                    "sweep", metadata: ["expired": "\(report.expired)", "handed_back": "\(report.handedBack)", "lost": "\(report.lost)"])
+            }
+        } catch {
+            logger.warning("sweep failed: \(error)")
+        }
+    }
+}

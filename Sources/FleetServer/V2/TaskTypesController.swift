@@ -1,0 +1,76 @@
+import FleetModel
+import FleetStore
+import Foundation
+import Hummingbird
+import JSONSchema
+
+/// `/v2/task-types`: the JSON Schemas that task data and results of a task type and version must satisfy.
+struct TaskTypesController<Context: RequestContext> {
+    let store: any TaskStore
+    let schemas: TaskTypeSchemas
+    let settings: ServerSettings
+
+    func addRoutes(to routes: inout RouteTable<Context>) {
+        routes.on("/v2/task-types", .get, use: list)
+        routes.on("/v2/task-types/{type}/{version}", .put, use: put)
+        routes.on("/v2/task-types/{type}/{version}", .get, use: read)
+        routes.on("/v2/task-types/{type}/{version}", .delete, use: delete)
+    }
+
+    static func key(_ context: Context) throws -> (String, Int64) {
+        guard let type = context.parameters.get("type"), !type.isEmpty,
+            let version = context.parameters.get("version").flatMap({ Int64($0) })
+        else { throw APIError(.notFound, "no such task type: the version must be an integer") }
+        return (type, version)
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        let types = try await store.taskTypes()
+        return .json(Array(JSONWriter.string(from: ["task_types": .array(types.map(V2Representations.taskType))]).utf8))
+    }
+
+    @Sendable func read(_ request: Request, context: Context) async throws -> Response {
+        let (type, version) = try Self.key(context)
+        guard let taskType = try await store.taskType(type, version: version) else {
+            throw APIError(.notFound, "no such task type: \(type) version \(version)")
+        }
+        return .json(Array(JSONWriter.string(from: V2Representations.taskType(taskType)).utf8))
+    }
+
+    /// `PUT`: registers or replaces; 201 when new, 200 when replaced; 400 for a schema that does not compile.
+    @Sendable func put(_ request: Request, context: Context) async throws -> Response {
+        var request = request
+        let (type, version) = try Self.key(context)
+        let body = try await request.jsonBody(limit: settings.maximumBodySize)
+        guard case .object(let members) = body, let taskSchema = members["task_schema"],
+            Set(members.keys).isSubset(of: ["task_schema", "result_schema"])
+        else {
+            throw APIError(.badRequest, "the body must be {\"task_schema\": {…}, \"result_schema\": {…}} (result_schema optional)")
+        }
+        let resultSchema = members["result_schema"].flatMap { $0 == .null ? nil : $0 }
+        for (name, schema) in [("task_schema", taskSchema), ("result_schema", resultSchema)] {
+            guard let schema else { continue }
+            do {
+                _ = try JSONSchema(schema)
+            } catch {
+                throw APIError(.badRequest, "\(name) is not a valid JSON Schema: \(error)")
+            }
+        }
+        let now = Timestamp.now()
+        let existing = try await store.taskType(type, version: version)
+        let record = TaskTypeRecord(
+            type: type, version: version, taskSchemaJSON: JSONWriter.string(from: taskSchema),
+            resultSchemaJSON: resultSchema.map { JSONWriter.string(from: $0) }, created: existing?.created ?? now, updated: now)
+        let created = try await store.putTaskType(record)
+        context.logger.info("task type \(created ? "registered" : "replaced")", metadata: ["task_type": "\(type)", "task_version": "\(version)"])
+        return .json(Array(JSONWriter.string(from: V2Representations.taskType(record)).utf8), status: created ? .created : .ok)
+    }
+
+    @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
+        let (type, version) = try Self.key(context)
+        guard try await store.deleteTaskType(type, version: version) else {
+            throw APIError(.notFound, "no such task type: \(type) version \(version)")
+        }
+        return Response(status: .noContent)
+    }
+}

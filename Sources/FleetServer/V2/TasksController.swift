@@ -1,0 +1,155 @@
+import FleetModel
+import FleetStore
+import Foundation
+import Hummingbird
+import JSONSchema
+
+/// `/v2/tasks`: create (one or a batch, idempotent on the task id), read, list with filters and a cursor, cancel.
+struct TasksController<Context: RequestContext> {
+    let store: any TaskStore
+    let schemas: TaskTypeSchemas
+    let settings: ServerSettings
+
+    static var maximumBatch: Int { 1000 }
+
+    func addRoutes(to routes: inout RouteTable<Context>) {
+        routes.on("/v2/tasks", .post, use: create)
+        routes.on("/v2/tasks", .get, use: list)
+        routes.on("/v2/tasks/batch", .post, use: createBatch)
+        routes.on("/v2/tasks/{task_id}", .get, use: read)
+        routes.on("/v2/tasks/{task_id}", .delete, use: cancel)
+    }
+
+    /// `POST /v2/tasks`: 201 with the new task; 200 with the existing one for a repeat of the same body; 409 for a
+    /// known id with a different body.
+    @Sendable func create(_ request: Request, context: Context) async throws -> Response {
+        var request = request
+        let parsed = try V2TaskRequest(try await request.jsonBody(limit: settings.maximumBodySize), defaultTTL: settings.taskDefaultTTL)
+        try await schemas.validateTaskData(type: parsed.task.type, version: parsed.task.version, data: parsed.data)
+        let created = try await createOrConflict([parsed.task]).first!
+        if created.created { log(created.record, context: context) }
+        return .json(Array(JSONWriter.string(from: V2Representations.task(created.record)).utf8), status: created.created ? .created : .ok)
+    }
+
+    /// `POST /v2/tasks/batch` with `{"tasks": [...]}`: every task is checked first, then each is created (or found
+    /// the same); 201 with them all in order.
+    @Sendable func createBatch(_ request: Request, context: Context) async throws -> Response {
+        var request = request
+        let body = try await request.jsonBody(limit: settings.maximumBodySize)
+        guard case .array(let items)? = body["tasks"], body.objectValue?.count == 1 else {
+            throw APIError(.badRequest, "the body must be {\"tasks\": [...]}")
+        }
+        guard (1...Self.maximumBatch).contains(items.count) else {
+            throw APIError(.badRequest, "a batch holds 1 to \(Self.maximumBatch) tasks, not \(items.count)")
+        }
+        var tasks: [NewTask] = []
+        var violations: [ValidationError] = []
+        for (index, item) in items.enumerated() {
+            do {
+                let parsed = try V2TaskRequest(item, path: "/tasks/\(index)", defaultTTL: settings.taskDefaultTTL)
+                try await schemas.validateTaskData(type: parsed.task.type, version: parsed.task.version, data: parsed.data, pathPrefix: "/tasks/\(index)/task_data")
+                tasks.append(parsed.task)
+            } catch let error as APIError {
+                violations += error.violations.isEmpty
+                    ? [ValidationError(instanceLocation: "/tasks/\(index)", keywordLocation: "", keyword: "", message: error.message)]
+                    : error.violations
+            }
+        }
+        guard violations.isEmpty else { throw APIError(.badRequest, "some tasks of the batch are invalid; none was created", violations: violations) }
+        guard Set(tasks.map(\.id)).count == tasks.count else { throw APIError(.badRequest, "a task id appears twice in the batch") }
+        let created = try await createOrConflict(tasks)
+        for task in created where task.created { log(task.record, context: context) }
+        let json: JSONValue = ["tasks": .array(created.map { V2Representations.task($0.record) })]
+        return .json(Array(JSONWriter.string(from: json).utf8), status: .created)
+    }
+
+    private func createOrConflict(_ tasks: [NewTask]) async throws -> [CreatedTask] {
+        do {
+            return try await store.createTasks(tasks, at: .now())
+        } catch let error as FleetError {
+            throw APIError(.conflict, error.description)
+        }
+    }
+
+    private func log(_ task: TaskRecord, context: Context) {
+        context.logger.info(
+            "task created",
+            metadata: ["task_id": "\(task.id.canonical)", "task_type": "\(task.type)", "task_version": "\(task.version)"])
+    }
+
+    static func taskID(_ context: Context) throws -> UUID {
+        guard let text = context.parameters.get("task_id"), let id = UUID(uuidString: text) else {
+            throw APIError(.notFound, "no such task: the id is not a UUID")
+        }
+        return id
+    }
+
+    @Sendable func read(_ request: Request, context: Context) async throws -> Response {
+        let id = try Self.taskID(context)
+        guard let task = try await store.task(id: id) else { throw APIError(.notFound, "no such task: \(id.canonical)") }
+        return .json(Array(JSONWriter.string(from: V2Representations.task(task)).utf8))
+    }
+
+    /// `DELETE /v2/tasks/{id}`: cancels a task that has not finished (an agent holding it learns on upload).
+    @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
+        let id = try Self.taskID(context)
+        do {
+            let task = try await store.cancelTask(id: id, at: .now())
+            context.logger.info("task cancelled", metadata: ["task_id": "\(id.canonical)"])
+            return .json(Array(JSONWriter.string(from: V2Representations.task(task)).utf8))
+        } catch FleetError.taskNotFound {
+            throw APIError(.notFound, "no such task: \(id.canonical)")
+        } catch let error as FleetError {
+            throw APIError(.conflict, error.description)
+        }
+    }
+
+    /// `GET /v2/tasks?state=&type=&version=&test_id=&agent=&created_after=&created_before=&limit=&cursor=`.
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        var query = TaskQuery()
+        func text(_ name: String) -> String? { parameters[name[...]].map(String.init) }
+        func invalid(_ name: String, _ expected: String) -> APIError {
+            APIError(.badRequest, "query parameter \(name) must be \(expected)")
+        }
+        if let state = text("state") {
+            guard let value = TaskState(rawValue: state) else { throw invalid("state", TaskState.allCases.map(\.rawValue).joined(separator: ", ")) }
+            query.state = value
+        }
+        query.type = text("type")
+        if let version = text("version") {
+            guard let value = Int64(version) else { throw invalid("version", "an integer") }
+            query.version = value
+        }
+        if let testID = text("test_id") {
+            guard let value = UUID(uuidString: testID) else { throw invalid("test_id", "a UUID") }
+            query.testID = value
+        }
+        if let agent = text("agent") {
+            guard let value = UUID(uuidString: agent) else { throw invalid("agent", "a UUID") }
+            query.agentID = value
+        }
+        for (name, keyPath) in [("created_after", \TaskQuery.createdAfter), ("created_before", \TaskQuery.createdBefore)] {
+            if let value = text(name) {
+                guard let time = Timestamp(iso8601: value) else { throw invalid(name, "an ISO 8601 date-time") }
+                query[keyPath: keyPath] = time
+            }
+        }
+        if let limit = text("limit") {
+            guard let value = Int(limit), (1...TaskQuery.maximumLimit).contains(value) else {
+                throw invalid("limit", "an integer from 1 to \(TaskQuery.maximumLimit)")
+            }
+            query.limit = value
+        }
+        if let cursor = text("cursor") {
+            guard let value = Int64(cursor), value >= 0 else { throw invalid("cursor", "a cursor from an earlier page") }
+            query.afterSequence = value
+        }
+        let page = try await store.listTasks(query)
+        let json: JSONValue = [
+            "tasks": .array(page.tasks.map { V2Representations.task($0) }),
+            "next_cursor": page.nextCursor.map { .string(String($0)) } ?? .null,
+        ]
+        return .json(Array(JSONWriter.string(from: json).utf8))
+    }
+}

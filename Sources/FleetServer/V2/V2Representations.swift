@@ -1,0 +1,56 @@
+import FleetModel
+import Foundation
+import JSONSchema
+
+/// The v2 JSON forms of tasks, agents and task types. Times are ISO 8601 UTC; absent facts are left out.
+enum V2Representations {
+    static func task(_ task: TaskRecord, now: Timestamp = .now()) -> JSONValue {
+        // An unclaimed task past its time to live is expired even before the sweeper records it.
+        let expiredNow = task.state == .waiting && (task.expires.map { $0.microsecondsSinceEpoch <= now.microsecondsSinceEpoch } ?? false)
+        var members: [String: JSONValue] = [
+            "task_id": .string(task.id.canonical), "test_id": .string(task.testID.canonical),
+            "task_type": .string(task.type), "task_version": .number(.integer(task.version)),
+            "task_data": parsed(task.dataJSON) ?? [:], "state": .string(expiredNow ? "expired" : task.state.rawValue),
+            "attempts": .number(.integer(Int64(task.attempts))), "created": .string(task.created.iso8601Text),
+        ]
+        members["agent_id"] = task.agentID.map { .string($0.canonical) }
+        members["ttl_seconds"] = task.ttlSeconds.map { .number(.integer($0)) }
+        members["expires"] = task.expires.map { .string($0.iso8601Text) }
+        members["claimed"] = task.claimed.map { .string($0.iso8601Text) }
+        members["completed"] = task.completed.map { .string($0.iso8601Text) }
+        members["finished"] = (task.completed ?? task.failed ?? (expiredNow ? task.expires : nil)).map { .string($0.iso8601Text) }
+        members["result"] = parsed(task.resultJSON)
+        members["error"] = expiredNow ? "expired" : task.error.map { .string($0) }
+        return .object(members)
+    }
+
+    static func agent(_ agent: AgentRecord, activeSince: Timestamp) -> JSONValue {
+        var members: [String: JSONValue] = [
+            "agent_id": .string(agent.id.canonical), "name": .string(agent.name), "last_seen": .string(agent.lastSeen.iso8601Text),
+            "state": agent.lastSeen.microsecondsSinceEpoch >= activeSince.microsecondsSinceEpoch ? "active" : "lost",
+            "capabilities": .array(agent.capabilities.map { ["type": .string($0.type), "version": .number(.integer($0.version))] }),
+            "tasks_in_hand": .array(agent.tasksInHand.map { .string($0.canonical) }),
+        ]
+        if let location = agent.location {
+            var place: [String: JSONValue] = ["country": .string(location.country), "region": .string(location.region)]
+            place["latitude"] = location.latitude.map { .number(.double($0)) }
+            place["longitude"] = location.longitude.map { .number(.double($0)) }
+            members["location"] = .object(place)
+        }
+        return .object(members)
+    }
+
+    static func taskType(_ taskType: TaskTypeRecord) -> JSONValue {
+        var members: [String: JSONValue] = [
+            "task_type": .string(taskType.type), "task_version": .number(.integer(taskType.version)),
+            "task_schema": parsed(taskType.taskSchemaJSON) ?? true,
+            "created": .string(taskType.created.iso8601Text), "updated": .string(taskType.updated.iso8601Text),
+        ]
+        members["result_schema"] = parsed(taskType.resultSchemaJSON)
+        return .object(members)
+    }
+
+    private static func parsed(_ json: String?) -> JSONValue? {
+        json.flatMap { try? JSONParser.parse($0) }
+    }
+}

@@ -1,0 +1,39 @@
+import FleetModel
+import Foundation
+import JSONSchema
+
+/// A task as `POST /v2/tasks` takes it: `task_type`, `task_version`, optional `task_id` (generated when absent),
+/// `test_id` (generated when absent), `task_data` (an object) and `ttl_seconds`.
+struct V2TaskRequest {
+    let task: NewTask
+    let data: JSONValue?
+
+    static let schema = try! JSONSchema(
+        json: #"""
+            {"type": "object", "additionalProperties": false, "required": ["task_type", "task_version"],
+             "properties": {
+                "task_id": {"type": "string", "format": "uuid"}, "test_id": {"type": "string", "format": "uuid"},
+                "task_type": {"type": "string", "minLength": 1, "maxLength": 200},
+                "task_version": {"type": "integer", "minimum": -9007199254740991, "maximum": 9007199254740991},
+                "task_data": {"type": "object"},
+                "ttl_seconds": {"type": ["integer", "null"], "minimum": 1, "maximum": 31536000}}}
+            """#, options: .init(assertsFormats: true))
+
+    /// Parses one task; violations are reported under `path` (`""`, or `/tasks/3` in a batch).
+    init(_ body: JSONValue, path: String = "", defaultTTL: Int64?) throws {
+        let violations = Self.schema.validate(body)
+        guard violations.isEmpty else {
+            throw APIError(.badRequest, "the task does not match the v2 task schema", violations: violations.map { $0.prefixed(path) })
+        }
+        let members = body.objectValue!
+        let id = members["task_id"]?.stringValue.flatMap(UUID.init(uuidString:)) ?? UUID()
+        let testID = members["test_id"]?.stringValue.flatMap(UUID.init(uuidString:)) ?? UUID()
+        data = members["task_data"]
+        var ttl = defaultTTL
+        if let given = members["ttl_seconds"] { ttl = given.numberValue?.int64Value }
+        task = NewTask(
+            id: id, testID: testID, type: members["task_type"]!.stringValue!,
+            version: members["task_version"]!.numberValue!.int64Value!, dataJSON: data.map { JSONWriter.string(from: $0) },
+            ttlSeconds: ttl)
+    }
+}

@@ -1,0 +1,177 @@
+import FleetModel
+import FleetServer
+import FleetStore
+import FleetTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JSONSchema
+import Testing
+
+@Suite("BPMS API v2 routes")
+struct V2RouteTests {
+    static let urlSchema: JSONValue = [
+        "task_schema": ["type": "object", "required": ["url"], "properties": ["url": ["type": "string", "format": "uri"]]],
+        "result_schema": ["type": "object", "required": ["status"], "properties": ["status": ["type": "integer"]]],
+    ]
+
+    @Test("task types: PUT registers (201) or replaces (200), GET reads, DELETE removes; invalid schemas are refused")
+    func taskTypes() async throws {
+        try await ServerHarness.run { client, _ in
+            let created = try await client.send(.put, "/v2/task-types/url_check/1", json: Self.urlSchema)
+            #expect(created.status == .created)
+            #expect(try created.json()["task_schema"]?["required"] == ["url"])
+            #expect(try await client.send(.put, "/v2/task-types/url_check/1", json: Self.urlSchema).status == .ok)
+            let read = try await client.send(.get, "/v2/task-types/url_check/1")
+            let readType = try read.json()
+            #expect(read.status == .ok && readType["task_version"] == 1)
+            #expect(try await client.send(.get, "/v2/task-types").json()["task_types"]?.arrayValue?.count == 1)
+            let invalid = try await client.send(.put, "/v2/task-types/bad/1", json: ["task_schema": ["type": "strin"]])
+            #expect(invalid.status == .badRequest && invalid.errorMessage?.contains("not a valid JSON Schema") == true)
+            #expect(try await client.send(.put, "/v2/task-types/bad/x", json: Self.urlSchema).status == .notFound)
+            #expect(try await client.send(.delete, "/v2/task-types/url_check/1").status == .noContent)
+            #expect(try await client.send(.delete, "/v2/task-types/url_check/1").status == .notFound)
+        }
+    }
+
+    @Test("task data is validated against its type's schema on v1 and v2, with every violation listed")
+    func taskDataValidation() async throws {
+        try await ServerHarness.run { client, _ in
+            _ = try await client.send(.put, "/v2/task-types/url_check/1", json: Self.urlSchema)
+            let v1 = try await client.send(.post, "/task", json: Wire.task(type: "url_check", data: ["url": 5]))
+            #expect(v1.status == .badRequest)
+            #expect(try v1.json()["violations"]?.arrayValue?.first?["instance"] == "/task_data/url")
+            let v2 = try await client.send(.post, "/v2/tasks", json: ["task_type": "url_check", "task_version": 1, "task_data": [:]])
+            #expect(v2.status == .badRequest)
+            #expect(try v2.json()["violations"]?.arrayValue?.first?["keyword"] == "required")
+            #expect(try await client.send(.post, "/task", json: Wire.task(type: "url_check", data: ["url": "https://x.test/"])).status == .ok)
+        }
+    }
+
+    @Test("a result that violates the result schema fails the task with the reasons")
+    func resultValidation() async throws {
+        try await ServerHarness.run { client, _ in
+            _ = try await client.send(.put, "/v2/task-types/url_check/1", json: Self.urlSchema)
+            let id = UUID().uuidString.lowercased()
+            _ = try await client.send(.post, "/task", json: Wire.task(id: id, type: "url_check", data: ["url": "https://x.test/"]))
+            _ = try await client.send(.post, "/tasks", json: Wire.poll(capabilities: ["url_check": ["version": 1]]))
+            let posted = try await client.send(.post, "/tasks/response", json: ["protocol": 1, "task_id": .string(id), "task_data": ["status": "ok"]])
+            #expect(posted.status == .ok)
+            let task = try await client.send(.get, "/v2/tasks/\(id)").json()
+            #expect(task["state"] == "failed")
+            #expect(task["error"]?.stringValue?.contains("/status: expected integer, got string") == true)
+        }
+    }
+
+    @Test("POST /v2/tasks: 201 with a generated id, 200 for the same body again, 409 for a different body")
+    func createTask() async throws {
+        try await ServerHarness.run { client, _ in
+            let created = try await client.send(.post, "/v2/tasks", json: ["task_type": "wait", "task_version": 1, "task_data": ["time": 1], "ttl_seconds": 60])
+            #expect(created.status == .created)
+            let task = try created.json()
+            let id = try #require(task["task_id"]?.stringValue)
+            #expect(task["state"] == "waiting" && task["ttl_seconds"] == 60 && task["expires"] != nil)
+            var body = task.objectValue!.filter { ["task_id", "test_id", "task_type", "task_version", "task_data", "ttl_seconds"].contains($0.key) }
+            #expect(try await client.send(.post, "/v2/tasks", json: .object(body)).status == .ok)
+            body["task_data"] = ["time": 2]
+            #expect(try await client.send(.post, "/v2/tasks", json: .object(body)).status == .conflict)
+            #expect(try await client.send(.get, "/v2/tasks/\(id)").status == .ok)
+            #expect(try await client.send(.get, "/v2/tasks/\(UUID().uuidString)").status == .notFound)
+            let bad = try await client.send(.post, "/v2/tasks", json: ["task_type": "wait"])
+            #expect(bad.status == .badRequest && bad.errorMessage?.contains("v2 task schema") == true)
+        }
+    }
+
+    @Test("batch create checks every task before creating any")
+    func batch() async throws {
+        try await ServerHarness.run { client, store in
+            let tasks: JSONValue = ["tasks": [["task_type": "wait", "task_version": 1], ["task_type": "wait", "task_version": 1]]]
+            let created = try await client.send(.post, "/v2/tasks/batch", json: tasks)
+            let createdTasks = try created.json()["tasks"]?.arrayValue
+            #expect(created.status == .created && createdTasks?.count == 2)
+            let mixed: JSONValue = ["tasks": [["task_type": "wait", "task_version": 1], ["task_type": 5, "task_version": 1]]]
+            let refused = try await client.send(.post, "/v2/tasks/batch", json: mixed)
+            #expect(refused.status == .badRequest)
+            #expect(try refused.json()["violations"]?.arrayValue?.first?["instance"] == "/tasks/1/task_type")
+            #expect(try await store.listTasks(TaskQuery()).tasks.count == 2)
+        }
+    }
+
+    @Test("listing with filters and a cursor, and cancel with DELETE")
+    func listAndCancel() async throws {
+        try await ServerHarness.run { client, _ in
+            var ids: [String] = []
+            for _ in 0..<3 {
+                ids.append(try await client.send(.post, "/v2/tasks", json: ["task_type": "wait", "task_version": 1]).json()["task_id"]!.stringValue!)
+            }
+            let first = try await client.send(.get, "/v2/tasks?limit=2&state=waiting").json()
+            #expect(first["tasks"]?.arrayValue?.compactMap { $0["task_id"]?.stringValue } == Array(ids.prefix(2)))
+            let cursor = try #require(first["next_cursor"]?.stringValue)
+            let second = try await client.send(.get, "/v2/tasks?limit=2&state=waiting&cursor=\(cursor)").json()
+            #expect(second["tasks"]?.arrayValue?.compactMap { $0["task_id"]?.stringValue } == [ids[2]])
+            #expect(second["next_cursor"] == .null)
+            #expect(try await client.send(.get, "/v2/tasks?state=sleeping").status == .badRequest)
+            #expect(try await client.send(.get, "/v2/tasks?limit=0").status == .badRequest)
+
+            let cancelled = try await client.send(.delete, "/v2/tasks/\(ids[0])")
+            let cancelledTask = try cancelled.json()
+            #expect(cancelled.status == .ok && cancelledTask["state"] == "cancelled")
+            #expect(try await client.send(.delete, "/v2/tasks/\(ids[0])").status == .conflict)
+            let v1 = try await client.send(.get, "/task/\(ids[0])").json()
+            #expect(v1["task_error"] == "cancelled" && v1["task_failed"] != nil)
+        }
+    }
+
+    @Test("agents are listed with capabilities, state and the tasks they hold")
+    func agents() async throws {
+        try await ServerHarness.run { client, _ in
+            _ = try await client.send(.post, "/v2/tasks", json: ["task_type": "wait", "task_version": 1])
+            _ = try await client.send(.post, "/tasks", json: Wire.poll())
+            let agents = try await client.send(.get, "/v2/agents").json()["agents"]?.arrayValue ?? []
+            #expect(agents.count == 1)
+            #expect(agents.first?["state"] == "active" && agents.first?["tasks_in_hand"]?.arrayValue?.count == 1)
+            #expect(try await client.send(.get, "/v2/agents/\(Wire.agentID)").status == .ok)
+            #expect(try await client.send(.get, "/v2/agents/\(UUID().uuidString)").status == .notFound)
+        }
+    }
+
+    @Test("a result from an agent that no longer holds the task is refused with 409")
+    func handedBackResult() async throws {
+        try await ServerHarness.run { client, store in
+            let id = try await client.send(.post, "/v2/tasks", json: ["task_type": "wait", "task_version": 1]).json()["task_id"]!.stringValue!
+            _ = try await client.send(.post, "/tasks", json: Wire.poll())
+            let now = Timestamp.now()
+            _ = try await store.sweep(at: now.adding(seconds: 1000), agentSeenSince: now.adding(seconds: 500), maxAttempts: 3)
+            let other = "1f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
+            _ = try await client.send(.post, "/tasks", json: Wire.poll(agentID: other))
+            let late = try await client.execute(
+                uri: "/tasks/response", method: .post,
+                headers: [.contentType: "application/json", HTTPField.Name("AFM-Agent-ID")!: Wire.agentID],
+                body: ByteBuffer(bytes: JSONWriter.bytes(from: ["protocol": 1, "task_id": .string(id), "task_data": [:]])))
+            #expect(late.status == .conflict)
+            let task = try await client.send(.get, "/v2/tasks/\(id)").json()
+            #expect(task["state"] == "claimed" && task["agent_id"] == .string(other) && task["attempts"] == 1)
+        }
+    }
+
+    @Test("with tokens configured: 401 without a token, 403 with the other kind, 200 with the right one; /status stays open")
+    func auth() async throws {
+        let settings = ServerSettings(bpmsTokens: ["bpms-secret-1"], agentTokens: ["agent-secret-1"])
+        try await ServerHarness.run(settings: settings) { client, _ in
+            func call(_ method: HTTPRequest.Method, _ uri: String, token: String?, json: JSONValue? = nil) async throws -> TestResponse {
+                var headers: HTTPFields = [.contentType: "application/json"]
+                if let token { headers[.authorization] = "Bearer \(token)" }
+                return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(bytes: JSONWriter.bytes(from: $0)) })
+            }
+            let missing = try await call(.get, "/v2/tasks", token: nil)
+            #expect(missing.status == .unauthorized && missing.headers[.wwwAuthenticate] == "Bearer")
+            #expect(try await call(.get, "/v2/tasks", token: "agent-secret-1").status == .forbidden)
+            #expect(try await call(.get, "/v2/tasks", token: "wrong-secret").status == .unauthorized)
+            #expect(try await call(.get, "/v2/tasks", token: "bpms-secret-1").status == .ok)
+            #expect(try await call(.post, "/tasks", token: "bpms-secret-1", json: Wire.poll()).status == .forbidden)
+            #expect(try await call(.post, "/tasks", token: "agent-secret-1", json: Wire.poll()).status == .ok)
+            #expect(try await call(.get, "/status", token: nil).status == .ok)
+        }
+    }
+}

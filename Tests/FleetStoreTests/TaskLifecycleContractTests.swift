@@ -1,0 +1,212 @@
+import FleetModel
+import FleetStore
+import FleetTestSupport
+import Foundation
+import Testing
+
+/// The v2 parts of the `TaskStore` contract: time to live, leases, cancel, idempotent creation, listing, agents and
+/// task types. Every test runs against every engine.
+@Suite("TaskStore contract: lifecycle")
+struct TaskLifecycleContractTests {
+    @Test("a task past its time to live is never handed out, and the sweep marks it expired", arguments: StoreEngine.allCases)
+    func expiry(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let short = Sample.task(ttl: 10)
+            let forever = Sample.task()
+            _ = try await store.createTasks([short, forever], at: Sample.time(0))
+            #expect(try await store.task(id: short.id)?.expires == Sample.time(10))
+            let claimed = try await store.poll(Sample.poll(maxTasks: 5), at: Sample.time(11))
+            #expect(claimed.map(\.id) == [forever.id])
+            let report = try await store.sweep(at: Sample.time(11), agentSeenSince: Sample.time(0), maxAttempts: 3)
+            #expect(report.expired == 1)
+            let expired = try #require(try await store.task(id: short.id))
+            #expect(expired.state == .expired && expired.error == "expired" && expired.failed == Sample.time(10))
+        }
+    }
+
+    @Test("cancel: a waiting task is never handed out, a held task's result is refused, a finished task stays", arguments: StoreEngine.allCases)
+    func cancel(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let waiting = Sample.task()
+            try await store.createTask(waiting, at: Sample.time(0))
+            #expect(try await store.cancelTask(id: waiting.id, at: Sample.time(1)).state == .cancelled)
+            #expect(try await store.poll(Sample.poll(maxTasks: 5), at: Sample.time(2)).isEmpty)
+
+            let held = Sample.task()
+            try await store.createTask(held, at: Sample.time(3))
+            _ = try await store.poll(Sample.poll(maxTasks: 5), at: Sample.time(4))
+            _ = try await store.cancelTask(id: held.id, at: Sample.time(5))
+            await #expect(throws: FleetError.taskAlreadyFinished(held.id, .cancelled)) {
+                try await store.recordOutcome(.result(json: "{}"), forTask: held.id, at: Sample.time(6))
+            }
+            await #expect(throws: FleetError.taskAlreadyFinished(held.id, .cancelled)) {
+                _ = try await store.cancelTask(id: held.id, at: Sample.time(7))
+            }
+            let unknown = UUID()
+            await #expect(throws: FleetError.taskNotFound(unknown)) { _ = try await store.cancelTask(id: unknown, at: Sample.time(8)) }
+        }
+    }
+
+    @Test("a lost agent's task is handed back with one more attempt, then failed as 'agent lost'; its late result is refused", arguments: StoreEngine.allCases)
+    func leases(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let task = Sample.task()
+            try await store.createTask(task, at: Sample.time(0))
+            let first = UUID()
+            let second = UUID()
+            _ = try await store.poll(Sample.poll(agent: first), at: Sample.time(1))
+            // The first agent is not seen after t=1; at t=400 it is lost (seen since t=100 required).
+            var report = try await store.sweep(at: Sample.time(400), agentSeenSince: Sample.time(100), maxAttempts: 2)
+            #expect(report.handedBack == 1)
+            var record = try #require(try await store.task(id: task.id))
+            #expect(record.state == .waiting && record.attempts == 1 && record.agentID == nil)
+            await #expect(throws: FleetError.taskNotClaimed(task.id)) {
+                try await store.recordOutcome(.result(json: "{}"), forTask: task.id, by: first, at: Sample.time(401))
+            }
+            _ = try await store.poll(Sample.poll(agent: second), at: Sample.time(402))
+            await #expect(throws: FleetError.taskHeldByAnotherAgent(task.id)) {
+                try await store.recordOutcome(.result(json: "{}"), forTask: task.id, by: first, at: Sample.time(403))
+            }
+            report = try await store.sweep(at: Sample.time(900), agentSeenSince: Sample.time(500), maxAttempts: 2)
+            #expect(report.lost == 1 && report.handedBack == 0)
+            record = try #require(try await store.task(id: task.id))
+            #expect(record.state == .failed && record.error == "agent lost" && record.attempts == 2)
+        }
+    }
+
+    @Test("creating again with the same body is idempotent; a different body is a conflict", arguments: StoreEngine.allCases)
+    func idempotentCreate(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let task = Sample.task(ttl: 60)
+            let first = try await store.createTasks([task], at: Sample.time(0))
+            #expect(first.map(\.created) == [true])
+            let again = try await store.createTasks([task], at: Sample.time(1))
+            #expect(again.map(\.created) == [false] && again.first?.record.created == Sample.time(0))
+            let changed = Sample.task(data: #"{"time":2}"#, id: task.id, testID: task.testID, ttl: 60)
+            await #expect(throws: FleetError.taskConflict(task.id)) { _ = try await store.createTasks([changed], at: Sample.time(2)) }
+        }
+    }
+
+    @Test("listing filters by state, type, version, test, agent and creation time, page by page", arguments: StoreEngine.allCases)
+    func listing(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let test = UUID()
+            var tasks: [NewTask] = []
+            for index in 0..<7 {
+                tasks.append(Sample.task(type: index % 2 == 0 ? "wait" : "dns", version: 1, testID: index < 5 ? test : UUID()))
+            }
+            for (index, task) in tasks.enumerated() { try await store.createTask(task, at: Sample.time(Double(index))) }
+            let agent = UUID()
+            _ = try await store.poll(Sample.poll(agent: agent, maxTasks: 1), at: Sample.time(10))
+
+            var query = TaskQuery(limit: 2)
+            query.testID = test
+            var seen: [UUID] = []
+            var pages = 0
+            while true {
+                let page = try await store.listTasks(query)
+                seen += page.tasks.map(\.id)
+                pages += 1
+                guard let cursor = page.nextCursor else { break }
+                query.afterSequence = cursor
+            }
+            #expect(seen == tasks.prefix(5).map(\.id) && pages == 3)
+
+            var dns = TaskQuery()
+            dns.type = "dns"
+            dns.state = .waiting
+            #expect(try await store.listTasks(dns).tasks.map(\.id) == [tasks[1].id, tasks[3].id, tasks[5].id])
+            var byAgent = TaskQuery()
+            byAgent.agentID = agent
+            #expect(try await store.listTasks(byAgent).tasks.map(\.id) == [tasks[0].id])
+            var window = TaskQuery()
+            window.createdAfter = Sample.time(2)
+            window.createdBefore = Sample.time(4)
+            #expect(try await store.listTasks(window).tasks.map(\.id) == [tasks[2].id, tasks[3].id])
+        }
+    }
+
+    @Test("agents list their capabilities, location and the tasks they hold", arguments: StoreEngine.allCases)
+    func agents(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let task = Sample.task()
+            try await store.createTask(task, at: Sample.time(0))
+            let agent = UUID()
+            let poll = AgentPoll(
+                agentID: agent, name: "probe", capabilities: [Capability(type: "wait", version: 1)], maxTasks: 1,
+                location: AgentLocation(country: "FI", region: "18", latitude: 60.2, longitude: nil))
+            _ = try await store.poll(poll, at: Sample.time(1))
+            let record = try #require(try await store.agent(id: agent))
+            #expect(record.name == "probe" && record.tasksInHand == [task.id] && record.location?.country == "FI")
+            #expect(record.capabilities == [Capability(type: "wait", version: 1)])
+            #expect(try await store.agents(limit: 10).map(\.id) == [agent])
+            #expect(try await store.agent(id: UUID()) == nil)
+        }
+    }
+
+    @Test("task types are registered, replaced, listed and deleted", arguments: StoreEngine.allCases)
+    func taskTypes(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let first = TaskTypeRecord(type: "wait", version: 1, taskSchemaJSON: #"{"type":"object"}"#, resultSchemaJSON: nil, created: Sample.time(0), updated: Sample.time(0))
+            let created = try await store.putTaskType(first)
+            #expect(created)
+            let replaced = TaskTypeRecord(type: "wait", version: 1, taskSchemaJSON: #"{"required":["time"]}"#, resultSchemaJSON: #"{"type":"object"}"#, created: Sample.time(0), updated: Sample.time(5))
+            let createdAgain = try await store.putTaskType(replaced)
+            #expect(!createdAgain)
+            let read = try await store.taskType("wait", version: 1)
+            #expect(read == replaced)
+            let all = try await store.taskTypes()
+            #expect(all.map(\.version) == [1])
+            let deleted = try await store.deleteTaskType("wait", version: 1)
+            let deletedAgain = try await store.deleteTaskType("wait", version: 1)
+            #expect(deleted && !deletedAgain)
+            let gone = try await store.taskType("wait", version: 1)
+            #expect(gone == nil)
+        }
+    }
+
+    @Test("races: cancel against claim, and hand-back against a late result, end with exactly one outcome per task", arguments: StoreEngine.allCases)
+    func races(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            var tasks: [NewTask] = []
+            for _ in 0..<60 { tasks.append(Sample.task()) }
+            _ = try await store.createTasks(tasks, at: Sample.time(0))
+            let agent = UUID()
+            // Cancel every task while an agent claims and completes them, all at once.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in tasks {
+                    group.addTask { _ = try? await store.cancelTask(id: task.id, at: Sample.time(1)) }
+                }
+                group.addTask {
+                    for _ in 0..<30 {
+                        for claimed in try await store.poll(Sample.poll(agent: agent, maxTasks: 2), at: Sample.time(1)) {
+                            try? await store.recordOutcome(.result(json: "{}"), forTask: claimed.id, by: agent, at: Sample.time(2))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for task in tasks {
+                let record = try #require(try await store.task(id: task.id))
+                // Either cancelled (and then never completed) or completed (and then the cancel was refused).
+                #expect(record.state == .cancelled || record.state == .completed || record.state == .claimed)
+                #expect(!(record.completed != nil && record.state == .cancelled))
+            }
+
+            // A late result against the hand-back sweep: the task ends once, handed back or completed.
+            let lease = Sample.task()
+            try await store.createTask(lease, at: Sample.time(10))
+            let slow = UUID()
+            _ = try await store.poll(Sample.poll(agent: slow), at: Sample.time(11))
+            async let sweep = store.sweep(at: Sample.time(500), agentSeenSince: Sample.time(100), maxAttempts: 3)
+            async let late: Void? = try? store.recordOutcome(.result(json: "{}"), forTask: lease.id, by: slow, at: Sample.time(500))
+            let (report, _) = try await (sweep, late)
+            let record = try #require(try await store.task(id: lease.id))
+            if report.handedBack == 1 {
+                #expect(record.state == .waiting && record.completed == nil)
+            } else {
+                #expect(record.state == .completed)
+            }
+        }
+    }
+}
