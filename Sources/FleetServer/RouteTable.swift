@@ -22,7 +22,7 @@ struct RouteTable<Context: RequestContext> {
 
     /// Adds the 405 answers; call once, after every route is registered.
     func addMethodNotAllowedRoutes() {
-        let candidates: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch]
+        let candidates: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .options, .trace, HTTPRequest.Method("QUERY")!]
         for path in order {
             let allowed = methodsByPath[path]!
             let allowHeader = allowed.map(\.rawValue).joined(separator: ", ")

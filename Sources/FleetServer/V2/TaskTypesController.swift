@@ -47,7 +47,12 @@ struct TaskTypesController<Context: RequestContext> {
         else {
             throw APIError(.badRequest, "the body must be {\"task_schema\": {…}, \"result_schema\": {…}} (result_schema optional)")
         }
-        let resultSchema = members["result_schema"].flatMap { $0 == .null ? nil : $0 }
+        // JSONValue is ExpressibleByNilLiteral, so spell out that a JSON null means "no result schema".
+        let resultSchema: JSONValue?
+        switch members["result_schema"] {
+        case .none, .some(.null): resultSchema = nil
+        case .some(let schema): resultSchema = schema
+        }
         for (name, schema) in [("task_schema", taskSchema), ("result_schema", resultSchema)] {
             guard let schema else { continue }
             do {
