@@ -165,6 +165,25 @@ struct TaskLifecycleContractTests {
         }
     }
 
+    @Test("race: expiry against claim at the same instant; no task is both handed out and expired", arguments: StoreEngine.allCases)
+    func expiryRace(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            var tasks: [NewTask] = []
+            for _ in 0..<40 { tasks.append(Sample.task(ttl: 10)) }
+            _ = try await store.createTasks(tasks, at: Sample.time(0))
+            let agent = UUID()
+            async let sweep = store.sweep(at: Sample.time(10), agentSeenSince: Sample.time(0), maxAttempts: 3)
+            async let early = store.poll(Sample.poll(agent: agent, maxTasks: 20), at: Sample.time(9.999))
+            async let late = store.poll(Sample.poll(agent: agent, maxTasks: 20), at: Sample.time(10))
+            let (report, claimedEarly, claimedLate) = try await (sweep, early, late)
+            #expect(claimedLate.isEmpty, "a task is never handed out at or after its expiry")
+            let records = try await store.listTasks(TaskQuery(limit: 100)).tasks
+            #expect(records.filter { $0.state == .claimed }.count == claimedEarly.count)
+            #expect(records.filter { $0.state == .expired }.count == report.expired)
+            #expect(claimedEarly.count + report.expired == 40)
+        }
+    }
+
     @Test("races: cancel against claim, and hand-back against a late result, end with exactly one outcome per task", arguments: StoreEngine.allCases)
     func races(engine: StoreEngine) async throws {
         try await engine.withStore { store in

@@ -158,6 +158,35 @@ struct AgentSystemTests {
         #expect(agent.outbox.count == 1)
     }
 
+    @Test("a task held by a killed agent is handed back by the sweeper and completed by another agent; an unclaimed task expires")
+    func leaseAndExpiry() async throws {
+        let workspace = try Workspace()
+        try "AGENT_RETURN_TIME = 1\nAGENT_ACTIVE_THRESHOLD = 2\nTASK_MAX_ATTEMPTS = 3\n".write(
+            to: workspace.root.appendingPathComponent("afm.cfg"), atomically: true, encoding: .utf8)
+        let afm = try await workspace.startAFM()
+        defer { afm.terminate() }
+        let held = try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 2])
+        let first = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.root.appendingPathComponent("first"))
+        try await waitUntil(timeout: .seconds(15)) { first.log.contains("running task \(held)") }
+        first.signal(SIGKILL)
+        _ = await first.waitForExit(timeout: .seconds(5))
+        let second = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.root.appendingPathComponent("second"))
+        let outcome = try await BPMS.waitForOutcomes(on: afm.baseURL, ids: [held], timeout: .seconds(30))[held]
+        #expect(outcome?["task_completed"] != nil, "\(String(describing: outcome))")
+        let (_, body) = try await HTTP.get(afm.baseURL.appendingPathComponent("v2/tasks/\(held)"))
+        let task = try JSONParser.parse(body)
+        #expect(task["attempts"] == 1)
+        second.signal(SIGTERM)
+        #expect(await second.waitForExit(timeout: .seconds(10)) == 0)
+
+        // No agent runs "dns": a task of that type with a time to live expires, and protocol 1 shows it failed.
+        let (status, created) = try await HTTP.post(afm.baseURL.appendingPathComponent("v2/tasks"), json: #"{"task_type": "dns", "task_version": 1, "ttl_seconds": 1}"#)
+        #expect(status == 201)
+        let id = try #require(try JSONParser.parse(created)["task_id"]?.stringValue)
+        let expired = try await BPMS.waitForOutcomes(on: afm.baseURL, ids: [id], timeout: .seconds(15))[id]
+        #expect(expired?["task_error"] == "expired")
+    }
+
     @Test("a result the AFM refuses (4xx: the task is unknown) is logged and dropped, not retried")
     func refusedResult() async throws {
         let workspace = try Workspace()
