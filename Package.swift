@@ -78,6 +78,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libmosquitto, the C MQTT client (Debian: libmosquitto-dev).
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // MQTT over libmosquitto: failover across brokers, async publish with acknowledgement, message streams.
+        .target(
+            name: "MQTT",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
+        ),
         // The agent's task runner: polling, handlers and plug-ins, the durable outbox, identity, shutdown.
         .target(
             name: "FleetAgent",
@@ -110,6 +117,7 @@ let package = Package(
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "JSONSchemaSuite"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent"]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "FleetTestSupport"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetTestSupport"]),
         .testTarget(
             name: "FleetServerTests",

@@ -25,7 +25,7 @@ struct SLAMonAFMInteropTests {
         server.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SLAMON_AFM"]!)
         server.arguments = ["--config", config.path, "run", "127.0.0.1", String(port)]
         let serverLog = root.appendingPathComponent("slamon-afm.log")
-        FileManager.default.createFile(atPath: serverLog.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: serverLog.path, contents: nil)
         server.standardOutput = try FileHandle(forWritingTo: serverLog)
         server.standardError = try FileHandle(forWritingTo: serverLog)
         try server.run()

@@ -1,0 +1,105 @@
+import Foundation
+
+/// A real Mosquitto broker on a free loopback port, started from the `mosquitto` executable (Debian's package),
+/// optionally requiring a username and password.
+public final class MosquittoBroker: Sendable {
+    public let port: Int
+    public let directory: URL
+    private let process: Process
+
+    public static var isInstalled: Bool {
+        ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].contains { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    public static let skipReason = "mosquitto is not installed (apt-get install mosquitto mosquitto-clients), so MQTT tests cannot run; use the README's test command"
+
+    public init(port: Int? = nil, username: String? = nil, password: String? = nil) throws {
+        self.port = try port ?? freeLoopbackPort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mosquitto-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var config = "listener \(self.port) 127.0.0.1\npersistence false\n"
+        if let username, let password {
+            let passwords = directory.appendingPathComponent("passwords")
+            try "\(username):\(password)\n".write(to: passwords, atomically: true, encoding: .utf8)
+            let hash = Process()
+            hash.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
+            hash.arguments = ["-U", passwords.path]
+            try hash.run()
+            hash.waitUntilExit()
+            config += "allow_anonymous false\npassword_file \(passwords.path)\n"
+        } else {
+            config += "allow_anonymous true\n"
+        }
+        let configFile = directory.appendingPathComponent("mosquitto.conf")
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+        process = Process()
+        let executable = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].first { FileManager.default.isExecutableFile(atPath: $0) }!
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["-c", configFile.path]
+        let log = directory.appendingPathComponent("mosquitto.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        // Ready when the port accepts connections.
+        let deadline = Date().addingTimeInterval(10)
+        while !Self.accepts(port: self.port) {
+            guard Date() < deadline, process.isRunning else { throw Failure("mosquitto did not start on port \(self.port)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    public var address: String { "127.0.0.1:\(port)" }
+
+    public func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    static func accepts(port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// `mosquitto_sub`, an independent subscriber: collects what arrives on `topic` as lines `TOPIC PAYLOAD`.
+public final class IndependentSubscriber: Sendable {
+    private let process: Process
+    private let output: URL
+
+    public init(port: Int, topic: String, username: String? = nil, password: String? = nil) throws {
+        output = FileManager.default.temporaryDirectory.appendingPathComponent("mosquitto-sub-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
+        var arguments = ["-h", "127.0.0.1", "-p", String(port), "-t", topic, "-v", "-q", "1"]
+        if let username, let password { arguments += ["-u", username, "-P", password] }
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 0.3)
+    }
+
+    public var lines: [String] {
+        ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: output)
+    }
+}
