@@ -85,6 +85,8 @@ let package = Package(
             name: "MQTT",
             dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
         ),
+        // The agent's cartridge side: agent.conf and launch parameters, Stratos lifecycle on MQTT, extensions.
+        .target(name: "Cartridge", dependencies: ["MQTT"]),
         // The agent's task runner: polling, handlers and plug-ins, the durable outbox, identity, shutdown.
         .target(
             name: "FleetAgent",
@@ -118,6 +120,7 @@ let package = Package(
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "FleetTestSupport"]),
+        .testTarget(name: "CartridgeTests", dependencies: ["Cartridge"]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetTestSupport"]),
         .testTarget(
             name: "FleetServerTests",
