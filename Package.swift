@@ -86,7 +86,7 @@ let package = Package(
             dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
         ),
         // The agent's cartridge side: agent.conf and launch parameters, Stratos lifecycle on MQTT, extensions.
-        .target(name: "Cartridge", dependencies: ["MQTT"]),
+        .target(name: "Cartridge", dependencies: ["MQTT", "FleetAgent", "JSONSchema", .product(name: "Logging", package: "swift-log")]),
         // The agent's task runner: polling, handlers and plug-ins, the durable outbox, identity, shutdown.
         .target(
             name: "FleetAgent",
@@ -102,6 +102,7 @@ let package = Package(
             name: "afm-agent",
             dependencies: [
                 "FleetAgent",
+                "Cartridge",
                 "FleetLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

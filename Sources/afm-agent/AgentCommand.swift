@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Cartridge
 import FleetAgent
 import FleetLogging
 import Foundation
@@ -58,18 +59,37 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Seconds a plug-in handler or a URL check may take (default 300).")
     var handlerTimeout: Int?
 
+    @Option(name: .customLong("config"), help: "agent.conf ([agent] section): turns on the cartridge side (MQTT lifecycle events, extensions).")
+    var agentConf: String?
+
+    @Option(help: "The launch-parameters payload file (KEY=VALUE,KEY=VALUE); default: param.file.path.")
+    var launchParams: String?
+
     @Option(help: "Bearer token for an AFM that requires agent tokens (env AFM_AGENT_TOKEN; the environment keeps it out of process listings).")
     var token: String?
 
     mutating func run() async throws {
-        let settings: AgentSettings
+        let environment = ProcessInfo.processInfo.environment
+        var cartridge: CartridgeSettings?
+        var confURL: String?
+        if CartridgeSettings.isRequested(configFileGiven: agentConf != nil, environment: environment) {
+            do {
+                let sources = try cartridgeSources(environment: environment)
+                confURL = sources.lookup("afm.url")?.value
+                cartridge = try CartridgeSettings.resolve(sources)
+            } catch {
+                throw stop("afm-agent: \(error)", status: 1)
+            }
+        }
+        let settings: AgentSettings?
         do {
-            settings = try resolveSettings(environment: ProcessInfo.processInfo.environment)
+            settings = try resolveSettings(environment: environment, fallbackURL: confURL, urlRequired: cartridge == nil)
         } catch {
             throw stop("afm-agent: \(error)", status: 1)
         }
+        let level = settings?.logLevel ?? AgentSettings.logLevel(verbosity: verbosity > 0 ? verbosity : Int(environment["AGENT_VERBOSITY"] ?? "") ?? 0)
         do {
-            try LineLogHandler.bootstrap(level: settings.logLevel, path: nil)
+            try LineLogHandler.bootstrap(level: level, path: nil)
         } catch {
             throw stop("afm-agent: \(error)", status: 1)
         }
@@ -79,21 +99,23 @@ struct AgentCommand: AsyncParsableCommand {
         }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
 
-        let runner: TaskRunner
-        do {
-            try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
-            let agentID = try AgentIdentity.load(stateDirectory: settings.stateDirectory)
-            let outbox = try ResultOutbox(stateDirectory: settings.stateDirectory)
-            var registry = HandlerRegistry([WaitHandler(), URLHTTPStatusHandler(client: http, timeout: settings.httpTimeout)])
-            if let directory = settings.handlersDirectory {
-                try registry.loadPlugins(from: directory, timeout: settings.handlerTimeout, logger: logger)
+        var runner: TaskRunner?
+        if let settings {
+            do {
+                try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
+                let agentID = try AgentIdentity.load(stateDirectory: settings.stateDirectory)
+                let outbox = try ResultOutbox(stateDirectory: settings.stateDirectory)
+                var registry = HandlerRegistry([WaitHandler(), URLHTTPStatusHandler(client: http, timeout: settings.httpTimeout)])
+                if let directory = settings.handlersDirectory {
+                    try registry.loadPlugins(from: directory, timeout: settings.handlerTimeout, logger: logger)
+                }
+                let client = AFMClient(baseURL: settings.afmURL, client: http, timeout: settings.httpTimeout, agentID: agentID, token: settings.token)
+                runner = TaskRunner(settings: settings, agentID: agentID, registry: registry, outbox: outbox, client: client, logger: logger)
+                logger.notice("agent \(agentID.uuidString.lowercased()) (\(settings.name)) polling \(settings.afmURL) with \(settings.executors) executor(s); handlers: \(registry.capabilities.sorted { $0.key < $1.key }.map { "\($0.key) v\($0.value)" }.joined(separator: ", "))")
+            } catch {
+                try? await http.shutdown()
+                throw stop("afm-agent: \(error)", status: 1)
             }
-            let client = AFMClient(baseURL: settings.afmURL, client: http, timeout: settings.httpTimeout, agentID: agentID, token: settings.token)
-            runner = TaskRunner(settings: settings, agentID: agentID, registry: registry, outbox: outbox, client: client, logger: logger)
-            logger.notice("agent \(agentID.uuidString.lowercased()) (\(settings.name)) polling \(settings.afmURL) with \(settings.executors) executor(s); handlers: \(registry.capabilities.sorted { $0.key < $1.key }.map { "\($0.key) v\($0.value)" }.joined(separator: ", "))")
-        } catch {
-            try? await http.shutdown()
-            throw stop("afm-agent: \(error)", status: 1)
         }
 
         let shutdown = ShutdownSignal {
@@ -101,20 +123,66 @@ struct AgentCommand: AsyncParsableCommand {
             Foundation.exit(4)
         }
         shutdown.install()
-        let ending = await runner.run(until: shutdown)
+        let cartridgeTask = cartridge.map { cartridge in
+            logger.notice("cartridge side on: message brokers \(cartridge.brokers.map(\.description).joined(separator: ", "))")
+            return Task { await CartridgeAgent(settings: cartridge, logger: logger).run() }
+        }
+        // The operator can also stop the agent by writing `true` into terminator.txt.
+        let terminator = Task {
+            while !Task.isCancelled && !shutdown.isRequested {
+                if let text = try? String(contentsOfFile: "terminator.txt", encoding: .utf8),
+                    text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() == "true"
+                {
+                    logger.notice("terminator.txt says true: stopping")
+                    shutdown.request()
+                }
+                await shutdown.sleep(for: .seconds(2))
+            }
+        }
+        var ending = TaskRunner.Ending.stopped
+        if let runner {
+            ending = await runner.run(until: shutdown)
+        } else {
+            await shutdown.wait()
+        }
+        terminator.cancel()
+        cartridgeTask?.cancel()
+        await cartridgeTask?.value
         try? await http.shutdown()
         switch ending {
         case .stopped:
             logger.notice("stopped")
         case .stoppedWithWorkLeft:
-            throw stop("afm-agent: stopped with work left; undelivered results stay in \(settings.stateDirectory)/outbox", status: 3)
+            throw stop("afm-agent: stopped with work left; undelivered results stay in \(settings?.stateDirectory ?? "")/outbox", status: 3)
         case .refusedByAFM(let reason):
             throw stop("afm-agent: \(reason)", status: 2)
         }
     }
 
+    /// agent.conf, the launch parameters (from `--launch-params` or `param.file.path`) and the environment.
+    func cartridgeSources(environment: [String: String]) throws -> ConfigurationSources {
+        var sources = ConfigurationSources(environment: environment)
+        if let agentConf {
+            let text: String
+            do {
+                text = try String(contentsOfFile: agentConf, encoding: .utf8)
+            } catch {
+                throw AgentConfigurationError("--config: cannot read \(agentConf): \(error.localizedDescription)")
+            }
+            sources.agentConf = try ConfigurationSources.parseAgentConf(text)
+        }
+        let payloadPath = launchParams ?? sources.lookup("param.file.path")?.value
+        if let payloadPath {
+            guard let text = try? String(contentsOfFile: payloadPath, encoding: .utf8) else {
+                throw AgentConfigurationError("param.file.path: cannot read the launch parameters \(payloadPath)")
+            }
+            sources.payload = ConfigurationSources.parsePayload(text)
+        }
+        return sources
+    }
+
     /// Flags, then environment variables, then defaults.
-    func resolveSettings(environment: [String: String]) throws -> AgentSettings {
+    func resolveSettings(environment: [String: String], fallbackURL: String? = nil, urlRequired: Bool = true) throws -> AgentSettings? {
         func value(_ flag: String?, _ variable: String) -> String? {
             if let flag { return flag }
             if let text = environment[variable], !text.isEmpty { return text }
@@ -131,7 +199,8 @@ struct AgentCommand: AsyncParsableCommand {
             }
             return number
         }
-        guard let url = value(url, "AFM") else {
+        guard let url = value(url, "AFM") ?? fallbackURL else {
+            if !urlRequired { return nil }
             throw AgentConfigurationError("no AFM URL: give -u URL or set AFM")
         }
         let hostName = ProcessInfo.processInfo.hostName

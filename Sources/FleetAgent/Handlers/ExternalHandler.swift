@@ -48,10 +48,17 @@ public struct ExternalHandler: TaskHandler {
         process.standardInput = try FileHandle(forReadingFrom: input)
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: errors)
-        let status = try await runToCompletion(process)
+        let status: TimedProcess.Status
+        do {
+            status = try await TimedProcess.run(process, timeout: timeout)
+        } catch {
+            throw HandlerFailure("cannot start \(executable.path): \(error.localizedDescription)")
+        }
         let errorTail = Self.tail(of: errors)
 
         switch status {
+        case .cancelled:
+            throw CancellationError()
         case .timedOut:
             throw HandlerFailure("\(executable.lastPathComponent) did not finish within \(timeout) and was stopped" + errorTail)
         case .exited(let code) where code != 0:
@@ -75,45 +82,6 @@ public struct ExternalHandler: TaskHandler {
         } catch let error as JSONParseError {
             throw HandlerFailure("\(executable.lastPathComponent) printed invalid JSON (\(error))" + errorTail)
         }
-    }
-
-    enum Status {
-        case exited(Int32)
-        case signalled(Int32)
-        case timedOut
-    }
-
-    private func runToCompletion(_ process: Process) async throws -> Status {
-        let finished = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in finished.continuation.finish() }
-        do {
-            try process.run()
-        } catch {
-            throw HandlerFailure("cannot start \(executable.path): \(error.localizedDescription)")
-        }
-        let completed = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in finished.stream {}
-                return true
-            }
-            group.addTask { [timeout] in
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next()!
-            group.cancelAll()
-            return first
-        }
-        if !completed || Task.isCancelled {
-            process.terminate()
-            // A plug-in that ignores SIGTERM gets SIGKILL after a second.
-            try? await Task.sleep(for: .seconds(1))
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            for await _ in finished.stream {}
-            if Task.isCancelled { throw CancellationError() }
-            return .timedOut
-        }
-        return process.terminationReason == .uncaughtSignal ? .signalled(process.terminationStatus) : .exited(process.terminationStatus)
     }
 
     private static func tail(of file: URL) -> String {

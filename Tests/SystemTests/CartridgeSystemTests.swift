@@ -1,0 +1,118 @@
+import FleetTestSupport
+import Foundation
+import JSONSchema
+import Testing
+
+/// afm-agent's cartridge side against a real Mosquitto broker: lifecycle events checked field by field by an
+/// independent subscriber (`mosquitto_sub`), port-probe activation, cleanup, and extensions.
+@Suite("afm-agent cartridge side", .enabled(if: MosquittoBroker.isInstalled, Comment(rawValue: MosquittoBroker.skipReason)))
+struct CartridgeSystemTests {
+    /// A TCP listener on a free loopback port, for the activation probe.
+    final class Listener: Sendable {
+        let port: Int
+        private let descriptor: Int32
+
+        init(port: Int) throws {
+            self.port = port
+            descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var reuse: Int32 = 1
+            setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            guard bound, listen(descriptor, 16) == 0 else { throw Failure("cannot listen on \(port)") }
+        }
+
+        deinit { close(descriptor) }
+    }
+
+    func waitUntil(_ timeout: Duration, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw Failure("condition not met within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    @Test("InstanceStarted, then InstanceActivated once the ports open; cleanup gives maintenance mode, clean, ready to shut down")
+    func lifecycle() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cartridge-\(UUID().uuidString)")
+        let extensions = root.appendingPathComponent("extensions")
+        try FileManager.default.createDirectory(at: extensions, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        for (name, script) in [
+            ("InstanceStartedEvent.sh", "env | grep '^STRATOS_' | sort > \(root.path)/started.env"),
+            ("clean.sh", "echo cleaned > \(root.path)/clean.out"),
+        ] {
+            let file = extensions.appendingPathComponent(name)
+            try "#!/bin/sh\n\(script)\n".write(to: file, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path)
+        }
+        let broker = try MosquittoBroker()
+        let subscriber = try IndependentSubscriber(port: broker.port, topic: "instance/status/#")
+        let appPort = try freeLoopbackPort()
+        try """
+            [agent]
+            mb.urls = 127.0.0.1:\(broker.port)
+            listen.address = 127.0.0.1
+            port.check.timeout = 60000
+            extensions.dir = \(extensions.path)
+            mb.publisher.timeout = 60
+            """.write(to: root.appendingPathComponent("agent.conf"), atomically: true, encoding: .utf8)
+        try "APPLICATION_ID=app-1,SERVICE_NAME=php,CLUSTER_ID=php.cluster,CLUSTER_INSTANCE_ID=ci-1,MEMBER_ID=member-1,NETWORK_PARTITION_ID=np-1,PARTITION_ID=p-1,PORTS=\(appPort)"
+            .write(to: root.appendingPathComponent("launch-params"), atomically: true, encoding: .utf8)
+
+        let agent = try AgentProcess(
+            afm: nil, stateDirectory: root.appendingPathComponent("state"),
+            arguments: ["--config", root.appendingPathComponent("agent.conf").path, "--launch-params", root.appendingPathComponent("launch-params").path])
+        try await waitUntil(.seconds(20)) { subscriber.lines.count == 1 }
+        let started = try #require(subscriber.lines.first)
+        #expect(started.hasPrefix("instance/status/InstanceStartedEvent "))
+        let startedBody = try JSONParser.parse(String(started.drop { $0 != " " }.dropFirst()))
+        #expect(startedBody == [
+            "applicationId": "app-1", "clusterId": "php.cluster", "clusterInstanceId": "ci-1", "instanceId": nil,
+            "memberId": "member-1", "networkPartitionId": "np-1", "partitionId": "p-1", "serviceName": "php",
+        ])
+        // Not activated while the port is closed.
+        try await Task.sleep(for: .seconds(2))
+        #expect(subscriber.lines.count == 1)
+        let listener = try Listener(port: appPort)
+        try await waitUntil(.seconds(20)) { subscriber.lines.count == 2 }
+        let activated = subscriber.lines[1]
+        #expect(activated.hasPrefix("instance/status/InstanceActivatedEvent "))
+        #expect(try JSONParser.parse(String(activated.drop { $0 != " " }.dropFirst()))["applicationId"] == nil)
+
+        let environment = try String(contentsOf: root.appendingPathComponent("started.env"), encoding: .utf8)
+        #expect(environment.contains("STRATOS_MEMBER_ID=member-1") && environment.contains("STRATOS_EVENT=InstanceStartedEvent"))
+        #expect(environment.contains("STRATOS_MB_IP=127.0.0.1") && environment.contains("STRATOS_PORTS=\(appPort)"))
+
+        let cleanup = Process()
+        cleanup.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
+        cleanup.arguments = ["-h", "127.0.0.1", "-p", String(broker.port), "-t", "instance/notifier/InstanceCleanupMemberEvent", "-m", #"{"memberId": "member-1"}"#]
+        try cleanup.run()
+        cleanup.waitUntilExit()
+        try await waitUntil(.seconds(20)) { subscriber.lines.count == 4 }
+        #expect(subscriber.lines[2].hasPrefix("instance/status/InstanceMaintenanceModeEvent "))
+        #expect(subscriber.lines[3].hasPrefix("instance/status/InstanceReadyToShutdownEvent "))
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("clean.out").path))
+
+        agent.signal(SIGTERM)
+        #expect(await agent.waitForExit(timeout: .seconds(15)) == 0, "\(agent.log)")
+        _ = listener
+    }
+
+    @Test("the cartridge side refuses to start without a broker, with one line naming the key")
+    func noBroker() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cartridge-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try "[agent]\nlisten.address = 127.0.0.1\n".write(to: root.appendingPathComponent("agent.conf"), atomically: true, encoding: .utf8)
+        let agent = try AgentProcess(afm: nil, stateDirectory: root.appendingPathComponent("state"), arguments: ["--config", root.appendingPathComponent("agent.conf").path])
+        #expect(await agent.waitForExit(timeout: .seconds(10)) == 1)
+        #expect(agent.log.split(separator: "\n").map(String.init) == ["afm-agent: mb.urls: no message broker configured (set mb.urls, or mb.ip and mb.port)"])
+    }
+}
