@@ -19,6 +19,7 @@ public final class CartridgeAgent: Sendable {
     let extensions: ExtensionRunner
     let logger: Logger
     private let published = PublishedEvents()
+    private let initialization = Initialization()
 
     public init(settings: CartridgeSettings, logger: Logger) {
         self.settings = settings
@@ -43,6 +44,10 @@ public final class CartridgeAgent: Sendable {
     }
 
     private func startLifecycle() async {
+        if settings.topologyWait {
+            await waitForInitialization()
+            if Task.isCancelled { return }
+        }
         await extensions.run("InstanceStartedEvent", values: extensionValues(event: "InstanceStartedEvent"))
         await publish(.started)
         await extensions.run("StartServers", values: extensionValues(event: "StartServers"))
@@ -56,11 +61,46 @@ public final class CartridgeAgent: Sendable {
         await extensions.run("InstanceActivatedEvent", values: extensionValues(event: "InstanceActivatedEvent"))
     }
 
+    /// The full Stratos start order: ask for the complete topology, wait until this member is Initialized (in the
+    /// topology, or by a MemberInitializedEvent), then ask for the tenants.
+    private func waitForInitialization() async {
+        logger.notice("waiting for the topology to initialize member \(settings.memberID ?? "?")")
+        await publishRequest("initializer/CompleteTopologyRequestEvent")
+        while !Task.isCancelled && !initialization.isInitialized {
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        if Task.isCancelled { return }
+        logger.notice("member \(settings.memberID ?? "?") is initialized")
+        await publishRequest("initializer/CompleteTenantRequestEvent")
+    }
+
+    private func publishRequest(_ topic: String) async {
+        if !(await mqtt.publish(topic: topic, payload: Array("{}".utf8), timeout: .seconds(settings.publisherTimeout))) {
+            logger.warning("\(topic) was dropped after \(settings.publisherTimeout) s without a broker")
+        }
+    }
+
+    /// Whether a CompleteTopologyEvent shows this member with the status `Initialized` (the last state of its
+    /// state stack).
+    func memberIsInitialized(inTopology body: [String: Any]) -> Bool {
+        guard let service = settings.serviceName, let cluster = settings.clusterID, let member = settings.memberID,
+            let topology = body["topology"] as? [String: Any], let services = topology["serviceMap"] as? [String: Any],
+            let clusters = (services[service] as? [String: Any])?["clusterIdClusterMap"] as? [String: Any],
+            let members = (clusters[cluster] as? [String: Any])?["memberMap"] as? [String: Any],
+            let states = ((members[member] as? [String: Any])?["memberStateManager"] as? [String: Any])?["stateStack"] as? [Any]
+        else { return false }
+        return states.last as? String == "Initialized"
+    }
+
     private func dispatchIncoming() async {
         for await message in mqtt.messages {
             let event = message.topic.split(separator: "/").last.map(String.init) ?? message.topic
             let body = (try? JSONSerialization.jsonObject(with: Data(message.payload))) as? [String: Any] ?? [:]
             switch event {
+            case "CompleteTopologyEvent":
+                if memberIsInitialized(inTopology: body) { initialization.markInitialized() }
+            case "MemberInitializedEvent" where body["memberId"] as? String == settings.memberID && settings.memberID != nil:
+                initialization.markInitialized()
             case "InstanceCleanupMemberEvent" where body["memberId"] as? String == settings.memberID && settings.memberID != nil:
                 await cleanUp(event)
             case "InstanceCleanupClusterEvent"
@@ -112,5 +152,16 @@ final class PublishedEvents: Sendable {
 
     func claim(_ event: InstanceStatusEvent) -> Bool {
         events.withLock { $0.insert(event).inserted }
+    }
+}
+
+/// Whether this member is known to be Initialized, set from the subscriber's messages.
+final class Initialization: Sendable {
+    private let initialized = Mutex(false)
+
+    var isInitialized: Bool { initialized.withLock { $0 } }
+
+    func markInitialized() {
+        initialized.withLock { $0 = true }
     }
 }

@@ -4,6 +4,9 @@ import Cartridge
 import FleetAgent
 import FleetLogging
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Logging
 
 /// `afm-agent`: runs the tasks an AFM hands out. Command-line compatible with `slamon-agent`.
@@ -74,7 +77,7 @@ struct AgentCommand: AsyncParsableCommand {
         var confURL: String?
         if CartridgeSettings.isRequested(configFileGiven: agentConf != nil, environment: environment) {
             do {
-                let sources = try cartridgeSources(environment: environment)
+                let sources = try await cartridgeSources(environment: environment)
                 confURL = sources.lookup("afm.url")?.value
                 cartridge = try CartridgeSettings.resolve(sources)
             } catch {
@@ -159,8 +162,9 @@ struct AgentCommand: AsyncParsableCommand {
         }
     }
 
-    /// agent.conf, the launch parameters (from `--launch-params` or `param.file.path`) and the environment.
-    func cartridgeSources(environment: [String: String]) throws -> ConfigurationSources {
+    /// agent.conf, the launch parameters (from `--launch-params`, `param.file.path`, or fetched from `payload.url`)
+    /// and the environment.
+    func cartridgeSources(environment: [String: String]) async throws -> ConfigurationSources {
         var sources = ConfigurationSources(environment: environment)
         if let agentConf {
             let text: String
@@ -177,8 +181,32 @@ struct AgentCommand: AsyncParsableCommand {
                 throw AgentConfigurationError("param.file.path: cannot read the launch parameters \(payloadPath)")
             }
             sources.payload = ConfigurationSources.parsePayload(text)
+        } else if let url = sources.lookup("payload.url")?.value {
+            sources.payload = ConfigurationSources.parsePayload(try await Self.fetchPayload(url))
         }
         return sources
+    }
+
+    /// The launch parameters from an instance-metadata URL, tried up to 6 times over about 30 s.
+    static func fetchPayload(_ text: String) async throws -> String {
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
+            throw AgentConfigurationError("payload.url: '\(text)' is not an http or https URL")
+        }
+        var lastProblem = ""
+        for attempt in 0..<6 {
+            if attempt > 0 { try? await Task.sleep(for: .seconds(min(1 << attempt, 10))) }
+            do {
+                var request = URLRequest(url: url)
+                request.timeoutInterval = 10
+                let (data, response) = try await URLSession.shared.data(for: request)
+                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                if (200..<300).contains(status) { return String(decoding: data, as: UTF8.self) }
+                lastProblem = "HTTP \(status)"
+            } catch {
+                lastProblem = error.localizedDescription
+            }
+        }
+        throw AgentConfigurationError("payload.url: cannot fetch the launch parameters from \(text): \(lastProblem)")
     }
 
     /// Flags, then environment variables, then defaults.

@@ -105,6 +105,60 @@ struct CartridgeSystemTests {
         _ = listener
     }
 
+    func publish(port: Int, topic: String, _ message: String) throws {
+        let publisher = Process()
+        publisher.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
+        publisher.arguments = ["-h", "127.0.0.1", "-p", String(port), "-t", topic, "-m", message]
+        try publisher.run()
+        publisher.waitUntilExit()
+    }
+
+    @Test("with topology.wait and payload.url: launch parameters fetched over HTTP, InstanceStarted only once the member is initialized")
+    func topologyWait() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cartridge-\(UUID().uuidString)")
+        let web = root.appendingPathComponent("web")
+        try FileManager.default.createDirectory(at: web, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let appPort = try freeLoopbackPort()
+        let listener = try Listener(port: appPort)
+        try "SERVICE_NAME=php,CLUSTER_ID=php.cluster,MEMBER_ID=member-2,PORTS=\(appPort)".write(to: web.appendingPathComponent("user-data"), atomically: true, encoding: .utf8)
+        let webPort = try freeLoopbackPort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "-m", "http.server", String(webPort), "--bind", "127.0.0.1", "--directory", web.path]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        try await waitUntil(.seconds(10)) { (try? String(contentsOf: URL(string: "http://127.0.0.1:\(webPort)/user-data")!, encoding: .utf8)) != nil }
+
+        let broker = try MosquittoBroker()
+        let subscriber = try IndependentSubscriber(port: broker.port, topic: "#")
+        try """
+            [agent]
+            mb.urls = 127.0.0.1:\(broker.port)
+            topology.wait = true
+            payload.url = http://127.0.0.1:\(webPort)/user-data
+            port.check.timeout = 20000
+            """.write(to: root.appendingPathComponent("agent.conf"), atomically: true, encoding: .utf8)
+        let agent = try AgentProcess(afm: nil, stateDirectory: root.appendingPathComponent("state"), arguments: ["--config", root.appendingPathComponent("agent.conf").path])
+        try await waitUntil(.seconds(20)) { subscriber.lines.contains { $0.hasPrefix("initializer/CompleteTopologyRequestEvent ") } }
+        let created = #"{"topology": {"initialized": true, "serviceMap": {"php": {"clusterIdClusterMap": {"php.cluster": {"memberMap": {"member-2": {"memberStateManager": {"stateStack": ["Created"]}}}}}}}}}"#
+        try publish(port: broker.port, topic: "topology/CompleteTopologyEvent", created)
+        try await Task.sleep(for: .seconds(2))
+        #expect(!subscriber.lines.contains { $0.hasPrefix("instance/status/InstanceStartedEvent") }, "not started before the member is initialized")
+        try publish(port: broker.port, topic: "topology/MemberInitializedEvent", #"{"memberId": "member-2", "serviceName": "php", "clusterId": "php.cluster"}"#)
+        try await waitUntil(.seconds(20)) { subscriber.lines.contains { $0.hasPrefix("instance/status/InstanceActivatedEvent") } }
+        let topics = subscriber.lines.map { String($0.prefix { $0 != " " }) }.filter { $0.hasPrefix("initializer/") || $0.hasPrefix("instance/status/") }
+        #expect(topics == [
+            "initializer/CompleteTopologyRequestEvent", "initializer/CompleteTenantRequestEvent",
+            "instance/status/InstanceStartedEvent", "instance/status/InstanceActivatedEvent",
+        ])
+        agent.signal(SIGTERM)
+        #expect(await agent.waitForExit(timeout: .seconds(15)) == 0, "\(agent.log)")
+        _ = listener
+    }
+
     @Test("the cartridge side refuses to start without a broker, with one line naming the key")
     func noBroker() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("cartridge-\(UUID().uuidString)")
