@@ -20,6 +20,8 @@ public final class CartridgeAgent: Sendable {
     let logger: Logger
     private let published = PublishedEvents()
     private let initialization = Initialization()
+    private let topology = LatestTopology()
+    private let tenants = FirstSeen()
 
     public init(settings: CartridgeSettings, logger: Logger) {
         self.settings = settings
@@ -44,6 +46,13 @@ public final class CartridgeAgent: Sendable {
     }
 
     private func startLifecycle() async {
+        if let lvs = settings.payload["LVS_VIRTUAL_IP"] {
+            var values = extensionValues(event: "CreateLVSDummyInterface")
+            let parts = lvs.split(separator: "|").map(String.init)
+            values["LVS_DUMMY_VIRTUAL_IP"] = parts.first
+            values["LVS_SUBNET_MASK"] = parts.count > 1 ? parts[1] : nil
+            await extensions.run("CreateLVSDummyInterface", values: values)
+        }
         if settings.topologyWait {
             await waitForInitialization()
             if Task.isCancelled { return }
@@ -59,6 +68,11 @@ public final class CartridgeAgent: Sendable {
         }
         await publish(.activated)
         await extensions.run("InstanceActivatedEvent", values: extensionValues(event: "InstanceActivatedEvent"))
+        if let mapping = settings.payload["PERSISTENCE_MAPPING"] {
+            var values = extensionValues(event: "VolumeMount")
+            values["VALUE1"] = mapping
+            await extensions.run("VolumeMount", values: values)
+        }
     }
 
     /// The full Stratos start order: ask for the complete topology, wait until this member is Initialized (in the
@@ -99,8 +113,29 @@ public final class CartridgeAgent: Sendable {
             switch event {
             case "CompleteTopologyEvent":
                 if memberIsInitialized(inTopology: body) { initialization.markInitialized() }
-            case "MemberInitializedEvent" where body["memberId"] as? String == settings.memberID && settings.memberID != nil:
-                initialization.markInitialized()
+                let first = topology.replace(with: message.payload)
+                if first {
+                    var values = extensionValues(event: event)
+                    values["TOPOLOGY_JSON"] = String(decoding: message.payload, as: UTF8.self)
+                    values["MEMBER_LIST_JSON"] = memberListJSON(body)
+                    await extensions.run(event, values: values)
+                }
+            case "MemberInitializedEvent":
+                if body["memberId"] as? String == settings.memberID && settings.memberID != nil { initialization.markInitialized() }
+                if topology.isKnown { await extensions.run(event, values: extensionValues(event: event)) }
+            case "MemberActivatedEvent", "MemberStartedEvent", "MemberSuspendedEvent", "MemberTerminatedEvent":
+                // As the reference: only for a member whose status in the local topology is still Initialized.
+                if let memberID = body["memberId"] as? String, memberStatus(memberID, service: body["serviceName"] as? String, cluster: body["clusterId"] as? String) == "Initialized" {
+                    await extensions.run(event, values: extensionValues(event: event))
+                }
+            case "CompleteTenantEvent":
+                if tenants.markSeen() {
+                    var values = extensionValues(event: event)
+                    values["TENANT_LIST_JSON"] = (body["tenants"]).flatMap { try? JSONSerialization.data(withJSONObject: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+                    await extensions.run(event, values: values)
+                }
+            case "ApplicationSignUpRemovedEvent":
+                await extensions.run(event, values: extensionValues(event: event))
             case "InstanceCleanupMemberEvent" where body["memberId"] as? String == settings.memberID && settings.memberID != nil:
                 await cleanUp(event)
             case "InstanceCleanupClusterEvent"
@@ -111,6 +146,29 @@ public final class CartridgeAgent: Sendable {
                 logger.debug("event \(event) on \(message.topic)")
             }
         }
+    }
+
+    /// This cluster's `memberMap` from a CompleteTopologyEvent, as JSON, for the extension.
+    private func memberListJSON(_ body: [String: Any]) -> String? {
+        guard let service = settings.serviceName, let cluster = settings.clusterID,
+            let services = (body["topology"] as? [String: Any])?["serviceMap"] as? [String: Any],
+            let clusters = (services[service] as? [String: Any])?["clusterIdClusterMap"] as? [String: Any],
+            let members = (clusters[cluster] as? [String: Any])?["memberMap"],
+            let data = try? JSONSerialization.data(withJSONObject: members, options: [.sortedKeys])
+        else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A member's status (the last state of its stack) in the latest CompleteTopologyEvent.
+    private func memberStatus(_ memberID: String, service: String?, cluster: String?) -> String? {
+        guard let service, let cluster, let payload = topology.latest,
+            let body = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any],
+            let services = (body["topology"] as? [String: Any])?["serviceMap"] as? [String: Any],
+            let clusters = (services[service] as? [String: Any])?["clusterIdClusterMap"] as? [String: Any],
+            let members = (clusters[cluster] as? [String: Any])?["memberMap"] as? [String: Any],
+            let states = ((members[memberID] as? [String: Any])?["memberStateManager"] as? [String: Any])?["stateStack"] as? [Any]
+        else { return nil }
+        return states.last as? String
     }
 
     private func cleanUp(_ trigger: String) async {
@@ -163,5 +221,33 @@ final class Initialization: Sendable {
 
     func markInitialized() {
         initialized.withLock { $0 = true }
+    }
+}
+
+/// The latest CompleteTopologyEvent, kept as received.
+final class LatestTopology: Sendable {
+    private let payload = Mutex<[UInt8]?>(nil)
+
+    var latest: [UInt8]? { payload.withLock { $0 } }
+    var isKnown: Bool { latest != nil }
+
+    /// Stores `payload`; answers whether it is the first topology.
+    func replace(with new: [UInt8]) -> Bool {
+        payload.withLock { current in
+            defer { current = new }
+            return current == nil
+        }
+    }
+}
+
+/// Whether something happened before: `markSeen` answers true the first time only.
+final class FirstSeen: Sendable {
+    private let seen = Mutex(false)
+
+    func markSeen() -> Bool {
+        seen.withLock { seen in
+            defer { seen = true }
+            return !seen
+        }
     }
 }

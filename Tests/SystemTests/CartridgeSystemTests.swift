@@ -159,6 +159,51 @@ struct CartridgeSystemTests {
         _ = listener
     }
 
+    @Test("fleet events run their extensions with the reference's gating and values")
+    func eventExtensions() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cartridge-\(UUID().uuidString)")
+        let extensions = root.appendingPathComponent("extensions")
+        try FileManager.default.createDirectory(at: extensions, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        for event in ["CompleteTopologyEvent", "CompleteTenantEvent", "MemberActivatedEvent", "ApplicationSignUpRemovedEvent"] {
+            let file = extensions.appendingPathComponent("\(event).sh")
+            try "#!/bin/sh\nenv | grep '^STRATOS_' | sort >> \(root.path)/\(event).env\necho --- >> \(root.path)/\(event).env\n".write(to: file, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path)
+        }
+        let broker = try MosquittoBroker()
+        try """
+            [agent]
+            mb.urls = 127.0.0.1:\(broker.port)
+            extensions.dir = \(extensions.path)
+            port.check.timeout = 0
+            """.write(to: root.appendingPathComponent("agent.conf"), atomically: true, encoding: .utf8)
+        try "SERVICE_NAME=php,CLUSTER_ID=c1,MEMBER_ID=m1,PORTS=1".write(to: root.appendingPathComponent("launch-params"), atomically: true, encoding: .utf8)
+        let agent = try AgentProcess(afm: nil, stateDirectory: root.appendingPathComponent("state"),
+                                     arguments: ["--config", root.appendingPathComponent("agent.conf").path, "--launch-params", root.appendingPathComponent("launch-params").path])
+        try await waitUntil(.seconds(20)) { agent.log.contains("connected to message broker") }
+        try await Task.sleep(for: .milliseconds(500))
+        let topology = #"{"topology": {"serviceMap": {"php": {"clusterIdClusterMap": {"c1": {"memberMap": {"m3": {"memberStateManager": {"stateStack": ["Created", "Initialized"]}}, "m4": {"memberStateManager": {"stateStack": ["Initialized", "Active"]}}}}}}}}}"#
+        try publish(port: broker.port, topic: "topology/CompleteTopologyEvent", topology)
+        try publish(port: broker.port, topic: "topology/CompleteTopologyEvent", topology)
+        try publish(port: broker.port, topic: "topology/MemberActivatedEvent", #"{"memberId": "m4", "serviceName": "php", "clusterId": "c1"}"#)
+        try publish(port: broker.port, topic: "topology/MemberActivatedEvent", #"{"memberId": "m3", "serviceName": "php", "clusterId": "c1"}"#)
+        try publish(port: broker.port, topic: "tenant/CompleteTenantEvent", #"{"tenants": [{"tenantId": 1, "tenantDomain": "a.example"}]}"#)
+        try publish(port: broker.port, topic: "tenant/CompleteTenantEvent", #"{"tenants": []}"#)
+        try publish(port: broker.port, topic: "application/signup/ApplicationSignUpRemovedEvent", #"{"applicationId": "app", "tenantId": 1}"#)
+        func runs(_ event: String) -> [String] {
+            ((try? String(contentsOf: root.appendingPathComponent("\(event).env"), encoding: .utf8)) ?? "")
+                .components(separatedBy: "---\n").filter { !$0.isEmpty }
+        }
+        try await waitUntil(.seconds(20)) { runs("ApplicationSignUpRemovedEvent").count == 1 }
+        #expect(runs("CompleteTopologyEvent").count == 1, "only the first complete topology runs its extension")
+        #expect(runs("CompleteTopologyEvent").first?.contains(#"STRATOS_MEMBER_LIST_JSON={"m3""#) == true)
+        #expect(runs("MemberActivatedEvent").count == 1, "only for a member still Initialized in the topology")
+        #expect(runs("CompleteTenantEvent").count == 1)
+        #expect(runs("CompleteTenantEvent").first?.contains("a.example") == true)
+        agent.signal(SIGTERM)
+        #expect(await agent.waitForExit(timeout: .seconds(15)) == 0, "\(agent.log)")
+    }
+
     @Test("the cartridge side refuses to start without a broker, with one line naming the key")
     func noBroker() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("cartridge-\(UUID().uuidString)")
