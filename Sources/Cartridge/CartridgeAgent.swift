@@ -198,6 +198,10 @@ public final class CartridgeAgent: Sendable {
         values["CLUSTER_ID"] = settings.clusterID
         values["MEMBER_ID"] = settings.memberID
         values["PORTS"] = settings.ports.map(String.init).joined(separator: "|")
+        values["LB_IP"] = settings.loadBalancerPrivateIP
+        values["LB_PUBLIC_IP"] = settings.loadBalancerPublicIP
+        values["PARAM_FILE_PATH"] = settings.payload["param.file.path"]
+        values["PERSISTENCE_MAPPINGS"] = settings.payload["PERSISTENCE_MAPPING"]
         for (key, value) in settings.payload { values[key] = value }
         values["EVENT"] = event
         return values.compactMapValues { $0.isEmpty ? nil : $0 }

@@ -26,6 +26,14 @@ public struct CartridgeSettings: Sendable, Equatable {
     public var applicationPath: String?
     public var extensionsDirectory: String
     public var extensionTimeout: Int
+    /// Fallbacks for the extensions' `LB_IP` and `LB_PUBLIC_IP` (`lb.private.ip`, `lb.public.ip`).
+    public var loadBalancerPrivateIP: String?
+    public var loadBalancerPublicIP: String?
+    /// Artifact synchronisation intervals, validated for the operator's scripts (`artifact.update.interval`,
+    /// `artifact.clone.retries`, `artifact.clone.interval`).
+    public var artifactUpdateInterval: Int
+    public var artifactCloneRetries: Int
+    public var artifactCloneInterval: Int
     // Identity, as the status events carry it.
     public var applicationID: String?
     public var serviceName: String?
@@ -116,6 +124,10 @@ extension CartridgeSettings {
             topologyWait: try boolean("topology.wait", default: false),
             applicationPath: applicationPath, extensionsDirectory: text("extensions.dir") ?? "extensions",
             extensionTimeout: try integer("extension.timeout", default: 300, minimum: 1),
+            loadBalancerPrivateIP: text("lb.private.ip"), loadBalancerPublicIP: text("lb.public.ip"),
+            artifactUpdateInterval: try integer("artifact.update.interval", default: 10, minimum: 1),
+            artifactCloneRetries: try integer("artifact.clone.retries", default: 5, minimum: 0),
+            artifactCloneInterval: try integer("artifact.clone.interval", default: 10, minimum: 1),
             applicationID: text("APPLICATION_ID"), serviceName: text("SERVICE_NAME"), clusterID: text("CLUSTER_ID"),
             clusterInstanceID: text("CLUSTER_INSTANCE_ID"), memberID: text("MEMBER_ID"), instanceID: text("INSTANCE_ID"),
             networkPartitionID: text("NETWORK_PARTITION_ID"), partitionID: text("PARTITION_ID"),

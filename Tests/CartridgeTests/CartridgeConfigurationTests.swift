@@ -55,6 +55,8 @@ struct CartridgeConfigurationTests {
         (ConfigurationSources(agentConf: ["mb.urls": "b:1883", "thrift.receiver.urls": "c"]), "thrift.receiver.urls (agent.conf): 'c' is not host:port"),
         (ConfigurationSources(agentConf: ["mb.urls": "b:1883", "cep.stats.publisher.enabled": "yes"]), "cep.stats.publisher.enabled (agent.conf): 'yes' is not true or false"),
         (ConfigurationSources(agentConf: ["mb.urls": "b:1883"], payload: ["PORTS": "80|http"]), "PORTS (launch parameters): 'http' is not a port number"),
+        (ConfigurationSources(agentConf: ["mb.urls": "b:1883"], environment: ["ARTIFACT_UPDATE_INTERVAL": "ten"]), "artifact.update.interval (environment ARTIFACT_UPDATE_INTERVAL): 'ten' is not a whole number"),
+        (ConfigurationSources(agentConf: ["mb.urls": "b:1883", "port.check.timeout": "-5"]), "port.check.timeout (agent.conf): '-5' is not a whole number"),
     ]
 
     @Test("each refusal names the key and its source in one line", arguments: refusals)

@@ -98,6 +98,14 @@ struct CartridgeSystemTests {
         try await waitUntil(.seconds(20)) { subscriber.lines.count == 4 }
         #expect(subscriber.lines[2].hasPrefix("instance/status/InstanceMaintenanceModeEvent "))
         #expect(subscriber.lines[3].hasPrefix("instance/status/InstanceReadyToShutdownEvent "))
+        // Activated, MaintenanceMode and ReadyToShutdown carry the same fields, without applicationId.
+        let memberFields: JSONValue = [
+            "clusterId": "php.cluster", "clusterInstanceId": "ci-1", "instanceId": nil, "memberId": "member-1",
+            "networkPartitionId": "np-1", "partitionId": "p-1", "serviceName": "php",
+        ]
+        for line in subscriber.lines.dropFirst() {
+            #expect(try JSONParser.parse(String(line.drop { $0 != " " }.dropFirst())) == memberFields, "\(line)")
+        }
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("clean.out").path))
 
         agent.signal(SIGTERM)
