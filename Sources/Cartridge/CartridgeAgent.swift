@@ -134,6 +134,14 @@ public final class CartridgeAgent: Sendable {
                     values["TENANT_LIST_JSON"] = (body["tenants"]).flatMap { try? JSONSerialization.data(withJSONObject: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? "[]"
                     await extensions.run(event, values: values)
                 }
+            case "ArtifactUpdatedEvent" where body["clusterId"] as? String == settings.clusterID && settings.clusterID != nil:
+                // The agent does not check artifacts out itself; the extension gets what the event says.
+                var values = extensionValues(event: event)
+                for (field, key) in [("clusterId", "CLUSTER_ID"), ("tenantId", "TENANT_ID"), ("repoURL", "REPO_URL"),
+                                     ("repoPassword", "REPO_PASSWORD"), ("repoUserName", "REPO_USERNAME"), ("status", "STATUS")] {
+                    if let value = body[field] { values["ARTIFACT_UPDATED_" + key] = "\(value)" }
+                }
+                await extensions.run(event, values: values)
             case "ApplicationSignUpRemovedEvent":
                 await extensions.run(event, values: extensionValues(event: event))
             case "InstanceCleanupMemberEvent" where body["memberId"] as? String == settings.memberID && settings.memberID != nil:

@@ -173,7 +173,7 @@ struct CartridgeSystemTests {
         let extensions = root.appendingPathComponent("extensions")
         try FileManager.default.createDirectory(at: extensions, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
-        for event in ["CompleteTopologyEvent", "CompleteTenantEvent", "MemberActivatedEvent", "ApplicationSignUpRemovedEvent"] {
+        for event in ["CompleteTopologyEvent", "CompleteTenantEvent", "MemberActivatedEvent", "ApplicationSignUpRemovedEvent", "ArtifactUpdatedEvent"] {
             let file = extensions.appendingPathComponent("\(event).sh")
             try "#!/bin/sh\nenv | grep '^STRATOS_' | sort >> \(root.path)/\(event).env\necho --- >> \(root.path)/\(event).env\n".write(to: file, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path)
@@ -197,6 +197,8 @@ struct CartridgeSystemTests {
         try publish(port: broker.port, topic: "topology/MemberActivatedEvent", #"{"memberId": "m3", "serviceName": "php", "clusterId": "c1"}"#)
         try publish(port: broker.port, topic: "tenant/CompleteTenantEvent", #"{"tenants": [{"tenantId": 1, "tenantDomain": "a.example"}]}"#)
         try publish(port: broker.port, topic: "tenant/CompleteTenantEvent", #"{"tenants": []}"#)
+        try publish(port: broker.port, topic: "instance/notifier/ArtifactUpdatedEvent", #"{"clusterId": "other", "repoURL": "https://git.example/x.git"}"#)
+        try publish(port: broker.port, topic: "instance/notifier/ArtifactUpdatedEvent", #"{"clusterId": "c1", "repoURL": "https://git.example/app.git", "status": "created"}"#)
         try publish(port: broker.port, topic: "application/signup/ApplicationSignUpRemovedEvent", #"{"applicationId": "app", "tenantId": 1}"#)
         func runs(_ event: String) -> [String] {
             ((try? String(contentsOf: root.appendingPathComponent("\(event).env"), encoding: .utf8)) ?? "")
@@ -208,6 +210,8 @@ struct CartridgeSystemTests {
         #expect(runs("MemberActivatedEvent").count == 1, "only for a member still Initialized in the topology")
         #expect(runs("CompleteTenantEvent").count == 1)
         #expect(runs("CompleteTenantEvent").first?.contains("a.example") == true)
+        #expect(runs("ArtifactUpdatedEvent").count == 1, "only for this cluster")
+        #expect(runs("ArtifactUpdatedEvent").first?.contains("STRATOS_ARTIFACT_UPDATED_REPO_URL=https://git.example/app.git") == true)
         agent.signal(SIGTERM)
         #expect(await agent.waitForExit(timeout: .seconds(15)) == 0, "\(agent.log)")
     }
