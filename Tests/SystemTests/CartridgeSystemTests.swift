@@ -216,6 +216,27 @@ struct CartridgeSystemTests {
         #expect(await agent.waitForExit(timeout: .seconds(15)) == 0, "\(agent.log)")
     }
 
+    @Test("both roles at once: the AFM URL from afm.url in agent.conf, tasks run while the lifecycle is announced")
+    func bothRoles() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cartridge-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let afm = try AFMProcess(environment: ["DATABASE_URI": "sqlite://", "AGENT_RETURN_TIME": "1"])
+        try await afm.waitUntilServing()
+        defer { afm.terminate() }
+        let broker = try MosquittoBroker()
+        let subscriber = try IndependentSubscriber(port: broker.port, topic: "instance/status/#")
+        try "[agent]\nmb.urls = 127.0.0.1:\(broker.port)\nafm.url = \(afm.baseURL.absoluteString)\n"
+            .write(to: root.appendingPathComponent("agent.conf"), atomically: true, encoding: .utf8)
+        let id = try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 0])
+        let agent = try AgentProcess(afm: nil, stateDirectory: root.appendingPathComponent("state"), arguments: ["--config", root.appendingPathComponent("agent.conf").path])
+        let outcome = try await BPMS.waitForOutcomes(on: afm.baseURL, ids: [id], timeout: .seconds(20))[id]
+        #expect(outcome?["task_completed"] != nil)
+        try await waitUntil(.seconds(20)) { subscriber.lines.contains { $0.hasPrefix("instance/status/InstanceActivatedEvent") } }
+        agent.signal(SIGTERM)
+        #expect(await agent.waitForExit(timeout: .seconds(15)) == 0, "\(agent.log)")
+    }
+
     @Test("the cartridge side refuses to start without a broker, with one line naming the key")
     func noBroker() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("cartridge-\(UUID().uuidString)")
