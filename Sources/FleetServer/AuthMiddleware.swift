@@ -18,7 +18,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func audience(of request: Request) -> Audience {
         let path = request.uri.path
-        if path == "/status" || path == "/status/" { return .open }
+        if ["/status", "/status/", "/metrics", "/metrics/"].contains(path) { return .open }
         if request.method == .post && ["/tasks", "/tasks/", "/tasks/response", "/tasks/response/"].contains(path) {
             return .agent
         }

@@ -8,6 +8,7 @@ import ServiceLifecycle
 struct Sweeper: Service {
     let store: any TaskStore
     let settings: ServerSettings
+    let metrics: FleetMetrics
     let logger: Logger
 
     func run() async throws {
@@ -22,6 +23,11 @@ struct Sweeper: Service {
         do {
             let report = try await store.sweep(
                 at: now, agentSeenSince: now.adding(seconds: -settings.agentActiveThreshold), maxAttempts: settings.taskMaxAttempts)
+            metrics.tasks("expired", count: report.expired)
+            metrics.tasks("handed_back", count: report.handedBack)
+            metrics.tasks("lost", count: report.lost)
+            let status = try await store.status(activeSince: now.adding(seconds: -settings.agentActiveThreshold))
+            metrics.fleet(activeAgents: status.activeAgents, waitingTasks: status.waitingTasks)
             if report.expired + report.handedBack + report.lost > 0 {
                 logger.info(
                     "sweep", metadata: ["expired": "\(report.expired)", "handed_back": "\(report.handedBack)", "lost": "\(report.lost)"])

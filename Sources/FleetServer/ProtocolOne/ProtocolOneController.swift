@@ -12,6 +12,7 @@ struct ProtocolOneController<Context: RequestContext> {
     let store: any TaskStore
     let settings: ServerSettings
     let schemas: TaskTypeSchemas
+    let metrics: FleetMetrics
 
     /// Sent by agents that say who they are (ours does); a result from an agent that no longer holds the task is
     /// then refused with 409.
@@ -31,6 +32,8 @@ struct ProtocolOneController<Context: RequestContext> {
         let poll = try PollRequest(json: try await request.jsonBody(limit: settings.maximumBodySize)).poll
         let now = Timestamp.now()
         let tasks = try await store.poll(poll, at: now)
+        metrics.claimBatch(size: tasks.count)
+        metrics.tasks("claimed", count: tasks.count)
         if !tasks.isEmpty {
             context.logger.info(
                 "assigned tasks",
@@ -65,6 +68,7 @@ struct ProtocolOneController<Context: RequestContext> {
         case .result: state = "completed"
         case .error: state = "failed"
         }
+        metrics.tasks(state)
         context.logger.info("task \(state)", metadata: ["task_id": "\(report.taskID.canonical)"])
         return .emptyOK
     }
@@ -84,6 +88,7 @@ struct ProtocolOneController<Context: RequestContext> {
         } catch let error as FleetError {
             throw APIError(.badRequest, error.description)
         }
+        metrics.tasks("created")
         context.logger.info(
             "task created",
             metadata: ["task_id": "\(task.id.canonical)", "test_id": "\(task.testID.canonical)",

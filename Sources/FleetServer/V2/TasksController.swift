@@ -9,6 +9,7 @@ struct TasksController<Context: RequestContext> {
     let store: any TaskStore
     let schemas: TaskTypeSchemas
     let settings: ServerSettings
+    let metrics: FleetMetrics
 
     static var maximumBatch: Int { 1000 }
 
@@ -72,6 +73,7 @@ struct TasksController<Context: RequestContext> {
     }
 
     private func log(_ task: TaskRecord, context: Context) {
+        metrics.tasks("created")
         context.logger.info(
             "task created",
             metadata: ["task_id": "\(task.id.canonical)", "task_type": "\(task.type)", "task_version": "\(task.version)"])
@@ -95,6 +97,7 @@ struct TasksController<Context: RequestContext> {
         let id = try Self.taskID(context)
         do {
             let task = try await store.cancelTask(id: id, at: .now())
+            metrics.tasks("cancelled")
             context.logger.info("task cancelled", metadata: ["task_id": "\(id.canonical)"])
             return .json(Array(JSONWriter.string(from: V2Representations.task(task)).utf8))
         } catch FleetError.taskNotFound {

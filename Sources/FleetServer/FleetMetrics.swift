@@ -1,0 +1,53 @@
+import Prometheus
+
+/// The AFM's metrics in Prometheus form, served at `GET /metrics`: requests and latency by route, method and
+/// status; tasks by what happened to them; claim batch sizes; active agents and waiting tasks.
+public final class FleetMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "afm", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    static var requests: MetricNameDescriptor { name("http_requests", "total", "HTTP requests answered, by route pattern, method and status.") }
+    static var requestDuration: MetricNameDescriptor { name("http_request_duration", "seconds", "Time to answer an HTTP request, by route pattern and method.") }
+    static var taskEvents: MetricNameDescriptor { name("tasks", "total", "Tasks by what happened to them.") }
+    static var claimBatches: MetricNameDescriptor { name("claim_batch", "size", "Tasks handed out per poll.") }
+    static var activeAgents: MetricNameDescriptor { name("agents", "active", "Agents seen within AGENT_ACTIVE_THRESHOLD.") }
+    static var waitingTasks: MetricNameDescriptor { name("tasks", "waiting", "Tasks not yet claimed.") }
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    func requestFinished(route: String, method: String, status: Int, duration: Duration) {
+        registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets)
+            .record(duration)
+    }
+
+    /// `created`, `claimed`, `completed`, `failed`, `expired`, `cancelled`, `handed_back`, `lost`.
+    func tasks(_ event: String, count: Int = 1) {
+        guard count > 0 else { return }
+        registry.makeCounter(descriptor: Self.taskEvents, labels: [("event", event)]).increment(by: Int64(count))
+    }
+
+    func claimBatch(size: Int) {
+        registry.makeValueHistogram(descriptor: Self.claimBatches, buckets: [0, 1, 2, 5, 10, 20, 50, 100, 1000]).record(Double(size))
+    }
+
+    func fleet(activeAgents: Int, waitingTasks: Int) {
+        registry.makeGauge(descriptor: Self.activeAgents).set(Double(activeAgents))
+        registry.makeGauge(descriptor: Self.waitingTasks).set(Double(waitingTasks))
+    }
+
+    /// The text exposition format.
+    func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}
