@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "afm-agent", targets: ["afm-agent"]),
         .executable(name: "jsonschema-suite", targets: ["jsonschema-suite"]),
         .executable(name: "jsonschema-bench", targets: ["jsonschema-bench"]),
+        .executable(name: "afm-bench", targets: ["afm-bench"]),
         .library(name: "JSONSchema", targets: ["JSONSchema"]),
     ],
     dependencies: [
@@ -39,6 +40,15 @@ let package = Package(
             name: "jsonschema-bench",
             dependencies: [
                 "FleetModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Task lifecycles per second through any AFM on loopback (run it release-built).
+        .executableTarget(
+            name: "afm-bench",
+            dependencies: [
+                "JSONSchema",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,67 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import JSONSchema
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// A load benchmark for any AFM on loopback: BPMS clients create tasks, simulated agents poll, claim and post
+/// results, and the BPMS reads each result back. Counts task lifecycles per second, latencies, double claims and
+/// lost tasks, and prints the AFM's own metrics beside them.
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "afm-bench",
+        abstract: "Measure task lifecycles per second through an AFM (create → claim → result → read).",
+        discussion: "Talks to loopback only. Prints a table, then the same figures as one JSON line.")
+
+    @Option(help: "The AFM's URL (loopback only).")
+    var url: String = "http://127.0.0.1:8080"
+
+    @Option(help: "Tasks to run through.")
+    var tasks: Int = 5000
+
+    @Option(help: "Simulated agents, each with its own polling loop.")
+    var agents: Int = 200
+
+    @Option(help: "BPMS clients creating tasks and reading results.")
+    var bpms: Int = 8
+
+    @Option(help: "max_tasks per poll.")
+    var maxTasks: Int = 10
+
+    @Option(help: "Milliseconds an agent waits after a poll that brought nothing.")
+    var idleWait: Int = 50
+
+    @Option(help: "Give up after this many seconds.")
+    var durationCap: Int = 300
+
+    @Option(help: "Bearer token for BPMS routes, if the AFM requires one.")
+    var bpmsToken: String?
+
+    @Option(help: "Bearer token for agent routes, if the AFM requires one.")
+    var agentToken: String?
+
+    func validate() throws {
+        guard let host = URL(string: url)?.host, ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) else {
+            throw ValidationError("--url must be a loopback address: the benchmark never loads another machine")
+        }
+        guard tasks > 0, agents > 0, agents <= 10_000, bpms > 0, maxTasks > 0 else {
+            throw ValidationError("--tasks, --bpms and --max-tasks must be positive, --agents from 1 to 10,000")
+        }
+    }
+
+    func run() async throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: agents + 2 * bpms)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let run = BenchRun(base: url.hasSuffix("/") ? String(url.dropLast()) : url, http: http, bpmsToken: bpmsToken, agentToken: agentToken)
+        let outcome = try await run.execute(tasks: tasks, agents: agents, bpms: bpms, maxTasks: maxTasks, idleWait: .milliseconds(idleWait), cap: .seconds(durationCap))
+        try await http.shutdown()
+        print(outcome.table)
+        print(outcome.serverView)
+        print(JSONWriter.string(from: outcome.json))
+    }
+}

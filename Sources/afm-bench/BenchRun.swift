@@ -1,0 +1,189 @@
+import AsyncHTTPClient
+import Foundation
+import JSONSchema
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// One benchmark run: the shared bookkeeping of creators, agents and readers.
+final class BenchRun: Sendable {
+    let base: String
+    let http: HTTPClient
+    let bpmsToken: String?
+    let agentToken: String?
+
+    let create = LatencyRecorder()
+    let poll = LatencyRecorder()
+    let result = LatencyRecorder()
+    let read = LatencyRecorder()
+    let postToClaim = LatencyRecorder()
+    let errors = Tally()
+
+    private struct Book {
+        var createdAt: [String: ContinuousClock.Instant] = [:]
+        var claimed: Set<String> = []
+        var doubleClaims = 0
+        var completed = 0
+        var nextToCreate = 0
+    }
+    private let book = Mutex(Book())
+    private let finished = Mutex(false)
+    private let readQueue = AsyncStream<String>.makeStream()
+
+    init(base: String, http: HTTPClient, bpmsToken: String?, agentToken: String?) {
+        self.base = base
+        self.http = http
+        self.bpmsToken = bpmsToken
+        self.agentToken = agentToken
+    }
+
+    struct Outcome {
+        let table: String
+        let serverView: String
+        let json: JSONValue
+    }
+
+    func execute(tasks: Int, agents: Int, bpms: Int, maxTasks: Int, idleWait: Duration, cap: Duration) async throws -> Outcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start.advanced(by: cap)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<bpms {
+                group.addTask { await self.createLoop(total: tasks, deadline: deadline) }
+                group.addTask { await self.readLoop(total: tasks, deadline: deadline) }
+            }
+            for index in 0..<agents {
+                group.addTask { await self.agentLoop(agent: UUID(), name: "bench-\(index)", maxTasks: maxTasks, idleWait: idleWait, deadline: deadline) }
+            }
+            group.addTask {
+                while clock.now < deadline && self.book.withLock({ $0.completed }) < tasks {
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+                self.finished.withLock { $0 = true }
+                self.readQueue.continuation.finish()
+            }
+        }
+        let elapsed = start.duration(to: clock.now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let (created, completed, doubleClaims) = book.withLock { ($0.createdAt.count, $0.completed, $0.doubleClaims) }
+        let lost = created - completed
+        let rate = Double(completed) / seconds
+        var rows = ["task lifecycles: \(completed) of \(tasks) in \(String(format: "%.2f", seconds)) s = \(String(format: "%.0f", rate))/s; double claims \(doubleClaims), lost \(lost)"]
+        rows.append("request            count      p50 ms     p99 ms     max ms")
+        var latencies: [String: JSONValue] = [:]
+        for (name, recorder) in [("create", create), ("poll", poll), ("result", result), ("read", read), ("post-to-claim", postToClaim)] {
+            let summary = recorder.summary()
+            rows.append(name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                + String(format: "%8d %10.2f %10.2f %10.2f", summary.count, summary.p50, summary.p99, summary.max))
+            latencies[name] = ["count": .number(.integer(Int64(summary.count))), "p50_ms": .number(.double(summary.p50)),
+                               "p99_ms": .number(.double(summary.p99)), "max_ms": .number(.double(summary.max))]
+        }
+        let errorCounts = errors.all
+        rows.append("errors: " + (errorCounts.isEmpty ? "none" : errorCounts.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ")))
+        let json: JSONValue = [
+            "tasks": .number(.integer(Int64(tasks))), "completed": .number(.integer(Int64(completed))),
+            "seconds": .number(.double(seconds)), "lifecycles_per_second": .number(.double(rate)),
+            "double_claims": .number(.integer(Int64(doubleClaims))), "lost": .number(.integer(Int64(lost))),
+            "agents": .number(.integer(Int64(agents))), "bpms_clients": .number(.integer(Int64(bpms))),
+            "max_tasks": .number(.integer(Int64(maxTasks))), "latency": .object(latencies),
+            "errors": .object(errorCounts.mapValues { .number(.integer(Int64($0))) }),
+        ]
+        return Outcome(table: rows.joined(separator: "\n"), serverView: await serverView(), json: json)
+    }
+
+    // MARK: Roles
+
+    private func createLoop(total: Int, deadline: ContinuousClock.Instant) async {
+        while ContinuousClock.now < deadline {
+            let index: Int? = book.withLock { book in
+                guard book.nextToCreate < total else { return nil }
+                defer { book.nextToCreate += 1 }
+                return book.nextToCreate
+            }
+            guard let index else { return }
+            let id = UUID().uuidString.lowercased()
+            let body: JSONValue = ["task_id": .string(id), "task_type": "bench", "task_version": 1, "task_data": ["n": .number(.integer(Int64(index)))]]
+            book.withLock { $0.createdAt[id] = ContinuousClock.now }
+            if await send(.POST, "/v2/tasks", body, token: bpmsToken, recorder: create, expecting: 201) == nil {
+                book.withLock { _ = $0.createdAt.removeValue(forKey: id) }
+            }
+        }
+    }
+
+    private func agentLoop(agent: UUID, name: String, maxTasks: Int, idleWait: Duration, deadline: ContinuousClock.Instant) async {
+        let pollBody: JSONValue = [
+            "protocol": 1, "agent_id": .string(agent.uuidString.lowercased()), "agent_name": .string(name),
+            "agent_time": "2026-11-23T00:00:00+00:00", "agent_capabilities": ["bench": ["version": 1]],
+            "max_tasks": .number(.integer(Int64(maxTasks))),
+        ]
+        while ContinuousClock.now < deadline && !finished.withLock({ $0 }) {
+            guard let answer = await send(.POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200),
+                case .array(let tasks)? = answer["tasks"]
+            else {
+                try? await Task.sleep(for: idleWait)
+                continue
+            }
+            if tasks.isEmpty {
+                try? await Task.sleep(for: idleWait)
+                continue
+            }
+            for task in tasks {
+                guard case .string(let id)? = task["task_id"] else { continue }
+                let now = ContinuousClock.now
+                let created: ContinuousClock.Instant? = book.withLock { book in
+                    if !book.claimed.insert(id).inserted { book.doubleClaims += 1 }
+                    return book.createdAt[id]
+                }
+                if let created { postToClaim.record(created.duration(to: now)) }
+                let outcome: JSONValue = ["protocol": 1, "task_id": .string(id), "task_data": ["ok": true]]
+                if await send(.POST, "/tasks/response", outcome, token: agentToken, recorder: result, expecting: 200) != nil {
+                    readQueue.continuation.yield(id)
+                }
+            }
+        }
+    }
+
+    private func readLoop(total: Int, deadline: ContinuousClock.Instant) async {
+        for await id in readQueue.stream {
+            if ContinuousClock.now >= deadline { return }
+            if let task = await send(.GET, "/v2/tasks/\(id)", nil, token: bpmsToken, recorder: read, expecting: 200), task["state"] == "completed" {
+                book.withLock { $0.completed += 1 }
+            }
+        }
+    }
+
+    // MARK: HTTP
+
+    /// The parsed JSON answer, or nil (counted as an error) when the status is not `expecting`.
+    private func send(_ method: HTTPMethod, _ path: String, _ body: JSONValue?, token: String?, recorder: LatencyRecorder, expecting: Int) async -> JSONValue? {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body { request.body = .bytes(ByteBuffer(bytes: JSONWriter.bytes(from: body))) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let response = try await http.execute(request, timeout: .seconds(60))
+            let bytes = try await response.body.collect(upTo: 16 << 20)
+            recorder.record(start.duration(to: clock.now))
+            guard Int(response.status.code) == expecting else {
+                errors.add("\(method.rawValue) \(path.split(separator: "/").prefix(2).joined(separator: "/")) \(response.status.code)")
+                return nil
+            }
+            return bytes.readableBytes == 0 ? [:] : ((try? JSONParser.parse(Array(buffer: bytes))) ?? [:])
+        } catch {
+            errors.add("\(method.rawValue) \(path.split(separator: "/").prefix(2).joined(separator: "/")) \(type(of: error))")
+            return nil
+        }
+    }
+
+    /// The AFM's own counters from /metrics, when it serves them.
+    private func serverView() async -> String {
+        guard let response = try? await http.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(10)),
+            response.status == .ok, let bytes = try? await response.body.collect(upTo: 16 << 20)
+        else { return "server view: /metrics not available" }
+        let lines = String(buffer: bytes).split(separator: "\n").filter { $0.hasPrefix("afm_tasks_total") || $0.hasPrefix("afm_agents_active") }
+        return "server view (/metrics):\n" + lines.map { "  " + $0 }.joined(separator: "\n")
+    }
+}
