@@ -29,7 +29,8 @@ public protocol TaskStore: Service {
     /// `agentSeenSince` (or fails them with `agent lost` once they have been handed back `maxAttempts - 1` times).
     func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport
     /// Records that the agent was seen with its capabilities, then claims up to `maxTasks` waiting tasks whose
-    /// type and version it can run, oldest first.
+    /// type and version it can run, oldest first. The agent row is only written when something changed or its
+    /// last-seen time is a second old or more: agents that poll often cost no write per poll.
     func poll(_ poll: AgentPoll, at now: Timestamp) async throws -> [ClaimedTask]
     /// Completes or fails a claimed task. Throws `FleetError` when the task is unknown, unclaimed or finished, or
     /// (when `agentID` is given) held by another agent.

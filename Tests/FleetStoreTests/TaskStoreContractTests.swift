@@ -161,6 +161,23 @@ struct TaskStoreContractTests {
         }
     }
 
+    @Test("polls within a second of each other leave the agent row alone unless something changed", arguments: StoreEngine.allCases)
+    func lastSeenResolution(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let agent = UUID()
+            _ = try await store.poll(Sample.poll(agent: agent), at: Sample.time(10))
+            _ = try await store.poll(Sample.poll(agent: agent), at: Sample.time(10.5))
+            var seen = try await store.agent(id: agent)?.lastSeen
+            #expect(seen == Sample.time(10))
+            _ = try await store.poll(Sample.poll(agent: agent, name: "renamed"), at: Sample.time(10.7))
+            seen = try await store.agent(id: agent)?.lastSeen
+            #expect(seen == Sample.time(10.7), "a change is written at once")
+            _ = try await store.poll(Sample.poll(agent: agent, name: "renamed"), at: Sample.time(11.7))
+            seen = try await store.agent(id: agent)?.lastSeen
+            #expect(seen == Sample.time(11.7), "a second later the time moves on")
+        }
+    }
+
     @Test("capabilities are replaced by each poll", arguments: StoreEngine.allCases)
     func capabilitiesReplaced(engine: StoreEngine) async throws {
         try await engine.withStore { store in

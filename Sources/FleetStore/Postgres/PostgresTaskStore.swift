@@ -175,8 +175,14 @@ public final class PostgresTaskStore: TaskStore {
             let rows = try await self.client.query(
                 """
                 WITH seen AS (
+                    -- Nothing to write when the row is fresh and unchanged: then the statement touches no row, takes
+                    -- no lock and commits without waiting for the WAL flush, which is what empty polls cost.
                     INSERT INTO agents (id, name, last_seen, capabilities, location)
-                    VALUES (\(poll.agentID), \(poll.name), \(now), \(capabilities), \(location))
+                    SELECT \(poll.agentID), \(poll.name), \(now), \(capabilities), \(location)
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM agents
+                        WHERE id = \(poll.agentID) AND last_seen > \(now) - interval '1 second' AND name = \(poll.name)
+                          AND capabilities = \(capabilities) AND location IS NOT DISTINCT FROM \(location))
                     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, last_seen = EXCLUDED.last_seen,
                         capabilities = EXCLUDED.capabilities, location = EXCLUDED.location
                 ), offered AS (

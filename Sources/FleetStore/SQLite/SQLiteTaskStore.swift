@@ -155,6 +155,8 @@ public final class SQLiteTaskStore: TaskStore {
             INSERT INTO agents (id, name, last_seen, capabilities, location) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen,
                 capabilities = excluded.capabilities, location = excluded.location
+            WHERE agents.last_seen <= excluded.last_seen - 1000000 OR agents.name IS NOT excluded.name
+               OR agents.capabilities IS NOT excluded.capabilities OR agents.location IS NOT excluded.location
             """,
             [agentID, .text(poll.name), seen, .text(StoredJSON.capabilities(poll.capabilities)),
              poll.location.map { .text(StoredJSON.location($0)) } ?? .null])
