@@ -26,9 +26,9 @@ public final class CartridgeAgent: Sendable {
     public init(settings: CartridgeSettings, logger: Logger) {
         self.settings = settings
         self.logger = logger
-        var configuration = MQTTClient.Configuration(brokers: settings.brokers, username: settings.brokerUsername, password: settings.brokerPassword)
-        configuration.clientID = nil
-        mqtt = MQTTClient(configuration: configuration, logger: logger)
+        mqtt = MQTTClient(
+            configuration: MQTTClient.Configuration(brokers: settings.brokers, username: settings.brokerUsername, password: settings.brokerPassword),
+            logger: logger)
         extensions = ExtensionRunner(directory: settings.extensionsDirectory, timeout: .seconds(settings.extensionTimeout), logger: logger)
     }
 

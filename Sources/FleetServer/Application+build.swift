@@ -29,7 +29,10 @@ public func buildRouter(store: any TaskStore, settings: ServerSettings, metrics:
     router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
-    router.add(middleware: AuthMiddleware(bpmsTokens: settings.bpmsTokens, agentTokens: settings.agentTokens))
+    // Without tokens every route is open: no middleware on the request path at all.
+    if !settings.bpmsTokens.isEmpty || !settings.agentTokens.isEmpty {
+        router.add(middleware: AuthMiddleware(bpmsTokens: settings.bpmsTokens, agentTokens: settings.agentTokens))
+    }
     var routes = RouteTable(router: router)
     let schemas = TaskTypeSchemas(store: store)
     ProtocolOneController(store: store, settings: settings, schemas: schemas, metrics: metrics).addRoutes(to: &routes)

@@ -42,8 +42,22 @@ struct StatusEventTests {
 
     @Test("the port probe sees an open port and gives up on a closed one")
     func portProbe() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 && listen(listener, 4) == 0
+            }
+        }
+        try #require(listening)
+        let open = Int(UInt16(bigEndian: address.sin_port))
+        #expect(await PortProbe.waitUntilOpen(host: "127.0.0.1", ports: [open], timeout: .seconds(2), interval: .milliseconds(100)))
+
         let closed = 1  // nothing listens on port 1 for an unprivileged test
-        #expect(await PortProbe.waitUntilOpen(host: "127.0.0.1", ports: [closed], timeout: .milliseconds(300), interval: .milliseconds(100)) == false)
-        #expect(await PortProbe.waitUntilOpen(host: "127.0.0.1", ports: [], timeout: .zero))
+        #expect(await PortProbe.waitUntilOpen(host: "127.0.0.1", ports: [open, closed], timeout: .milliseconds(300), interval: .milliseconds(100)) == false)
     }
 }
