@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "jsonschema-suite", targets: ["jsonschema-suite"]),
         .executable(name: "jsonschema-bench", targets: ["jsonschema-bench"]),
         .executable(name: "afm-bench", targets: ["afm-bench"]),
+        .executable(name: "cep-stub", targets: ["cep-stub"]),
         .library(name: "JSONSchema", targets: ["JSONSchema"]),
     ],
     dependencies: [
@@ -22,6 +23,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // JSON Schema compiler and validator: standard library and Foundation only.
@@ -98,7 +104,34 @@ let package = Package(
             dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
         ),
         // The agent's cartridge side: agent.conf and launch parameters, Stratos lifecycle on MQTT, extensions.
-        .target(name: "Cartridge", dependencies: ["MQTT", "FleetAgent", "JSONSchema", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Cartridge",
+            dependencies: ["MQTT", "Databridge", "FleetAgent", "JSONSchema", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The WSO2 data bridge: Thrift binary protocol, the event transmission services, client and server.
+        .target(
+            name: "Databridge",
+            dependencies: [
+                "JSONSchema",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A data-bridge receiver for the stack and the tests: records events, serves them over HTTP.
+        .executableTarget(
+            name: "cep-stub",
+            dependencies: [
+                "Databridge",
+                "FleetLogging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         // The agent's task runner: polling, handlers and plug-ins, the durable outbox, identity, shutdown.
         .target(
             name: "FleetAgent",
@@ -134,6 +167,7 @@ let package = Package(
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "FleetTestSupport"]),
         .testTarget(name: "CartridgeTests", dependencies: ["Cartridge"]),
+        .testTarget(name: "DatabridgeTests", dependencies: ["Databridge", "JSONSchema", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetTestSupport"]),
         .testTarget(
             name: "FleetServerTests",
@@ -145,6 +179,6 @@ let package = Package(
             ]
         ),
         // Starts the real afm executable (and the original SLAMon agent when installed) and talks HTTP to it.
-        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "afm", "afm-agent"]),
+        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "afm", "afm-agent", "cep-stub"]),
     ]
 )

@@ -10,7 +10,8 @@ import Synchronization
 /// extension and publish InstanceStartedEvent, run `StartServers`, wait for every `PORTS` entry to accept
 /// connections on `listen.address`, publish InstanceActivatedEvent and run its extension. A cleanup event for this
 /// member or cluster publishes InstanceMaintenanceModeEvent, runs `clean`, then publishes
-/// InstanceReadyToShutdownEvent. Each status event is published at most once.
+/// InstanceReadyToShutdownEvent. Each status event is published at most once. Once activated, with
+/// `cep.stats.publisher.enabled`, health statistics go to the CEP receivers until the agent stops.
 public final class CartridgeAgent: Sendable {
     public static let subscriptions = ["topology/#", "instance/#", "tenant/#", "application/signup/#"]
 
@@ -72,6 +73,10 @@ public final class CartridgeAgent: Sendable {
             var values = extensionValues(event: "VolumeMount")
             values["VALUE1"] = mapping
             await extensions.run("VolumeMount", values: values)
+        }
+        // As the reference: health statistics start once the instance is activated, and run until the agent stops.
+        if settings.cepStatsEnabled {
+            await HealthPublisher(settings: settings, logger: logger).run()
         }
     }
 

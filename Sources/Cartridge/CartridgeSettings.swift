@@ -16,6 +16,11 @@ public struct CartridgeSettings: Sendable, Equatable {
     public var thriftUsername: String?
     public var thriftPassword: String?
     public var statsInterval: Int
+    /// TLS to the receivers (`thrift.ssl.enabled`, default true); plain TCP when false.
+    public var thriftSSLEnabled: Bool
+    /// PEM CA certificates the receivers' certificates must chain to (`thrift.ssl.ca.file`); without it they are
+    /// accepted unverified, as the original agent does.
+    public var thriftCAFile: String?
     // Activation.
     public var listenAddress: String
     public var ports: [Int]
@@ -101,6 +106,10 @@ extension CartridgeSettings {
                 throw CartridgeConfigurationError("thrift.server.admin.username: cep.stats.publisher.enabled is true but the CEP credentials are missing")
             }
         }
+        let caFile = text("thrift.ssl.ca.file")
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw CartridgeConfigurationError("thrift.ssl.ca.file (\(sources.lookup("thrift.ssl.ca.file")!.source)): '\(caFile)' is not a readable file")
+        }
         var ports: [Int] = []
         if let (value, source) = sources.lookup("PORTS") {
             for entry in value.replacingOccurrences(of: "\"", with: "").replacingOccurrences(of: "'", with: "").split(separator: "|") {
@@ -119,6 +128,7 @@ extension CartridgeSettings {
             publisherTimeout: try integer("mb.publisher.timeout", default: 900, minimum: 1),
             cepStatsEnabled: cepEnabled, thriftReceivers: receivers, thriftUsername: thriftUsername, thriftPassword: thriftPassword,
             statsInterval: try integer("stats.notifier.interval", default: 15, minimum: 1),
+            thriftSSLEnabled: try boolean("thrift.ssl.enabled", default: true), thriftCAFile: caFile,
             listenAddress: text("listen.address") ?? "127.0.0.1", ports: ports,
             portCheckTimeout: try integer("port.check.timeout", default: 600_000, minimum: 0),
             topologyWait: try boolean("topology.wait", default: false),

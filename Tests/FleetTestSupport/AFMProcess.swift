@@ -129,6 +129,12 @@ public enum HTTP {
         return try await send(request)
     }
 
+    public static func delete(_ url: URL) async throws -> (status: Int, body: Data) {
+        var request = URLRequest(url: url)
+        request.httpMethod = "DELETE"
+        return try await send(request)
+    }
+
     private static func send(_ request: URLRequest) async throws -> (status: Int, body: Data) {
         var request = request
         request.timeoutInterval = 30
