@@ -166,8 +166,11 @@ let package = Package(
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "FleetTestSupport"]),
-        .testTarget(name: "CartridgeTests", dependencies: ["Cartridge"]),
-        .testTarget(name: "DatabridgeTests", dependencies: ["Databridge", "JSONSchema", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "CartridgeTests", dependencies: ["Cartridge", "Databridge"]),
+        .testTarget(
+            name: "DatabridgeTests",
+            dependencies: ["Databridge", "JSONSchema", "FleetTestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetTestSupport"]),
         .testTarget(
             name: "FleetServerTests",
@@ -179,6 +182,6 @@ let package = Package(
             ]
         ),
         // Starts the real afm executable (and the original SLAMon agent when installed) and talks HTTP to it.
-        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "afm", "afm-agent", "cep-stub"]),
+        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "Databridge", "afm", "afm-agent", "cep-stub"]),
     ]
 )

@@ -104,9 +104,12 @@ actor ReceiverLink {
         }
     }
 
+    /// The open connection, or a new one (login and stream definition); nil while the receiver is unavailable.
     private func connected() async -> (DatabridgeClient, String, String)? {
-        if let connection, connection.client.isOpen { return connection }
-        connection = nil
+        if let connection {
+            if connection.client.isOpen { return connection }
+            drop("Couldn't publish health statistics to CEP. Thrift Receiver offline. Reconnecting... (\(address): the connection closed)")
+        }
         do {
             let client = try await DatabridgeClient.connect(host: address.host, port: address.port, security: security, timeout: .seconds(5))
             do {

@@ -37,6 +37,7 @@ struct CartridgeConfigurationTests {
         #expect(settings.payload["TOKEN"] == "a=b", "a value keeps everything after the first =")
         #expect(settings.cepStatsEnabled && settings.thriftReceivers.count == 1)
         #expect(settings.publisherTimeout == 900 && settings.listenAddress == "10.0.0.5")
+        #expect(settings.thriftSSLEnabled && settings.thriftCAFile == nil, "TLS without verification unless a CA file is given")
     }
 
     @Test("mb.ip and mb.port stand in for mb.urls")
@@ -57,6 +58,8 @@ struct CartridgeConfigurationTests {
         (ConfigurationSources(agentConf: ["mb.urls": "b:1883"], payload: ["PORTS": "80|http"]), "PORTS (launch parameters): 'http' is not a port number"),
         (ConfigurationSources(agentConf: ["mb.urls": "b:1883"], environment: ["ARTIFACT_UPDATE_INTERVAL": "ten"]), "artifact.update.interval (environment ARTIFACT_UPDATE_INTERVAL): 'ten' is not a whole number"),
         (ConfigurationSources(agentConf: ["mb.urls": "b:1883", "port.check.timeout": "-5"]), "port.check.timeout (agent.conf): '-5' is not a whole number"),
+        (ConfigurationSources(agentConf: ["mb.urls": "b:1883", "thrift.ssl.enabled": "1"]), "thrift.ssl.enabled (agent.conf): '1' is not true or false"),
+        (ConfigurationSources(agentConf: ["mb.urls": "b:1883"], environment: ["THRIFT_SSL_CA_FILE": "/nonexistent/ca.pem"]), "thrift.ssl.ca.file (environment THRIFT_SSL_CA_FILE): '/nonexistent/ca.pem' is not a readable file"),
     ]
 
     @Test("each refusal names the key and its source in one line", arguments: refusals)

@@ -1,0 +1,53 @@
+import Databridge
+import FleetTestSupport
+import Foundation
+import JSONSchema
+import Testing
+
+/// The cep-stub process: bad input on both ports is refused and it keeps serving; settings from flags and
+/// environment; a bad setting stops it with one line.
+@Suite("cep-stub")
+struct CEPStubTests {
+    @Test("garbage, a truncated message and a huge length on the plain port, plain bytes on the TLS port: refused, still serving")
+    func badInput() async throws {
+        let stub = try await CEPStubProcess()
+        #expect(try RawConnection(port: stub.plainPort).send(Array("GET /events HTTP/1.1\r\n\r\n".utf8)).readUntilClosed().isEmpty)
+        #expect(try RawConnection(port: stub.plainPort).send([0x80, 0x01, 0x00, 0x01, 0x7f, 0xff, 0xff, 0xf0]).readUntilClosed().isEmpty)
+        try RawConnection(port: stub.plainPort).send([0x80, 0x01, 0x00, 0x01, 0, 0, 0, 7, 0x63, 0x6f]).close()
+        // Not a TLS ClientHello: the handshake fails and the connection closes.
+        let tlsAnswer = try RawConnection(port: stub.tlsPort).send(Array("\u{80}\u{01}garbage that is not TLS".utf8)).readUntilClosed()
+        #expect(tlsAnswer.count < 64, "at most a TLS alert comes back")
+        // A login still works on both ports.
+        for (port, security) in [(stub.plainPort, TransportSecurity.plain), (stub.tlsPort, .unverified)] {
+            let client = try await DatabridgeClient.connect(host: "127.0.0.1", port: port, security: security)
+            #expect(try await client.connect(userName: "admin", password: "admin").count == 36)
+            client.close()
+        }
+        let health = try await HTTP.get(stub.baseURL.appendingPathComponent("health"))
+        #expect(health.status == 200)
+        #expect(stub.log.contains("closing a plain connection"))
+        #expect(stub.isRunning)
+    }
+
+    @Test("bad settings stop it with one line", arguments: [
+        (["--plain-port", "70000"], "cep-stub: CEP_STUB_PLAIN_PORT: 70000 is not a port number (0 turns it off)"),
+        (["--plain-port", "0", "--tls-port", "0"], "cep-stub: both data-bridge ports are 0: nothing to serve"),
+        (["--certificate", "/tmp/x.pem"], "cep-stub: CEP_STUB_CERTIFICATE and CEP_STUB_PRIVATE_KEY: give both or neither"),
+        (["--certificate", "/nonexistent.pem", "--private-key", "/nonexistent.key"], "cep-stub: TLS certificate:"),
+    ])
+    func badSettings(arguments: [String], message: String) throws {
+        let process = Process()
+        process.executableURL = CEPStubProcess.executable
+        process.arguments = ["--http-port", "0"] + arguments
+        process.environment = ["CEP_STUB_PLAIN_PORT": "0"]
+        let error = Pipe()
+        process.standardError = error
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 1)
+        #expect(text.hasPrefix(message), "\(text)")
+        #expect(text.split(separator: "\n").count == 1, "\(text)")
+    }
+}
