@@ -4,9 +4,6 @@ import Cartridge
 import FleetAgent
 import FleetLogging
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 
 /// `afm-agent`: runs the tasks an AFM hands out. Command-line compatible with `slamon-agent`.
@@ -196,14 +193,12 @@ struct AgentCommand: AsyncParsableCommand {
         for attempt in 0..<6 {
             if attempt > 0 { try? await Task.sleep(for: .seconds(min(1 << attempt, 10))) }
             do {
-                var request = URLRequest(url: url)
-                request.timeoutInterval = 10
-                let (data, response) = try await URLSession.shared.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                if (200..<300).contains(status) { return String(decoding: data, as: UTF8.self) }
-                lastProblem = "HTTP \(status)"
+                let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: text), timeout: .seconds(10))
+                let body = try await response.body.collect(upTo: 1 << 20)
+                if (200..<300).contains(response.status.code) { return String(buffer: body) }
+                lastProblem = "HTTP \(response.status.code)"
             } catch {
-                lastProblem = error.localizedDescription
+                lastProblem = "\(error)"
             }
         }
         throw AgentConfigurationError("payload.url: cannot fetch the launch parameters from \(text): \(lastProblem)")
