@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Lifecycle benchmark: a release-built afm on a free loopback port, driven by afm-bench; with a PostgreSQL URI, the
-# same server's ceiling measured right after by pgbench -N with 16 clients.
+# Lifecycle benchmark: release-built afm process(es) on free loopback ports, driven by afm-bench; each afm's CPU
+# (share of one core over the run) and peak resident memory are printed after the run; with a PostgreSQL URI, the
+# same server's ceiling is measured right after by pgbench -N with 16 clients.
 #   benchmarks/lifecycle.sh [DATABASE_URI] [afm-bench options…]
+#   AFM_PROCESSES=2 benchmarks/lifecycle.sh postgresql://…   two afm processes on one database
+#   AGENT_RETURN_TIME=60 … --tasks 0 --agents 10000 --idle-wait 60000 --duration-cap 180   an idle fleet
 # Default store: the embedded SQLite store in a temporary directory. The PostgreSQL user must be allowed to create
 # databases (pgbench gets its own, afm_pgbench).
 set -euo pipefail
@@ -9,17 +12,38 @@ cd "$(dirname "$0")/.."
 
 uri="sqlite:///"
 if [ $# -gt 0 ] && [[ "$1" != --* ]]; then uri="$1"; shift; fi
+processes="${AFM_PROCESSES:-1}"
 swift build -c release --product afm >&2
 swift build -c release --product afm-bench >&2
 work=$(mktemp -d /tmp/afm-lifecycle.XXXXXX)
 [ "$uri" = "sqlite:///" ] && uri="sqlite:///$work/afm.sqlite"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-(cd "$work" && LOG_LEVEL=WARNING AFM_DB_URI="$uri" exec "$OLDPWD/.build/release/afm" run 127.0.0.1 "$port") &
-afm=$!
-trap 'kill $afm 2>/dev/null; wait $afm 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/status" >/dev/null && break; sleep 0.1; done
-echo "afm $(git rev-parse --short HEAD) on ${uri%%:*}, $(nproc) cores" >&2
-.build/release/afm-bench --url "http://127.0.0.1:$port" "$@"
+# 10,000 simulated agents need as many connections on each side.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+pids=()
+urls=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+for n in $(seq 1 "$processes"); do
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    (cd "$work" && LOG_LEVEL=WARNING AFM_DB_URI="$uri" AGENT_RETURN_TIME="${AGENT_RETURN_TIME:-60}" \
+        exec "$OLDPWD/.build/release/afm" run 127.0.0.1 "$port") &
+    pids+=($!)
+    urls+=(--url "http://127.0.0.1:$port")
+    for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/status" >/dev/null && break; sleep 0.1; done
+done
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+declare -A before
+for pid in "${pids[@]}"; do before[$pid]=$(cpu_ticks "$pid"); done
+started=$(date +%s.%N)
+echo "afm $(git rev-parse --short HEAD) ×$processes on ${uri%%:*}, $(nproc) cores" >&2
+.build/release/afm-bench "${urls[@]}" "$@"
+elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
+ticks=$(getconf CLK_TCK)
+for pid in "${pids[@]}"; do
+    used=$(( $(cpu_ticks "$pid") - ${before[$pid]} ))
+    printf 'afm pid %s: CPU %.1f%% of one core over %.1f s, peak RSS %s MB\n' "$pid" \
+        "$(awk -v u="$used" -v t="$ticks" -v e="$elapsed" 'BEGIN {print 100 * u / t / e}')" "$elapsed" \
+        "$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")"
+done
 
 if [[ "$uri" == postgres* ]]; then
     pgbench=$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)

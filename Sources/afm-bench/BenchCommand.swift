@@ -16,10 +16,10 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure task lifecycles per second through an AFM (create → claim → result → read).",
         discussion: "Talks to loopback only. Prints a table, then the same figures as one JSON line.")
 
-    @Option(help: "The AFM's URL (loopback only).")
-    var url: String = "http://127.0.0.1:8080"
+    @Option(help: "The AFM's URL (loopback only); repeat it for several AFM processes on one database.")
+    var url: [String] = ["http://127.0.0.1:8080"]
 
-    @Option(help: "Tasks to run through.")
+    @Option(help: "Tasks to run through; 0 for an idle fleet: agents only poll, until --duration-cap.")
     var tasks: Int = 5000
 
     @Option(help: "Simulated agents, each with its own polling loop.")
@@ -31,7 +31,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "max_tasks per poll.")
     var maxTasks: Int = 10
 
-    @Option(help: "Milliseconds an agent waits after a poll that brought nothing.")
+    @Option(help: "Milliseconds an agent waits after a poll that brought nothing (agents start spread over this time).")
     var idleWait: Int = 50
 
     @Option(help: "Give up after this many seconds.")
@@ -44,11 +44,13 @@ struct BenchCommand: AsyncParsableCommand {
     var agentToken: String?
 
     func validate() throws {
-        guard let host = URL(string: url)?.host, ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) else {
-            throw ValidationError("--url must be a loopback address: the benchmark never loads another machine")
+        for url in url {
+            guard let host = URL(string: url)?.host, ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) else {
+                throw ValidationError("--url must be a loopback address: the benchmark never loads another machine")
+            }
         }
-        guard tasks > 0, agents > 0, agents <= 10_000, bpms > 0, maxTasks > 0 else {
-            throw ValidationError("--tasks, --bpms and --max-tasks must be positive, --agents from 1 to 10,000")
+        guard tasks >= 0, agents > 0, agents <= 10_000, bpms > 0, maxTasks > 0 else {
+            throw ValidationError("--bpms and --max-tasks must be positive, --tasks at least 0, --agents from 1 to 10,000")
         }
     }
 
@@ -57,7 +59,7 @@ struct BenchCommand: AsyncParsableCommand {
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: agents + 2 * bpms)
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let run = BenchRun(base: url.hasSuffix("/") ? String(url.dropLast()) : url, http: http, bpmsToken: bpmsToken, agentToken: agentToken)
+        let run = BenchRun(bases: url.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, http: http, bpmsToken: bpmsToken, agentToken: agentToken)
         let outcome = try await run.execute(tasks: tasks, agents: agents, bpms: bpms, maxTasks: maxTasks, idleWait: .milliseconds(idleWait), cap: .seconds(durationCap))
         try await http.shutdown()
         print(outcome.table)

@@ -7,7 +7,8 @@ import Synchronization
 
 /// One benchmark run: the shared bookkeeping of creators, agents and readers.
 final class BenchRun: Sendable {
-    let base: String
+    /// The AFM processes under test (several share one database); clients are spread over them round-robin.
+    let bases: [String]
     let http: HTTPClient
     let bpmsToken: String?
     let agentToken: String?
@@ -30,8 +31,8 @@ final class BenchRun: Sendable {
     private let finished = Mutex(false)
     private let readQueue = AsyncStream<String>.makeStream()
 
-    init(base: String, http: HTTPClient, bpmsToken: String?, agentToken: String?) {
-        self.base = base
+    init(bases: [String], http: HTTPClient, bpmsToken: String?, agentToken: String?) {
+        self.bases = bases
         self.http = http
         self.bpmsToken = bpmsToken
         self.agentToken = agentToken
@@ -48,15 +49,20 @@ final class BenchRun: Sendable {
         let start = clock.now
         let deadline = start.advanced(by: cap)
         await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<bpms {
-                group.addTask { await self.createLoop(total: tasks, deadline: deadline) }
-                group.addTask { await self.readLoop(total: tasks, deadline: deadline) }
+            for index in 0..<bpms {
+                let base = bases[index % bases.count]
+                group.addTask { await self.createLoop(base: base, total: tasks, deadline: deadline) }
+                group.addTask { await self.readLoop(base: base, total: tasks, deadline: deadline) }
             }
             for index in 0..<agents {
-                group.addTask { await self.agentLoop(agent: UUID(), name: "bench-\(index)", maxTasks: maxTasks, idleWait: idleWait, deadline: deadline) }
+                let base = bases[index % bases.count]
+                group.addTask {
+                    await self.agentLoop(base: base, agent: UUID(), name: "bench-\(index)", maxTasks: maxTasks, idleWait: idleWait, deadline: deadline)
+                }
             }
             group.addTask {
-                while clock.now < deadline && self.book.withLock({ $0.completed }) < tasks {
+                // With no tasks, the idle fleet polls until the cap.
+                while clock.now < deadline && (tasks == 0 || self.book.withLock({ $0.completed }) < tasks) {
                     try? await Task.sleep(for: .milliseconds(50))
                 }
                 self.finished.withLock { $0 = true }
@@ -69,6 +75,7 @@ final class BenchRun: Sendable {
         let lost = created - completed
         let rate = Double(completed) / seconds
         var rows = ["task lifecycles: \(completed) of \(tasks) in \(String(format: "%.2f", seconds)) s = \(String(format: "%.0f", rate))/s; double claims \(doubleClaims), lost \(lost)"]
+        rows.append("polls: \(poll.summary().count) in \(String(format: "%.2f", seconds)) s = \(String(format: "%.0f", Double(poll.summary().count) / seconds))/s from \(agents) agents")
         rows.append("request            count      p50 ms     p99 ms     max ms")
         var latencies: [String: JSONValue] = [:]
         for (name, recorder) in [("create", create), ("poll", poll), ("result", result), ("read", read), ("post-to-claim", postToClaim)] {
@@ -84,7 +91,7 @@ final class BenchRun: Sendable {
             "tasks": .number(.integer(Int64(tasks))), "completed": .number(.integer(Int64(completed))),
             "seconds": .number(.double(seconds)), "lifecycles_per_second": .number(.double(rate)),
             "double_claims": .number(.integer(Int64(doubleClaims))), "lost": .number(.integer(Int64(lost))),
-            "agents": .number(.integer(Int64(agents))), "bpms_clients": .number(.integer(Int64(bpms))),
+            "agents": .number(.integer(Int64(agents))), "bpms_clients": .number(.integer(Int64(bpms))), "afm_processes": .number(.integer(Int64(bases.count))),
             "max_tasks": .number(.integer(Int64(maxTasks))), "latency": .object(latencies),
             "errors": .object(errorCounts.mapValues { .number(.integer(Int64($0))) }),
         ]
@@ -93,7 +100,7 @@ final class BenchRun: Sendable {
 
     // MARK: Roles
 
-    private func createLoop(total: Int, deadline: ContinuousClock.Instant) async {
+    private func createLoop(base: String, total: Int, deadline: ContinuousClock.Instant) async {
         while ContinuousClock.now < deadline {
             let index: Int? = book.withLock { book in
                 guard book.nextToCreate < total else { return nil }
@@ -104,20 +111,22 @@ final class BenchRun: Sendable {
             let id = UUID().uuidString.lowercased()
             let body: JSONValue = ["task_id": .string(id), "task_type": "bench", "task_version": 1, "task_data": ["n": .number(.integer(Int64(index)))]]
             book.withLock { $0.createdAt[id] = ContinuousClock.now }
-            if await send(.POST, "/v2/tasks", body, token: bpmsToken, recorder: create, expecting: 201) == nil {
+            if await send(base, .POST, "/v2/tasks", body, token: bpmsToken, recorder: create, expecting: 201) == nil {
                 book.withLock { _ = $0.createdAt.removeValue(forKey: id) }
             }
         }
     }
 
-    private func agentLoop(agent: UUID, name: String, maxTasks: Int, idleWait: Duration, deadline: ContinuousClock.Instant) async {
+    private func agentLoop(base: String, agent: UUID, name: String, maxTasks: Int, idleWait: Duration, deadline: ContinuousClock.Instant) async {
         let pollBody: JSONValue = [
             "protocol": 1, "agent_id": .string(agent.uuidString.lowercased()), "agent_name": .string(name),
             "agent_time": "2026-11-23T00:00:00+00:00", "agent_capabilities": ["bench": ["version": 1]],
             "max_tasks": .number(.integer(Int64(maxTasks))),
         ]
+        // Agents start spread over one idle wait, as a real fleet's polls are spread over its return time.
+        try? await Task.sleep(for: .milliseconds(Int.random(in: 0..<max(1, Int(idleWait.components.seconds * 1000 + idleWait.components.attoseconds / 1_000_000_000_000_000)))))
         while ContinuousClock.now < deadline && !finished.withLock({ $0 }) {
-            guard let answer = await send(.POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200),
+            guard let answer = await send(base, .POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200),
                 case .array(let tasks)? = answer["tasks"]
             else {
                 try? await Task.sleep(for: idleWait)
@@ -136,17 +145,17 @@ final class BenchRun: Sendable {
                 }
                 if let created { postToClaim.record(created.duration(to: now)) }
                 let outcome: JSONValue = ["protocol": 1, "task_id": .string(id), "task_data": ["ok": true]]
-                if await send(.POST, "/tasks/response", outcome, token: agentToken, recorder: result, expecting: 200) != nil {
+                if await send(base, .POST, "/tasks/response", outcome, token: agentToken, recorder: result, expecting: 200) != nil {
                     readQueue.continuation.yield(id)
                 }
             }
         }
     }
 
-    private func readLoop(total: Int, deadline: ContinuousClock.Instant) async {
+    private func readLoop(base: String, total: Int, deadline: ContinuousClock.Instant) async {
         for await id in readQueue.stream {
             if ContinuousClock.now >= deadline { return }
-            if let task = await send(.GET, "/v2/tasks/\(id)", nil, token: bpmsToken, recorder: read, expecting: 200), task["state"] == "completed" {
+            if let task = await send(base, .GET, "/v2/tasks/\(id)", nil, token: bpmsToken, recorder: read, expecting: 200), task["state"] == "completed" {
                 book.withLock { $0.completed += 1 }
             }
         }
@@ -155,7 +164,7 @@ final class BenchRun: Sendable {
     // MARK: HTTP
 
     /// The parsed JSON answer, or nil (counted as an error) when the status is not `expecting`.
-    private func send(_ method: HTTPMethod, _ path: String, _ body: JSONValue?, token: String?, recorder: LatencyRecorder, expecting: Int) async -> JSONValue? {
+    private func send(_ base: String, _ method: HTTPMethod, _ path: String, _ body: JSONValue?, token: String?, recorder: LatencyRecorder, expecting: Int) async -> JSONValue? {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -178,12 +187,19 @@ final class BenchRun: Sendable {
         }
     }
 
-    /// The AFM's own counters from /metrics, when it serves them.
+    /// Each AFM's own counters from /metrics, when it serves them.
     private func serverView() async -> String {
-        guard let response = try? await http.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(10)),
-            response.status == .ok, let bytes = try? await response.body.collect(upTo: 16 << 20)
-        else { return "server view: /metrics not available" }
-        let lines = String(buffer: bytes).split(separator: "\n").filter { $0.hasPrefix("afm_tasks_total") || $0.hasPrefix("afm_agents_active") }
-        return "server view (/metrics):\n" + lines.map { "  " + $0 }.joined(separator: "\n")
+        var views: [String] = []
+        for base in bases {
+            guard let response = try? await http.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(10)),
+                response.status == .ok, let bytes = try? await response.body.collect(upTo: 16 << 20)
+            else {
+                views.append("server view of \(base): /metrics not available")
+                continue
+            }
+            let lines = String(buffer: bytes).split(separator: "\n").filter { $0.hasPrefix("afm_tasks_total") || $0.hasPrefix("afm_agents_active") }
+            views.append("server view of \(base) (/metrics):\n" + lines.map { "  " + $0 }.joined(separator: "\n"))
+        }
+        return views.joined(separator: "\n")
     }
 }
