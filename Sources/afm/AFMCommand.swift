@@ -86,7 +86,7 @@ struct Run: AsyncParsableCommand {
         let configuration = try global.loadConfiguration()
         let logger = Logger(label: "afm")
         logger.info("starting", metadata: configuration.summary.merging(["host": "\(host)", "port": "\(port)"]) { $1 })
-        let store = try await openStore(configuration.databaseURI, logger: logger)
+        let store = try await openStore(configuration.databaseURI, poolSize: configuration.databasePoolSize, logger: logger)
         var app = buildApplication(
             store: store, settings: configuration.serverSettings, address: .hostname(host, port: port), logger: logger)
         if configuration.autoCreate {
@@ -126,9 +126,9 @@ struct DropTables: AsyncParsableCommand {
     }
 }
 
-private func openStore(_ uri: DatabaseURI, logger: Logger) async throws -> any TaskStore {
+private func openStore(_ uri: DatabaseURI, poolSize: Int? = nil, logger: Logger) async throws -> any TaskStore {
     do {
-        return try await TaskStoreFactory.open(uri, logger: logger)
+        return try await TaskStoreFactory.open(uri, poolSize: poolSize, logger: logger)
     } catch {
         throw stopWithMessage("afm: cannot open database \(uri): \(error)")
     }

@@ -14,6 +14,8 @@ struct AFMConfiguration: Sendable {
     var logFile: String?
     var taskDefaultTTL: Int64?
     var taskMaxAttempts = 3
+    /// Connections to PostgreSQL; nil picks the store's default for the machine's cores.
+    var databasePoolSize: Int?
     var bpmsTokens: Set<String> = []
     var agentTokens: Set<String> = []
 
@@ -30,6 +32,7 @@ struct AFMConfiguration: Sendable {
             "agent_active_threshold": "\(agentActiveThreshold)", "auto_create": "\(autoCreate)",
             "log_level": "\(logLevel)", "log_file": "\(logFile ?? "-")",
             "task_default_ttl": "\(taskDefaultTTL.map(String.init) ?? "none")", "task_max_attempts": "\(taskMaxAttempts)",
+            "database_pool_size": "\(databasePoolSize.map(String.init) ?? "default")",
             // Never the tokens themselves.
             "bpms_auth": "\(bpmsTokens.isEmpty ? "off" : "\(bpmsTokens.count) token(s)")",
             "agent_auth": "\(agentTokens.isEmpty ? "off" : "\(agentTokens.count) token(s)")",
@@ -103,6 +106,12 @@ struct AFMConfiguration: Sendable {
                 throw ConfigurationError("TASK_MAX_ATTEMPTS (\(source)): '\(value)' is not a whole number from 1 to 1000")
             }
             taskMaxAttempts = attempts
+        }
+        if let value = values["DATABASE_POOL_SIZE"] {
+            guard let size = Int(value), (1...1000).contains(size) else {
+                throw ConfigurationError("DATABASE_POOL_SIZE (\(source)): '\(value)' is not a whole number from 1 to 1000")
+            }
+            databasePoolSize = size
         }
         if let value = values["AFM_BPMS_TOKENS"] { bpmsTokens = try Self.tokens(value, key: "AFM_BPMS_TOKENS", source: source) }
         if let value = values["AFM_AGENT_TOKENS"] { agentTokens = try Self.tokens(value, key: "AFM_AGENT_TOKENS", source: source) }

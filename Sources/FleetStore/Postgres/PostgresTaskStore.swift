@@ -16,7 +16,12 @@ public final class PostgresTaskStore: TaskStore {
     /// How long an operation may wait for the database before it fails (and the request gets a 5xx).
     private let operationTimeout: Duration
 
-    public init(location: DatabaseURI.PostgresLocation, logger: Logger, operationTimeout: Duration = .seconds(10)) {
+    /// The default number of connections for this machine.
+    public static var defaultPoolSize: Int { max(4, ProcessInfo.processInfo.activeProcessorCount * 4) }
+
+    public init(
+        location: DatabaseURI.PostgresLocation, logger: Logger, operationTimeout: Duration = .seconds(10), poolSize: Int? = nil
+    ) {
         var configuration: PostgresClient.Configuration
         if let socketDirectory = location.socketDirectory {
             configuration = PostgresClient.Configuration(
@@ -34,7 +39,7 @@ public final class PostgresTaskStore: TaskStore {
                 database: location.database, tls: tls)
         }
         // More connections than cores only queue work inside PostgreSQL; a few per core keeps both sides busy.
-        configuration.options.maximumConnections = max(4, ProcessInfo.processInfo.activeProcessorCount * 4)
+        configuration.options.maximumConnections = poolSize ?? Self.defaultPoolSize
         configuration.options.connectTimeout = .seconds(5)
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
