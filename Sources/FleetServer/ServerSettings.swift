@@ -31,4 +31,9 @@ public struct ServerSettings: Sendable {
         self.bpmsTokens = bpmsTokens
         self.agentTokens = agentTokens
     }
+
+    /// How stale an agent's stored last-seen time may get before a poll writes it again: a tenth of the active
+    /// threshold, at most 10 s. Whether an agent is active or lost is still decided well within the threshold,
+    /// and an agent polling every second costs one write per 10 s instead of one per poll.
+    public var lastSeenResolution: Double { min(10, agentActiveThreshold / 10) }
 }

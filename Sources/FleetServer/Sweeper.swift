@@ -12,9 +12,11 @@ struct Sweeper: Service {
     let logger: Logger
 
     func run() async throws {
+        // Waits first: at start the schema may still be migrating, before the server takes requests.
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await sweepOnce()
             try? await Task.sleep(for: settings.sweepInterval)
+            if Task.isCancelled || Task.isShuttingDownGracefully { break }
+            await sweepOnce()
         }
     }
 

@@ -30,8 +30,8 @@ public protocol TaskStore: Service {
     func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport
     /// Records that the agent was seen with its capabilities, then claims up to `maxTasks` waiting tasks whose
     /// type and version it can run, oldest first. The agent row is only written when something changed or its
-    /// last-seen time is a second old or more: agents that poll often cost no write per poll.
-    func poll(_ poll: AgentPoll, at now: Timestamp) async throws -> [ClaimedTask]
+    /// last-seen time is `lastSeenResolution` seconds old or more: agents that poll often cost no write per poll.
+    func poll(_ poll: AgentPoll, at now: Timestamp, lastSeenResolution: Double) async throws -> [ClaimedTask]
     /// Completes or fails a claimed task. Throws `FleetError` when the task is unknown, unclaimed or finished, or
     /// (when `agentID` is given) held by another agent.
     func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp) async throws
@@ -120,4 +120,11 @@ public struct StoreUnavailable: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "database \(operation) failed: \(cause)" }
+}
+
+extension TaskStore {
+    /// A poll that keeps last-seen times to the second.
+    public func poll(_ poll: AgentPoll, at now: Timestamp) async throws -> [ClaimedTask] {
+        try await self.poll(poll, at: now, lastSeenResolution: 1)
+    }
 }

@@ -175,6 +175,13 @@ struct TaskStoreContractTests {
             _ = try await store.poll(Sample.poll(agent: agent, name: "renamed"), at: Sample.time(11.7))
             seen = try await store.agent(id: agent)?.lastSeen
             #expect(seen == Sample.time(11.7), "a second later the time moves on")
+            // With a 10 s resolution, polls 9 s apart write nothing; the tenth second writes.
+            _ = try await store.poll(Sample.poll(agent: agent, name: "renamed"), at: Sample.time(20.7), lastSeenResolution: 10)
+            seen = try await store.agent(id: agent)?.lastSeen
+            #expect(seen == Sample.time(11.7))
+            _ = try await store.poll(Sample.poll(agent: agent, name: "renamed"), at: Sample.time(21.7), lastSeenResolution: 10)
+            seen = try await store.agent(id: agent)?.lastSeen
+            #expect(seen == Sample.time(21.7))
         }
     }
 

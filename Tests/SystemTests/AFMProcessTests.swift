@@ -72,6 +72,7 @@ struct AFMProcessTests {
     static let badConfigurations: [BadConfiguration] = [
         .init(name: "non-numeric AGENT_RETURN_TIME", arguments: [], environment: ["AGENT_RETURN_TIME": "soon"], fileContents: nil, mentions: "AGENT_RETURN_TIME"),
         .init(name: "negative AGENT_ACTIVE_THRESHOLD", arguments: [], environment: ["AGENT_ACTIVE_THRESHOLD": "-1"], fileContents: nil, mentions: "AGENT_ACTIVE_THRESHOLD"),
+        .init(name: "DATABASE_POOL_SIZE of 0", arguments: [], environment: ["DATABASE_POOL_SIZE": "0"], fileContents: nil, mentions: "DATABASE_POOL_SIZE"),
         .init(name: "unknown LOG_LEVEL", arguments: [], environment: ["LOG_LEVEL": "LOUD"], fileContents: nil, mentions: "LOG_LEVEL"),
         .init(name: "AUTO_CREATE that is not a boolean", arguments: [], environment: ["AUTO_CREATE": "maybe"], fileContents: nil, mentions: "AUTO_CREATE"),
         .init(name: "unsupported database", arguments: [], environment: ["AFM_DB_URI": "mysql://x@y/z"], fileContents: nil, mentions: "AFM_DB_URI"),

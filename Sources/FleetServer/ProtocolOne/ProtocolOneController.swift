@@ -31,7 +31,7 @@ struct ProtocolOneController<Context: RequestContext> {
         var request = request
         let poll = try PollRequest(json: try await request.jsonBody(limit: settings.maximumBodySize)).poll
         let now = Timestamp.now()
-        let tasks = try await store.poll(poll, at: now)
+        let tasks = try await store.poll(poll, at: now, lastSeenResolution: settings.lastSeenResolution)
         metrics.claimBatch(size: tasks.count)
         metrics.tasks("claimed", count: tasks.count)
         if !tasks.isEmpty {

@@ -168,7 +168,7 @@ public final class PostgresTaskStore: TaskStore {
         }
     }
 
-    public func poll(_ poll: AgentPoll, at now: Timestamp) async throws -> [ClaimedTask] {
+    public func poll(_ poll: AgentPoll, at now: Timestamp, lastSeenResolution: Double) async throws -> [ClaimedTask] {
         let types = poll.capabilities.map(\.type)
         let versions = poll.capabilities.map(\.version)
         let capabilities = StoredJSON.capabilities(poll.capabilities)
@@ -186,7 +186,7 @@ public final class PostgresTaskStore: TaskStore {
                     SELECT \(poll.agentID), \(poll.name), \(now), \(capabilities), \(location)
                     WHERE NOT EXISTS (
                         SELECT 1 FROM agents
-                        WHERE id = \(poll.agentID) AND last_seen > \(now) - interval '1 second' AND name = \(poll.name)
+                        WHERE id = \(poll.agentID) AND last_seen > \(now) - \(lastSeenResolution) * interval '1 second' AND name = \(poll.name)
                           AND capabilities = \(capabilities) AND location IS NOT DISTINCT FROM \(location))
                     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, last_seen = EXCLUDED.last_seen,
                         capabilities = EXCLUDED.capabilities, location = EXCLUDED.location

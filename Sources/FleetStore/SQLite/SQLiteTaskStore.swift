@@ -147,7 +147,7 @@ public final class SQLiteTaskStore: TaskStore {
         return SweepReport(expired: expired, handedBack: handedBack, lost: lost)
     }
 
-    public func poll(_ poll: AgentPoll, at now: Timestamp) async throws -> [ClaimedTask] {
+    public func poll(_ poll: AgentPoll, at now: Timestamp, lastSeenResolution: Double) async throws -> [ClaimedTask] {
         let seen = SQLiteData.integer(Int(now.microsecondsSinceEpoch))
         let agentID = SQLiteData.text(poll.agentID.canonical)
         try await execute(
@@ -155,11 +155,11 @@ public final class SQLiteTaskStore: TaskStore {
             INSERT INTO agents (id, name, last_seen, capabilities, location) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen,
                 capabilities = excluded.capabilities, location = excluded.location
-            WHERE agents.last_seen <= excluded.last_seen - 1000000 OR agents.name IS NOT excluded.name
+            WHERE agents.last_seen <= excluded.last_seen - ?6 OR agents.name IS NOT excluded.name
                OR agents.capabilities IS NOT excluded.capabilities OR agents.location IS NOT excluded.location
             """,
             [agentID, .text(poll.name), seen, .text(StoredJSON.capabilities(poll.capabilities)),
-             poll.location.map { .text(StoredJSON.location($0)) } ?? .null])
+             poll.location.map { .text(StoredJSON.location($0)) } ?? .null, .integer(Int(lastSeenResolution * 1_000_000))])
         guard poll.maxTasks > 0, !poll.capabilities.isEmpty else { return [] }
 
         let capabilityRows = Array(repeating: "(?, ?)", count: poll.capabilities.count).joined(separator: ", ")
