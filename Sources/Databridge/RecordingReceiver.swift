@@ -110,6 +110,8 @@ public final class RecordingReceiver: DatabridgeService {
         state.withLock { $0.records.filter { $0.sequence > sequence } }
     }
 
+    /// How many events are kept (the newest `capacity`).
+    public var recordCount: Int { state.withLock { $0.records.count } }
     public var streamIDs: [String] { state.withLock { $0.streams.keys.sorted() } }
     public var sessionCount: Int { state.withLock { $0.sessions.count } }
 

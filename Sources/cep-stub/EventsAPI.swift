@@ -14,7 +14,7 @@ enum EventsAPI {
         let router = Router()
         router.get("/health") { _, _ in
             json(.object([
-                "status": "ok", "events": .number(.integer(Int64(receiver.records().count))),
+                "status": "ok", "events": .number(.integer(Int64(receiver.recordCount))),
                 "sessions": .number(.integer(Int64(receiver.sessionCount))), "streams": .array(receiver.streamIDs.map(JSONValue.string)),
             ]))
         }
@@ -43,12 +43,13 @@ enum EventsAPI {
     }
 
     static func render(_ record: RecordingReceiver.Record) -> JSONValue {
+        let receivedAt = record.receivedAt.formatted(.iso8601)
         func group(_ attributes: [(String, JSONValue)]) -> JSONValue {
             .object(Dictionary(attributes.map { ($0.0, finite($0.1)) }, uniquingKeysWith: { first, _ in first }))
         }
         return .object([
             "sequence": .number(.integer(Int64(record.sequence))),
-            "received_at": .string(ISO8601DateFormatter().string(from: record.receivedAt)),
+            "received_at": .string(receivedAt),
             "transport": .string(record.transport),
             "stream_id": .string(record.event.streamID),
             "timestamp": .number(.integer(record.event.timestamp)),
