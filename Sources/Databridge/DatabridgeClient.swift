@@ -137,10 +137,3 @@ final class ReplyMatcher: ChannelDuplexHandler {
         for promise in pending { promise.fail(error) }
     }
 }
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}

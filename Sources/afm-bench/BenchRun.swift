@@ -124,7 +124,7 @@ final class BenchRun: Sendable {
             "max_tasks": .number(.integer(Int64(maxTasks))),
         ]
         // Agents start spread over one idle wait, as a real fleet's polls are spread over its return time.
-        try? await Task.sleep(for: .milliseconds(Int.random(in: 0..<max(1, Int(idleWait.components.seconds * 1000 + idleWait.components.attoseconds / 1_000_000_000_000_000)))))
+        try? await Task.sleep(for: idleWait * Double.random(in: 0..<1))
         while ContinuousClock.now < deadline && !finished.withLock({ $0 }) {
             guard let answer = await send(base, .POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200),
                 case .array(let tasks)? = answer["tasks"]
