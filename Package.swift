@@ -162,7 +162,7 @@ let package = Package(
             ],
             path: "Tests/FleetTestSupport"
         ),
-        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "JSONSchemaSuite"]),
+        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "JSONSchemaSuite", "FleetTestSupport"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "FleetTestSupport"]),

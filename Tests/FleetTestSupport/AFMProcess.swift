@@ -3,12 +3,13 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// A real `afm` process, started from the build folder, listening on a free loopback port.
+/// A real `afm` process, started from the build folder, listening on a free loopback port, its standard error in
+/// a log file.
 public final class AFMProcess: Sendable {
     public let port: Int
     public let baseURL: URL
-    private let process: Process
-    private let errorPipe: Pipe
+    public let logFile: URL
+    private let child: ChildProcess
 
     /// The `afm` executable built next to the test binary (`AFM_BINARY` overrides).
     public static var executable: URL {
@@ -23,72 +24,68 @@ public final class AFMProcess: Sendable {
     ) throws {
         self.port = try port ?? freeLoopbackPort()
         baseURL = URL(string: "http://127.0.0.1:\(self.port)")!
-        process = Process()
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("afm-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments + ["run", "127.0.0.1", String(self.port)]
-        var fullEnvironment = environment
-        for key in ["PATH", "HOME"] { fullEnvironment[key] = ProcessInfo.processInfo.environment[key] }
-        process.environment = fullEnvironment
+        process.environment = withPathAndHome(environment)
         process.currentDirectoryURL = workingDirectory ?? FileManager.default.temporaryDirectory
-        errorPipe = Pipe()
-        process.standardError = errorPipe
+        process.standardError = try FileHandle(forWritingTo: logFile)
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        child = try ChildProcess(starting: process)
     }
 
     /// Waits until `GET /status` answers (any status: the server is up), or fails after `timeout`.
     public func waitUntilServing(timeout: TimeInterval = 30) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            guard process.isRunning else { throw Failure("afm exited early: \(try stopAndReadLog())") }
+            guard child.isRunning else { throw Failure("afm exited early: \(await stopAndReadLog())") }
             if (try? await HTTP.get(baseURL.appendingPathComponent("status"))) != nil { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw Failure("afm did not start serving within \(timeout) s")
     }
 
-    /// Sends SIGTERM, waits for the exit, and returns the exit status.
+    /// Sends SIGTERM (SIGKILL after ten seconds), waits for the exit, and returns the exit status.
     @discardableResult
-    public func terminate() -> Int32 {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
+    public func terminate() async -> Int32? {
+        await child.stop()
+    }
+
+    /// Sends SIGTERM without waiting, for a `defer` (which cannot await).
+    public func requestStop() {
+        child.signal(SIGTERM)
     }
 
     /// Kills the process with SIGKILL, as a crash or an out-of-memory kill would, and waits for it to go.
-    public func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+    public func kill() async {
+        await child.kill()
     }
+
+    /// What the process has written to standard error so far.
+    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// Stops the process (if running) and returns what it wrote to standard error.
-    public func stopAndReadLog() throws -> String {
-        terminate()
-        let data = try errorPipe.fileHandleForReading.readToEnd() ?? Data()
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    deinit {
-        if process.isRunning { process.terminate() }
+    public func stopAndReadLog() async -> String {
+        await terminate()
+        return log
     }
 }
 
 /// Runs `afm` with arguments to completion, for commands that exit by themselves.
-public func runAFM(_ arguments: [String], environment: [String: String] = [:], workingDirectory: URL? = nil) throws -> (status: Int32, stderr: String) {
-    let process = Process()
-    process.executableURL = AFMProcess.executable
-    process.arguments = arguments
+public func runAFM(_ arguments: [String], environment: [String: String] = [:], workingDirectory: URL? = nil) async throws -> (status: Int32, stderr: String) {
+    let result = try await runCommand(
+        AFMProcess.executable, arguments, environment: withPathAndHome(environment),
+        workingDirectory: workingDirectory ?? FileManager.default.temporaryDirectory)
+    return (result.status, result.errors)
+}
+
+/// `environment` plus the test's own PATH and HOME, which a child needs to find its tools and settings.
+public func withPathAndHome(_ environment: [String: String]) -> [String: String] {
     var fullEnvironment = environment
     for key in ["PATH", "HOME"] { fullEnvironment[key] = ProcessInfo.processInfo.environment[key] }
-    process.environment = fullEnvironment
-    process.currentDirectoryURL = workingDirectory ?? FileManager.default.temporaryDirectory
-    let errorPipe = Pipe()
-    process.standardError = errorPipe
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    let data = try errorPipe.fileHandleForReading.readToEnd() ?? Data()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    return fullEnvironment
 }
 
 public struct Failure: Error, CustomStringConvertible {

@@ -5,7 +5,7 @@ import JSONSchema
 public final class AgentProcess: Sendable {
     public let stateDirectory: URL
     public let logFile: URL
-    private let process: Process
+    private let child: ChildProcess
 
     public static var executable: URL {
         AFMProcess.executable.deletingLastPathComponent().appendingPathComponent("afm-agent")
@@ -15,35 +15,33 @@ public final class AgentProcess: Sendable {
     public init(afm: URL?, stateDirectory: URL, arguments: [String] = [], environment: [String: String] = [:]) throws {
         self.stateDirectory = stateDirectory
         logFile = stateDirectory.deletingLastPathComponent().appendingPathComponent("agent-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process = Process()
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let process = Process()
         process.executableURL = Self.executable
         process.arguments = (afm.map { ["-u", $0.absoluteString] } ?? []) + ["--state-dir", stateDirectory.path, "-vv"] + arguments
-        var fullEnvironment = environment
-        for key in ["PATH", "HOME"] { fullEnvironment[key] = ProcessInfo.processInfo.environment[key] }
-        process.environment = fullEnvironment
+        process.environment = withPathAndHome(environment)
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log
-        try process.run()
+        child = try ChildProcess(starting: process)
     }
 
-    public var isRunning: Bool { process.isRunning }
-    public var processIdentifier: Int32 { process.processIdentifier }
+    public var isRunning: Bool { child.isRunning }
+    public var processIdentifier: Int32 { child.processIdentifier }
 
     public func signal(_ number: Int32) {
-        kill(process.processIdentifier, number)
+        child.signal(number)
     }
 
     /// Waits for the process to exit; nil when it is still running after `timeout`.
     public func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        if process.isRunning { return nil }
-        process.waitUntilExit()
-        return process.terminationStatus
+        await child.waitForExit(timeout: timeout)
+    }
+
+    /// SIGTERM, SIGKILL after ten seconds; answers the exit status.
+    @discardableResult
+    public func stop() async -> Int32? {
+        await child.stop()
     }
 
     public var log: String {
@@ -56,9 +54,6 @@ public final class AgentProcess: Sendable {
             .filter { $0.hasSuffix(".json") } ?? []
     }
 
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
 }
 
 /// Protocol-1 BPMS calls the system tests make.

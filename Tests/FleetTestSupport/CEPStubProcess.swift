@@ -7,7 +7,7 @@ public final class CEPStubProcess: Sendable {
     public let tlsPort: Int
     public let httpPort: Int
     public let logFile: URL
-    private let process: Process
+    private let child: ChildProcess
 
     public static var executable: URL {
         AFMProcess.executable.deletingLastPathComponent().appendingPathComponent("cep-stub")
@@ -22,8 +22,8 @@ public final class CEPStubProcess: Sendable {
         self.tlsPort = try tlsPort ?? freeLoopbackPort()
         httpPort = try freeLoopbackPort()
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("cep-stub-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process = Process()
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let process = Process()
         process.executableURL = Self.executable
         var arguments = [
             "--plain-port", "\(self.plainPort)", "--tls-port", "\(self.tlsPort)", "--http-port", "\(httpPort)",
@@ -34,7 +34,7 @@ public final class CEPStubProcess: Sendable {
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log
-        try process.run()
+        child = try ChildProcess(starting: process)
         let deadline = ContinuousClock.now.advanced(by: .seconds(20))
         while true {
             if let health = try? await HTTP.get(baseURL.appendingPathComponent("health")), health.status == 200,
@@ -42,7 +42,7 @@ public final class CEPStubProcess: Sendable {
             {
                 break
             }
-            guard process.isRunning, ContinuousClock.now < deadline else { throw Failure("cep-stub did not start:\n\(self.log)") }
+            guard child.isRunning, ContinuousClock.now < deadline else { throw Failure("cep-stub did not start:\n\(self.log)") }
             try await Task.sleep(for: .milliseconds(50))
         }
     }
@@ -51,7 +51,7 @@ public final class CEPStubProcess: Sendable {
 
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { child.isRunning }
 
     /// The recorded events matching `query` (e.g. `stream=…&member_id=…`), oldest first.
     public func events(_ query: String = "") async throws -> [JSONValue] {
@@ -67,12 +67,7 @@ public final class CEPStubProcess: Sendable {
         guard answer.status == 204 else { throw Failure("DELETE /sessions answered \(answer.status)") }
     }
 
-    public func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    deinit {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+    public func kill() async {
+        await child.kill()
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 public final class MosquittoBroker: Sendable {
     public let port: Int
     public let directory: URL
-    private let process: Process
+    private let child: ChildProcess
 
     public static var isInstalled: Bool {
         ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].contains { FileManager.default.isExecutableFile(atPath: $0) }
@@ -13,7 +13,7 @@ public final class MosquittoBroker: Sendable {
 
     public static let skipReason = "mosquitto is not installed (apt-get install mosquitto mosquitto-clients), so MQTT tests cannot run; use the README's test command"
 
-    public init(port: Int? = nil, username: String? = nil, password: String? = nil) throws {
+    public init(port: Int? = nil, username: String? = nil, password: String? = nil) async throws {
         self.port = try port ?? freeLoopbackPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mosquitto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -21,18 +21,15 @@ public final class MosquittoBroker: Sendable {
         if let username, let password {
             let passwords = directory.appendingPathComponent("passwords")
             try "\(username):\(password)\n".write(to: passwords, atomically: true, encoding: .utf8)
-            let hash = Process()
-            hash.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
-            hash.arguments = ["-U", passwords.path]
-            try hash.run()
-            hash.waitUntilExit()
+            let hash = try await runCommand(URL(fileURLWithPath: "/usr/bin/mosquitto_passwd"), ["-U", passwords.path])
+            guard hash.status == 0 else { throw Failure("mosquitto_passwd failed: \(hash.errors)") }
             config += "allow_anonymous false\npassword_file \(passwords.path)\n"
         } else {
             config += "allow_anonymous true\n"
         }
         let configFile = directory.appendingPathComponent("mosquitto.conf")
         try config.write(to: configFile, atomically: true, encoding: .utf8)
-        process = Process()
+        let process = Process()
         let executable = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].first { FileManager.default.isExecutableFile(atPath: $0) }!
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["-c", configFile.path]
@@ -40,20 +37,19 @@ public final class MosquittoBroker: Sendable {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
+        child = try ChildProcess(starting: process)
         // Ready when the port accepts connections.
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
         while !Self.accepts(port: self.port) {
-            guard Date() < deadline, process.isRunning else { throw Failure("mosquitto did not start on port \(self.port)") }
-            Thread.sleep(forTimeInterval: 0.05)
+            guard ContinuousClock.now < deadline, child.isRunning else { throw Failure("mosquitto did not start on port \(self.port)") }
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
     public var address: String { "127.0.0.1:\(port)" }
 
-    public func kill() {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+    public func kill() async {
+        await child.kill()
     }
 
     static func accepts(port: Int) -> Bool {
@@ -70,28 +66,29 @@ public final class MosquittoBroker: Sendable {
     }
 
     deinit {
-        kill()
+        child.signal(SIGKILL)
         try? FileManager.default.removeItem(at: directory)
     }
 }
 
 /// `mosquitto_sub`, an independent subscriber: collects what arrives on `topic` as lines `TOPIC PAYLOAD`.
 public final class IndependentSubscriber: Sendable {
-    private let process: Process
+    private let child: ChildProcess
     private let output: URL
 
-    public init(port: Int, topic: String, username: String? = nil, password: String? = nil) throws {
+    public init(port: Int, topic: String, username: String? = nil, password: String? = nil) async throws {
         output = FileManager.default.temporaryDirectory.appendingPathComponent("mosquitto-sub-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        process = Process()
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
         var arguments = ["-h", "127.0.0.1", "-p", String(port), "-t", topic, "-v", "-q", "1"]
         if let username, let password { arguments += ["-u", username, "-P", password] }
         process.arguments = arguments
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        Thread.sleep(forTimeInterval: 0.3)
+        child = try ChildProcess(starting: process)
+        // Time to subscribe before the test publishes.
+        try await Task.sleep(for: .milliseconds(300))
     }
 
     public var lines: [String] {
@@ -99,7 +96,7 @@ public final class IndependentSubscriber: Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        child.signal(SIGTERM)
         try? FileManager.default.removeItem(at: output)
     }
 }

@@ -10,36 +10,32 @@ public final class PrivatePostgres: Sendable {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("scripts/test-postgres.sh")
 
-    public init() throws {
+    public init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("afm-private-pg-\(UUID().uuidString)")
-        uri = try Self.run(["start", directory.path]).trimmingCharacters(in: .whitespacesAndNewlines)
+        uri = try await Self.run(["start", directory.path]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    public func stop() throws { _ = try Self.run(["stop", directory.path]) }
-    public func resume() throws { _ = try Self.run(["resume", directory.path]) }
+    public func stop() async throws { _ = try await Self.run(["stop", directory.path]) }
+    public func resume() async throws { _ = try await Self.run(["resume", directory.path]) }
 
-    private static func run(_ arguments: [String]) throws -> String {
-        // Output goes through a file, not a pipe: the server the script starts would inherit the pipe and keep it
-        // open, so reading it to the end would never finish.
-        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("afm-pg-output-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outputFile) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script.path] + arguments
-        process.standardOutput = try FileHandle(forWritingTo: outputFile)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let data = try Data(contentsOf: outputFile)
-        guard process.terminationStatus == 0 else {
-            throw Failure("scripts/test-postgres.sh \(arguments.joined(separator: " ")) failed with status \(process.terminationStatus)")
+    // Output goes through a file (runCommand), not a pipe: the server the script starts would inherit the pipe and
+    // keep it open, so reading it to the end would never finish.
+    private static func run(_ arguments: [String]) async throws -> String {
+        let result = try await runCommand(URL(fileURLWithPath: "/bin/bash"), [script.path] + arguments)
+        guard result.status == 0 else {
+            throw Failure("scripts/test-postgres.sh \(arguments.joined(separator: " ")) failed with status \(result.status): \(result.errors)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return result.output
     }
 
     deinit {
-        try? stop()
-        try? FileManager.default.removeItem(at: directory)
+        // Nothing can be awaited here: the server is told to stop fast and its folder removed by a
+        // script left to finish on its own.
+        let stop = Process()
+        stop.executableURL = URL(fileURLWithPath: "/bin/bash")
+        stop.arguments = ["-c", "bash \"$0\" stop \"$1\"; rm -rf \"$1\"", Self.script.path, directory.path]
+        stop.standardOutput = FileHandle.nullDevice
+        stop.standardError = FileHandle.nullDevice
+        try? stop.run()
     }
 }

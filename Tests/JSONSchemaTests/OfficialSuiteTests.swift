@@ -1,3 +1,4 @@
+import FleetTestSupport
 import Foundation
 import JSONSchema
 import JSONSchemaSuite
@@ -54,7 +55,7 @@ struct SuiteExecutableTests {
         .appendingPathComponent("jsonschema-suite")
 
     @Test("runs a folder of test files and ends with 'N passed, N failed', failures listed above it")
-    func countsAndFailures() throws {
+    func countsAndFailures() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("suite-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("optional/format"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -69,40 +70,29 @@ struct SuiteExecutableTests {
                 {"description": "not a date", "data": "2026-02-30", "valid": false}]}]
             """#.write(to: folder.appendingPathComponent("optional/format/date.json"), atomically: true, encoding: .utf8)
 
-        let (status, output) = try run([folder.path, "--dialect", "2020-12"])
+        let (status, output) = try await run([folder.path, "--dialect", "2020-12"])
         let lines = output.split(separator: "\n")
         #expect(lines.last == "3 passed, 1 failed")
         #expect(lines.first?.hasPrefix("FAIL type.json: integers / a deliberately wrong expectation") == true)
         #expect(status == 1)
 
-        let (requiredStatus, requiredOutput) = try run([folder.path, "--required-only"])
+        let (requiredStatus, requiredOutput) = try await run([folder.path, "--required-only"])
         #expect(requiredOutput.split(separator: "\n").last == "2 passed, 1 failed")
         #expect(requiredStatus == 1)
     }
 
     @Test("an unknown dialect or a missing folder stops with a clear message")
-    func badArguments() throws {
-        let (status, output) = try run(["/nonexistent-folder"])
+    func badArguments() async throws {
+        let (status, output) = try await run(["/nonexistent-folder"])
         #expect(status != 0)
         #expect(output.contains("/nonexistent-folder is not a folder"))
-        let (dialectStatus, dialectOutput) = try run(["/tmp", "--dialect", "draft3"])
+        let (dialectStatus, dialectOutput) = try await run(["/tmp", "--dialect", "draft3"])
         #expect(dialectStatus != 0)
         #expect(dialectOutput.contains("unknown dialect draft3"))
     }
 
-    func run(_ arguments: [String]) throws -> (Int32, String) {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("suite-output-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
+    func run(_ arguments: [String]) async throws -> (Int32, String) {
+        let result = try await runCommand(Self.executable, arguments)
+        return (result.status, result.output + result.errors)
     }
 }

@@ -23,8 +23,8 @@ struct MQTTClientTests {
 
     @Test("publishes with acknowledgement and receives on its subscriptions")
     func publishAndSubscribe() async throws {
-        let broker = try MosquittoBroker()
-        let subscriber = try IndependentSubscriber(port: broker.port, topic: "instance/#")
+        let broker = try await MosquittoBroker()
+        let subscriber = try await IndependentSubscriber(port: broker.port, topic: "instance/#")
         let mqtt = client([broker.address])
         defer { mqtt.stop() }
         mqtt.subscribe("topology/#")
@@ -34,11 +34,10 @@ struct MQTTClientTests {
         try await waitUntil(.seconds(10)) { !subscriber.lines.isEmpty }
         #expect(subscriber.lines == [#"instance/status/InstanceStartedEvent {"memberId":"m1"}"#])
 
-        let publisher = Process()
-        publisher.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
-        publisher.arguments = ["-h", "127.0.0.1", "-p", String(broker.port), "-t", "topology/MemberActivatedEvent", "-m", "{}"]
-        try publisher.run()
-        publisher.waitUntilExit()
+        let published = try await runCommand(
+            URL(fileURLWithPath: "/usr/bin/mosquitto_pub"),
+            ["-h", "127.0.0.1", "-p", String(broker.port), "-t", "topology/MemberActivatedEvent", "-m", "{}"])
+        #expect(published.status == 0, "mosquitto_pub: \(published.errors)")
         var iterator = mqtt.messages.makeAsyncIterator()
         let message = await iterator.next()
         #expect(message == MQTTClient.Message(topic: "topology/MemberActivatedEvent", payload: Array("{}".utf8)))
@@ -47,16 +46,16 @@ struct MQTTClientTests {
     @Test("fails over to the next broker when the first is down at start, and back to the first after the connected one dies")
     func failover() async throws {
         let downPort = try freeLoopbackPort()
-        let second = try MosquittoBroker()
+        let second = try await MosquittoBroker()
         let mqtt = client(["127.0.0.1:\(downPort)", second.address])
         defer { mqtt.stop() }
         mqtt.start()
         try await waitUntil(.seconds(10)) { mqtt.currentBroker?.port == second.port }
 
-        let first = try MosquittoBroker(port: downPort)
-        second.kill()
+        let first = try await MosquittoBroker(port: downPort)
+        await second.kill()
         try await waitUntil(.seconds(15)) { mqtt.currentBroker?.port == first.port }
-        let subscriber = try IndependentSubscriber(port: first.port, topic: "instance/#")
+        let subscriber = try await IndependentSubscriber(port: first.port, topic: "instance/#")
         #expect(await mqtt.publish(topic: "instance/status/InstanceActivatedEvent", payload: Array("{}".utf8), timeout: .seconds(10)))
         try await waitUntil(.seconds(10)) { subscriber.lines.count == 1 }
     }
@@ -64,23 +63,22 @@ struct MQTTClientTests {
     @Test("subscriptions are restored after a reconnect")
     func resubscribe() async throws {
         let port = try freeLoopbackPort()
-        var broker: MosquittoBroker? = try MosquittoBroker(port: port)
+        var broker: MosquittoBroker? = try await MosquittoBroker(port: port)
         let mqtt = client(["127.0.0.1:\(port)"])
         defer { mqtt.stop() }
         mqtt.subscribe("tenant/#")
         mqtt.start()
         try await waitUntil(.seconds(10)) { mqtt.isConnected }
-        broker?.kill()
+        await broker?.kill()
         broker = nil
         try await waitUntil(.seconds(10)) { !mqtt.isConnected }
-        broker = try MosquittoBroker(port: port)
+        broker = try await MosquittoBroker(port: port)
         try await waitUntil(.seconds(15)) { mqtt.isConnected }
         try await Task.sleep(for: .milliseconds(300))
-        let publisher = Process()
-        publisher.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
-        publisher.arguments = ["-h", "127.0.0.1", "-p", String(port), "-t", "tenant/CompleteTenantEvent", "-m", "{\"tenants\":[]}"]
-        try publisher.run()
-        publisher.waitUntilExit()
+        let published = try await runCommand(
+            URL(fileURLWithPath: "/usr/bin/mosquitto_pub"),
+            ["-h", "127.0.0.1", "-p", String(port), "-t", "tenant/CompleteTenantEvent", "-m", "{\"tenants\":[]}"])
+        #expect(published.status == 0, "mosquitto_pub: \(published.errors)")
         var iterator = mqtt.messages.makeAsyncIterator()
         #expect(await iterator.next()?.topic == "tenant/CompleteTenantEvent")
         _ = broker
@@ -94,8 +92,8 @@ struct MQTTClientTests {
         mqtt.start()
         async let delivered = mqtt.publish(topic: "instance/status/InstanceStartedEvent", payload: Array("{}".utf8), timeout: .seconds(20))
         try await Task.sleep(for: .seconds(2))
-        let broker = try MosquittoBroker(port: port)
-        let subscriber = try IndependentSubscriber(port: broker.port, topic: "instance/#")
+        let broker = try await MosquittoBroker(port: port)
+        let subscriber = try await IndependentSubscriber(port: broker.port, topic: "instance/#")
         #expect(await delivered)
         try await waitUntil(.seconds(10)) { subscriber.lines.count == 1 }
 
@@ -110,7 +108,7 @@ struct MQTTClientTests {
 
     @Test("wrong credentials are reported as refused and retried; the right ones connect")
     func credentials() async throws {
-        let broker = try MosquittoBroker(username: "agent", password: "s3cret")
+        let broker = try await MosquittoBroker(username: "agent", password: "s3cret")
         let wrong = client([broker.address], username: "agent", password: "nope")
         defer { wrong.stop() }
         var events = wrong.events.makeAsyncIterator()

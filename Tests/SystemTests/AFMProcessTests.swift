@@ -22,7 +22,7 @@ struct AFMProcessTests {
         let first = try AFMProcess(workingDirectory: directory)
         try await first.waitUntilServing()
         #expect(try await HTTP.post(first.baseURL.appendingPathComponent("task"), json: Self.taskJSON(taskID)).status == 200)
-        #expect(first.terminate() == 0, "SIGTERM should end afm gracefully with status 0")
+        #expect(await first.terminate() == 0, "SIGTERM should end afm gracefully with status 0")
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("afm.sqlite").path))
 
         let second = try AFMProcess(workingDirectory: directory)
@@ -30,7 +30,7 @@ struct AFMProcessTests {
         let read = try await HTTP.get(second.baseURL.appendingPathComponent("task/\(taskID)"))
         #expect(read.status == 200)
         #expect(String(decoding: read.body, as: UTF8.self).contains(taskID))
-        second.terminate()
+        await second.terminate()
     }
 
     @Test("a configuration file in the original KEY = value format is read, and the environment wins over it")
@@ -57,7 +57,7 @@ struct AFMProcessTests {
         let parsed = try #require(formatter.date(from: String(returnTime)))
         #expect(abs(parsed.timeIntervalSince(before) - 5) < 2)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("from-file.sqlite").path))
-        afm.terminate()
+        await afm.terminate()
     }
 
     struct BadConfiguration: Sendable, CustomTestStringConvertible {
@@ -83,7 +83,7 @@ struct AFMProcessTests {
     ]
 
     @Test("an invalid setting stops afm with one line naming it", arguments: badConfigurations)
-    func invalidConfiguration(_ bad: BadConfiguration) throws {
+    func invalidConfiguration(_ bad: BadConfiguration) async throws {
         let directory = try Self.temporaryDirectory()
         var environment = bad.environment
         if let contents = bad.fileContents {
@@ -91,7 +91,7 @@ struct AFMProcessTests {
             try contents.write(to: file, atomically: true, encoding: .utf8)
             environment["SLAMON_AFM_CFG"] = file.path
         }
-        let (status, stderr) = try runAFM(bad.arguments + ["run", "127.0.0.1", String(try freeLoopbackPort())], environment: environment, workingDirectory: directory)
+        let (status, stderr) = try await runAFM(bad.arguments + ["run", "127.0.0.1", String(try freeLoopbackPort())], environment: environment, workingDirectory: directory)
         #expect(status != 0)
         let lines = stderr.split(separator: "\n")
         #expect(lines.count == 1, "expected one line, got: \(stderr)")
@@ -99,16 +99,10 @@ struct AFMProcessTests {
     }
 
     @Test("--help describes the sub-commands and every configuration key")
-    func help() throws {
-        let process = Process()
-        process.executableURL = AFMProcess.executable
-        process.arguments = ["--help"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: try output.fileHandleForReading.readToEnd() ?? Data(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+    func help() async throws {
+        let result = try await runCommand(AFMProcess.executable, ["--help"])
+        let text = result.output
+        #expect(result.status == 0)
         for word in ["run", "create-tables", "drop-tables", "SQLALCHEMY_DATABASE_URI", "AFM_DB_URI", "AGENT_RETURN_TIME",
                      "AGENT_ACTIVE_THRESHOLD", "AUTO_CREATE", "LOG_LEVEL", "LOG_FILE", "SLAMON_AFM_CFG"] {
             #expect(text.contains(word), "--help does not mention \(word)")
@@ -120,17 +114,17 @@ struct AFMProcessTests {
         let directory = try Self.temporaryDirectory()
         let logFile = directory.appendingPathComponent("afm.log")
         let environment = ["DATABASE_URI": "sqlite:///fleet.sqlite", "AUTO_CREATE": "False", "LOG_FILE": logFile.path]
-        #expect(try runAFM(["create-tables"], environment: environment, workingDirectory: directory).status == 0)
+        #expect(try await runAFM(["create-tables"], environment: environment, workingDirectory: directory).status == 0)
         // AUTO_CREATE is off: afm serves on the tables create-tables made.
         let afm = try AFMProcess(environment: environment, workingDirectory: directory)
         try await afm.waitUntilServing()
         #expect(try await HTTP.post(afm.baseURL.appendingPathComponent("task"), json: Self.taskJSON(UUID().uuidString)).status == 200)
-        afm.terminate()
-        #expect(try runAFM(["drop-tables"], environment: environment, workingDirectory: directory).status == 0)
+        await afm.terminate()
+        #expect(try await runAFM(["drop-tables"], environment: environment, workingDirectory: directory).status == 0)
         let afterDrop = try AFMProcess(environment: environment, workingDirectory: directory)
         try await afterDrop.waitUntilServing()
         #expect(try await HTTP.get(afterDrop.baseURL.appendingPathComponent("status")).status == 500)
-        afterDrop.terminate()
+        await afterDrop.terminate()
         let log = try String(contentsOf: logFile, encoding: .utf8)
         #expect(log.contains("tables created") && log.contains("tables dropped"))
     }

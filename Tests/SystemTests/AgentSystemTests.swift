@@ -47,7 +47,7 @@ struct AgentSystemTests {
     func handlers() async throws {
         let workspace = try Workspace()
         let afm = try await workspace.startAFM()
-        defer { afm.terminate() }
+        defer { afm.requestStop() }
         _ = try workspace.plugin("echo@1", "cat")
         _ = try workspace.plugin("fail@1", "echo 'disk on fire' >&2; exit 3")
         _ = try workspace.plugin("garbage@1", "echo 'not json'")
@@ -85,11 +85,11 @@ struct AgentSystemTests {
         for _ in 0..<4 { ids.append(try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 4])) }
         let agent = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.state, arguments: ["-x", "4"])
         try await waitUntil(timeout: .seconds(15)) { agent.log.contains("received 4 task(s)") }
-        afm.kill()
+        await afm.kill()
         try await waitUntil(timeout: .seconds(15)) { agent.outbox.count == 4 }
         try await Task.sleep(for: .seconds(2))
         afm = try await workspace.startAFM(port: port)
-        defer { afm.terminate() }
+        defer { afm.requestStop() }
         let outcomes = try await BPMS.waitForOutcomes(on: afm.baseURL, ids: ids, timeout: .seconds(60))
         #expect(outcomes.values.allSatisfy { $0["task_completed"] != nil })
         try await waitUntil(timeout: .seconds(10)) { agent.outbox.isEmpty }
@@ -107,13 +107,13 @@ struct AgentSystemTests {
         let first = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.state, arguments: ["-x", "3"])
         try await waitUntil(timeout: .seconds(15)) { first.log.contains("received 3 task(s)") }
         let idBefore = try String(contentsOf: workspace.state.appendingPathComponent("agent-id"), encoding: .utf8)
-        afm.kill()
+        await afm.kill()
         try await waitUntil(timeout: .seconds(15)) { first.outbox.count == 3 }
         first.signal(SIGKILL)
         _ = await first.waitForExit(timeout: .seconds(5))
 
         afm = try await workspace.startAFM(port: port)
-        defer { afm.terminate() }
+        defer { afm.requestStop() }
         let second = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.state)
         let outcomes = try await BPMS.waitForOutcomes(on: afm.baseURL, ids: ids, timeout: .seconds(30))
         #expect(outcomes.values.allSatisfy { $0["task_completed"] != nil })
@@ -133,7 +133,7 @@ struct AgentSystemTests {
     func gracefulShutdown() async throws {
         let workspace = try Workspace()
         let afm = try await workspace.startAFM()
-        defer { afm.terminate() }
+        defer { afm.requestStop() }
         let id = try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 3])
         let agent = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.state)
         try await waitUntil(timeout: .seconds(15)) { agent.log.contains("running task \(id)") }
@@ -149,7 +149,7 @@ struct AgentSystemTests {
         _ = try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 4])
         let agent = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.state, arguments: ["--grace-period", "60"])
         try await waitUntil(timeout: .seconds(15)) { agent.log.contains("received 1 task(s)") }
-        afm.kill()
+        await afm.kill()
         try await waitUntil(timeout: .seconds(15)) { agent.outbox.count == 1 }
         agent.signal(SIGTERM)
         try await waitUntil(timeout: .seconds(5)) { agent.log.contains("stopping") }
@@ -164,7 +164,7 @@ struct AgentSystemTests {
         try "AGENT_RETURN_TIME = 1\nAGENT_ACTIVE_THRESHOLD = 2\nTASK_MAX_ATTEMPTS = 3\n".write(
             to: workspace.root.appendingPathComponent("afm.cfg"), atomically: true, encoding: .utf8)
         let afm = try await workspace.startAFM()
-        defer { afm.terminate() }
+        defer { afm.requestStop() }
         let held = try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 2])
         let first = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.root.appendingPathComponent("first"))
         try await waitUntil(timeout: .seconds(15)) { first.log.contains("running task \(held)") }
@@ -191,7 +191,7 @@ struct AgentSystemTests {
     func refusedResult() async throws {
         let workspace = try Workspace()
         let afm = try await workspace.startAFM()
-        defer { afm.terminate() }
+        defer { afm.requestStop() }
         let outbox = workspace.state.appendingPathComponent("outbox")
         try FileManager.default.createDirectory(at: outbox, withIntermediateDirectories: true)
         let unknown = UUID().uuidString.lowercased()
@@ -207,7 +207,7 @@ struct AgentSystemTests {
     func refusedPoll() async throws {
         let workspace = try Workspace()
         let afm = try await workspace.startAFM()
-        defer { afm.terminate() }
+        defer { afm.requestStop() }
         // POST /elsewhere/tasks is not a route: 404.
         let agent = try AgentProcess(afm: afm.baseURL.appendingPathComponent("elsewhere"), stateDirectory: workspace.state)
         #expect(await agent.waitForExit(timeout: .seconds(15)) == 2)
@@ -236,7 +236,7 @@ struct AgentSystemTests {
     func environment() async throws {
         let workspace = try Workspace()
         let afm = try await workspace.startAFM()
-        defer { afm.terminate() }
+        defer { afm.requestStop() }
         let id = try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 0])
         let agent = try AgentProcess(afm: nil, stateDirectory: workspace.state, arguments: ["-l", "slamon_agent.handlers"],
                                      environment: ["AFM": afm.baseURL.absoluteString, "AGENT_NAME": "probe-7", "AGENT_LOCATION": "FI/18"])

@@ -35,18 +35,11 @@ struct CEPStubTests {
         (["--certificate", "/tmp/x.pem"], "cep-stub: CEP_STUB_CERTIFICATE and CEP_STUB_PRIVATE_KEY: give both or neither"),
         (["--certificate", "/nonexistent.pem", "--private-key", "/nonexistent.key"], "cep-stub: TLS certificate:"),
     ])
-    func badSettings(arguments: [String], message: String) throws {
-        let process = Process()
-        process.executableURL = CEPStubProcess.executable
-        process.arguments = ["--http-port", "0"] + arguments
-        process.environment = ["CEP_STUB_PLAIN_PORT": "0"]
-        let error = Pipe()
-        process.standardError = error
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 1)
+    func badSettings(arguments: [String], message: String) async throws {
+        let result = try await runCommand(
+            CEPStubProcess.executable, ["--http-port", "0"] + arguments, environment: ["CEP_STUB_PLAIN_PORT": "0"])
+        let text = result.errors
+        #expect(result.status == 1)
         #expect(text.hasPrefix(message), "\(text)")
         #expect(text.split(separator: "\n").count == 1, "\(text)")
     }

@@ -56,7 +56,7 @@ struct CEPSystemTests {
     func plainTCP() async throws {
         let root = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker()
         let stub = try await CEPStubProcess()
         let started = Int64(Date().timeIntervalSince1970 * 1000)
         let agent = try Self.startAgent(root: root, broker: broker, receivers: ["127.0.0.1:\(stub.plainPort)"], extra: "thrift.ssl.enabled = false")
@@ -80,7 +80,7 @@ struct CEPSystemTests {
     func failover() async throws {
         let root = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker()
         let first = try await CEPStubProcess()
         let second = try await CEPStubProcess()
         let agent = try Self.startAgent(
@@ -89,7 +89,7 @@ struct CEPSystemTests {
         _ = try await Self.waitForEvents(second, atLeast: 2)
         #expect(try await second.events("stream=\(Self.stream)").allSatisfy { $0["transport"] == "tls" })
 
-        first.kill()
+        await first.kill()
         let before = try await Self.lastSequence(second)
         _ = try await Self.waitForEvents(second, after: before, atLeast: 4)
         #expect(agent.log.contains("Couldn't publish health statistics to CEP. Thrift Receiver offline. Reconnecting..."))
@@ -109,9 +109,9 @@ struct CEPSystemTests {
         let root = Self.temporaryDirectory()
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
-        let (certificate, key) = try Self.makeCertificate(in: root, name: "receiver")
-        let (otherCA, _) = try Self.makeCertificate(in: root, name: "other")
-        let broker = try MosquittoBroker()
+        let (certificate, key) = try await Self.makeCertificate(in: root, name: "receiver")
+        let (otherCA, _) = try await Self.makeCertificate(in: root, name: "other")
+        let broker = try await MosquittoBroker()
         let stub = try await CEPStubProcess(certificate: certificate, privateKey: key)
 
         let trusting = try Self.startAgent(
@@ -136,7 +136,7 @@ struct CEPSystemTests {
     func wrongCredentials() async throws {
         let root = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker()
         let stub = try await CEPStubProcess()
         let agent = try Self.startAgent(root: root, broker: broker, receivers: ["127.0.0.1:\(stub.tlsPort)"], password: "guess")
         try await Task.sleep(for: .seconds(3))
@@ -147,20 +147,14 @@ struct CEPSystemTests {
     }
 
     /// A self-signed certificate for 127.0.0.1 and its key, made by the openssl command.
-    static func makeCertificate(in directory: URL, name: String) throws -> (certificate: String, key: String) {
+    static func makeCertificate(in directory: URL, name: String) async throws -> (certificate: String, key: String) {
         let certificate = directory.appendingPathComponent("\(name).pem").path
         let key = directory.appendingPathComponent("\(name).key").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
+        let openssl = try await runCommand(URL(fileURLWithPath: "/usr/bin/env"), [
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
             "-out", certificate, "-days", "2", "-subj", "/CN=\(name)", "-addext", "subjectAltName=IP:127.0.0.1",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Failure("openssl could not make a certificate") }
+        ])
+        guard openssl.status == 0 else { throw Failure("openssl could not make a certificate: \(openssl.errors)") }
         return (certificate, key)
     }
 }

@@ -8,17 +8,29 @@ import Testing
 @Suite("afm-agent cartridge side", .enabled(if: MosquittoBroker.isInstalled, Comment(rawValue: MosquittoBroker.skipReason)))
 struct CartridgeSystemTests {
     /// A TCP listener on a free loopback port, for the activation probe.
+    /// The application's port: bound at once (so that no other test can take it), listening only once `open()`
+    /// is called; until then a connection to it is refused, as to a closed port.
     final class Listener: Sendable {
         let port: Int
         private let descriptor: Int32
 
-        init(port: Int) throws {
-            self.port = port
-            descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var reuse: Int32 = 1
-            setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-            let bound = withLoopbackAddress(port: port) { bind(descriptor, $0, $1) == 0 }
-            guard bound, listen(descriptor, 16) == 0 else { throw Failure("cannot listen on \(port)") }
+        init() throws {
+            let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard withLoopbackAddress(port: 0, { bind(socketDescriptor, $0, $1) == 0 }) else {
+                close(socketDescriptor)
+                throw Failure("cannot bind a loopback port")
+            }
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketDescriptor, $0, &length) }
+            }
+            descriptor = socketDescriptor
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        func open() throws {
+            guard listen(descriptor, 16) == 0 else { throw Failure("cannot listen on \(port)") }
         }
 
         deinit { close(descriptor) }
@@ -46,9 +58,10 @@ struct CartridgeSystemTests {
             try "#!/bin/sh\n\(script)\n".write(to: file, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path)
         }
-        let broker = try MosquittoBroker()
-        let subscriber = try IndependentSubscriber(port: broker.port, topic: "instance/status/#")
-        let appPort = try freeLoopbackPort()
+        let broker = try await MosquittoBroker()
+        let subscriber = try await IndependentSubscriber(port: broker.port, topic: "instance/status/#")
+        let listener = try Listener()
+        let appPort = listener.port
         try """
             [agent]
             mb.urls = 127.0.0.1:\(broker.port)
@@ -74,7 +87,7 @@ struct CartridgeSystemTests {
         // Not activated while the port is closed.
         try await Task.sleep(for: .seconds(2))
         #expect(subscriber.lines.count == 1)
-        let listener = try Listener(port: appPort)
+        try listener.open()
         try await waitUntil(.seconds(20)) { subscriber.lines.count == 2 }
         let activated = subscriber.lines[1]
         #expect(activated.hasPrefix("instance/status/InstanceActivatedEvent "))
@@ -84,11 +97,7 @@ struct CartridgeSystemTests {
         #expect(environment.contains("STRATOS_MEMBER_ID=member-1") && environment.contains("STRATOS_EVENT=InstanceStartedEvent"))
         #expect(environment.contains("STRATOS_MB_IP=127.0.0.1") && environment.contains("STRATOS_PORTS=\(appPort)"))
 
-        let cleanup = Process()
-        cleanup.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
-        cleanup.arguments = ["-h", "127.0.0.1", "-p", String(broker.port), "-t", "instance/notifier/InstanceCleanupMemberEvent", "-m", #"{"memberId": "member-1"}"#]
-        try cleanup.run()
-        cleanup.waitUntilExit()
+        try await publish(port: broker.port, topic: "instance/notifier/InstanceCleanupMemberEvent", #"{"memberId": "member-1"}"#)
         try await waitUntil(.seconds(20)) { subscriber.lines.count == 4 }
         #expect(subscriber.lines[2].hasPrefix("instance/status/InstanceMaintenanceModeEvent "))
         #expect(subscriber.lines[3].hasPrefix("instance/status/InstanceReadyToShutdownEvent "))
@@ -107,12 +116,10 @@ struct CartridgeSystemTests {
         _ = listener
     }
 
-    func publish(port: Int, topic: String, _ message: String) throws {
-        let publisher = Process()
-        publisher.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
-        publisher.arguments = ["-h", "127.0.0.1", "-p", String(port), "-t", topic, "-m", message]
-        try publisher.run()
-        publisher.waitUntilExit()
+    func publish(port: Int, topic: String, _ message: String) async throws {
+        let published = try await runCommand(
+            URL(fileURLWithPath: "/usr/bin/mosquitto_pub"), ["-h", "127.0.0.1", "-p", String(port), "-t", topic, "-m", message])
+        guard published.status == 0 else { throw Failure("mosquitto_pub failed: \(published.errors)") }
     }
 
     @Test("with topology.wait and payload.url: launch parameters fetched over HTTP, InstanceStarted only once the member is initialized")
@@ -121,21 +128,27 @@ struct CartridgeSystemTests {
         let web = root.appendingPathComponent("web")
         try FileManager.default.createDirectory(at: web, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
-        let appPort = try freeLoopbackPort()
-        let listener = try Listener(port: appPort)
+        let listener = try Listener()
+        try listener.open()
+        let appPort = listener.port
         try "SERVICE_NAME=php,CLUSTER_ID=php.cluster,MEMBER_ID=member-2,PORTS=\(appPort)".write(to: web.appendingPathComponent("user-data"), atomically: true, encoding: .utf8)
         let webPort = try freeLoopbackPort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-m", "http.server", String(webPort), "--bind", "127.0.0.1", "--directory", web.path]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { server.terminate() }
-        try await waitUntil(.seconds(10)) { (try? String(contentsOf: URL(string: "http://127.0.0.1:\(webPort)/user-data")!, encoding: .utf8)) != nil }
+        let serverProcess = Process()
+        serverProcess.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        serverProcess.arguments = ["python3", "-m", "http.server", String(webPort), "--bind", "127.0.0.1", "--directory", web.path]
+        serverProcess.standardOutput = FileHandle.nullDevice
+        serverProcess.standardError = FileHandle.nullDevice
+        let server = try ChildProcess(starting: serverProcess)
+        defer { server.signal(SIGTERM) }
+        let userData = URL(string: "http://127.0.0.1:\(webPort)/user-data")!
+        let serving = ContinuousClock.now.advanced(by: .seconds(10))
+        while (try? await HTTP.get(userData))?.status != 200 {
+            guard ContinuousClock.now < serving else { throw Failure("python3 -m http.server did not start") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
 
-        let broker = try MosquittoBroker()
-        let subscriber = try IndependentSubscriber(port: broker.port, topic: "#")
+        let broker = try await MosquittoBroker()
+        let subscriber = try await IndependentSubscriber(port: broker.port, topic: "#")
         try """
             [agent]
             mb.urls = 127.0.0.1:\(broker.port)
@@ -146,10 +159,10 @@ struct CartridgeSystemTests {
         let agent = try AgentProcess(afm: nil, stateDirectory: root.appendingPathComponent("state"), arguments: ["--config", root.appendingPathComponent("agent.conf").path])
         try await waitUntil(.seconds(20)) { subscriber.lines.contains { $0.hasPrefix("initializer/CompleteTopologyRequestEvent ") } }
         let created = #"{"topology": {"initialized": true, "serviceMap": {"php": {"clusterIdClusterMap": {"php.cluster": {"memberMap": {"member-2": {"memberStateManager": {"stateStack": ["Created"]}}}}}}}}}"#
-        try publish(port: broker.port, topic: "topology/CompleteTopologyEvent", created)
+        try await publish(port: broker.port, topic: "topology/CompleteTopologyEvent", created)
         try await Task.sleep(for: .seconds(2))
         #expect(!subscriber.lines.contains { $0.hasPrefix("instance/status/InstanceStartedEvent") }, "not started before the member is initialized")
-        try publish(port: broker.port, topic: "topology/MemberInitializedEvent", #"{"memberId": "member-2", "serviceName": "php", "clusterId": "php.cluster"}"#)
+        try await publish(port: broker.port, topic: "topology/MemberInitializedEvent", #"{"memberId": "member-2", "serviceName": "php", "clusterId": "php.cluster"}"#)
         try await waitUntil(.seconds(20)) { subscriber.lines.contains { $0.hasPrefix("instance/status/InstanceActivatedEvent") } }
         let topics = subscriber.lines.map { String($0.prefix { $0 != " " }) }.filter { $0.hasPrefix("initializer/") || $0.hasPrefix("instance/status/") }
         #expect(topics == [
@@ -172,7 +185,7 @@ struct CartridgeSystemTests {
             try "#!/bin/sh\nenv | grep '^STRATOS_' | sort >> \(root.path)/\(event).env\necho --- >> \(root.path)/\(event).env\n".write(to: file, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path)
         }
-        let broker = try MosquittoBroker()
+        let broker = try await MosquittoBroker()
         try """
             [agent]
             mb.urls = 127.0.0.1:\(broker.port)
@@ -185,15 +198,15 @@ struct CartridgeSystemTests {
         try await waitUntil(.seconds(20)) { agent.log.contains("connected to message broker") }
         try await Task.sleep(for: .milliseconds(500))
         let topology = #"{"topology": {"serviceMap": {"php": {"clusterIdClusterMap": {"c1": {"memberMap": {"m3": {"memberStateManager": {"stateStack": ["Created", "Initialized"]}}, "m4": {"memberStateManager": {"stateStack": ["Initialized", "Active"]}}}}}}}}}"#
-        try publish(port: broker.port, topic: "topology/CompleteTopologyEvent", topology)
-        try publish(port: broker.port, topic: "topology/CompleteTopologyEvent", topology)
-        try publish(port: broker.port, topic: "topology/MemberActivatedEvent", #"{"memberId": "m4", "serviceName": "php", "clusterId": "c1"}"#)
-        try publish(port: broker.port, topic: "topology/MemberActivatedEvent", #"{"memberId": "m3", "serviceName": "php", "clusterId": "c1"}"#)
-        try publish(port: broker.port, topic: "tenant/CompleteTenantEvent", #"{"tenants": [{"tenantId": 1, "tenantDomain": "a.example"}]}"#)
-        try publish(port: broker.port, topic: "tenant/CompleteTenantEvent", #"{"tenants": []}"#)
-        try publish(port: broker.port, topic: "instance/notifier/ArtifactUpdatedEvent", #"{"clusterId": "other", "repoURL": "https://git.example/x.git"}"#)
-        try publish(port: broker.port, topic: "instance/notifier/ArtifactUpdatedEvent", #"{"clusterId": "c1", "repoURL": "https://git.example/app.git", "status": "created"}"#)
-        try publish(port: broker.port, topic: "application/signup/ApplicationSignUpRemovedEvent", #"{"applicationId": "app", "tenantId": 1}"#)
+        try await publish(port: broker.port, topic: "topology/CompleteTopologyEvent", topology)
+        try await publish(port: broker.port, topic: "topology/CompleteTopologyEvent", topology)
+        try await publish(port: broker.port, topic: "topology/MemberActivatedEvent", #"{"memberId": "m4", "serviceName": "php", "clusterId": "c1"}"#)
+        try await publish(port: broker.port, topic: "topology/MemberActivatedEvent", #"{"memberId": "m3", "serviceName": "php", "clusterId": "c1"}"#)
+        try await publish(port: broker.port, topic: "tenant/CompleteTenantEvent", #"{"tenants": [{"tenantId": 1, "tenantDomain": "a.example"}]}"#)
+        try await publish(port: broker.port, topic: "tenant/CompleteTenantEvent", #"{"tenants": []}"#)
+        try await publish(port: broker.port, topic: "instance/notifier/ArtifactUpdatedEvent", #"{"clusterId": "other", "repoURL": "https://git.example/x.git"}"#)
+        try await publish(port: broker.port, topic: "instance/notifier/ArtifactUpdatedEvent", #"{"clusterId": "c1", "repoURL": "https://git.example/app.git", "status": "created"}"#)
+        try await publish(port: broker.port, topic: "application/signup/ApplicationSignUpRemovedEvent", #"{"applicationId": "app", "tenantId": 1}"#)
         func runs(_ event: String) -> [String] {
             ((try? String(contentsOf: root.appendingPathComponent("\(event).env"), encoding: .utf8)) ?? "")
                 .components(separatedBy: "---\n").filter { !$0.isEmpty }
@@ -217,9 +230,9 @@ struct CartridgeSystemTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let afm = try AFMProcess(environment: ["DATABASE_URI": "sqlite://", "AGENT_RETURN_TIME": "1"])
         try await afm.waitUntilServing()
-        defer { afm.terminate() }
-        let broker = try MosquittoBroker()
-        let subscriber = try IndependentSubscriber(port: broker.port, topic: "instance/status/#")
+        defer { afm.requestStop() }
+        let broker = try await MosquittoBroker()
+        let subscriber = try await IndependentSubscriber(port: broker.port, topic: "instance/status/#")
         try "[agent]\nmb.urls = 127.0.0.1:\(broker.port)\nafm.url = \(afm.baseURL.absoluteString)\n"
             .write(to: root.appendingPathComponent("agent.conf"), atomically: true, encoding: .utf8)
         let id = try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 0])

@@ -45,32 +45,32 @@ struct PostgresFleetTests {
         }
         #expect(claims.count == 1_000, "every task claimed, none twice")
         #expect(Set(claims) == Set(taskIDs))
-        for afm in afms { afm.terminate() }
+        for afm in afms { await afm.terminate() }
     }
 
     @Test("when PostgreSQL goes down /status answers 500, afm keeps running, and recovers when it returns")
     func databaseOutage() async throws {
-        let database = try PrivatePostgres()
+        let database = try await PrivatePostgres()
         let afm = try AFMProcess(environment: ["AFM_DB_URI": database.uri])
         try await afm.waitUntilServing()
         let status = afm.baseURL.appendingPathComponent("status")
         #expect(try await HTTP.get(status).status == 200)
 
-        try database.stop()
+        try await database.stop()
         let during = try await HTTP.get(status)
         #expect(during.status == 500)
         #expect(String(decoding: during.body, as: UTF8.self).contains("database unavailable"))
         let createDuring = try await HTTP.post(afm.baseURL.appendingPathComponent("task"), json: #"{"task_id":"\#(UUID())","test_id":"\#(UUID())","task_type":"wait","task_version":1}"#)
         #expect(createDuring.status == 500)
 
-        try database.resume()
+        try await database.resume()
         var recovered = false
         for _ in 0..<100 where !recovered {
             recovered = (try? await HTTP.get(status).status) == 200
             if !recovered { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(recovered, "afm should serve again once PostgreSQL is back")
-        let log = try afm.stopAndReadLog()
+        let log = await afm.stopAndReadLog()
         #expect(log.contains("request failed") && log.contains("cause="), "5xx answers are logged with their cause")
     }
 }

@@ -21,18 +21,15 @@ struct SLAMonAFMInteropTests {
         let port = try freeLoopbackPort()
         let baseURL = URL(string: "http://127.0.0.1:\(port)")!
 
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SLAMON_AFM"]!)
-        server.arguments = ["--config", config.path, "run", "127.0.0.1", String(port)]
+        let serverProcess = Process()
+        serverProcess.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SLAMON_AFM"]!)
+        serverProcess.arguments = ["--config", config.path, "run", "127.0.0.1", String(port)]
         let serverLog = root.appendingPathComponent("slamon-afm.log")
         _ = FileManager.default.createFile(atPath: serverLog.path, contents: nil)
-        server.standardOutput = try FileHandle(forWritingTo: serverLog)
-        server.standardError = try FileHandle(forWritingTo: serverLog)
-        try server.run()
-        defer {
-            kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
-        }
+        serverProcess.standardOutput = try FileHandle(forWritingTo: serverLog)
+        serverProcess.standardError = try FileHandle(forWritingTo: serverLog)
+        let server = try ChildProcess(starting: serverProcess)
+        defer { server.signal(SIGKILL) }
         let deadline = ContinuousClock.now.advanced(by: .seconds(30))
         while (try? await HTTP.get(baseURL.appendingPathComponent("status")))?.status != 200 {
             guard server.isRunning, ContinuousClock.now < deadline else {

@@ -30,17 +30,14 @@ struct SLAMonAgentInteropTests {
             #expect(created.status == 200)
         }
 
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SLAMON_AGENT"]!)
-        agent.arguments = ["-u", afm.baseURL.absoluteString, "-l", "slamon_agent.handlers", "-w", "1"]
-        agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = FileHandle.nullDevice
-        try agent.run()
-        defer {
-            // The original agent finishes its executors on SIGTERM; the test needs it gone now.
-            kill(agent.processIdentifier, SIGKILL)
-            agent.waitUntilExit()
-        }
+        let agentProcess = Process()
+        agentProcess.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SLAMON_AGENT"]!)
+        agentProcess.arguments = ["-u", afm.baseURL.absoluteString, "-l", "slamon_agent.handlers", "-w", "1"]
+        agentProcess.standardOutput = FileHandle.nullDevice
+        agentProcess.standardError = FileHandle.nullDevice
+        let agent = try ChildProcess(starting: agentProcess)
+        // The original agent finishes its executors on SIGTERM; the test needs it gone now.
+        defer { agent.signal(SIGKILL) }
 
         var outcomes: [String: String] = [:]
         let deadline = Date().addingTimeInterval(30)
@@ -57,6 +54,6 @@ struct SLAMonAgentInteropTests {
         #expect(outcomes[broken]?.contains(#""task_error":"#) == true, "\(outcomes[broken] ?? "no outcome")")
         let dashboard = String(decoding: try await HTTP.get(afm.baseURL.appendingPathComponent("dashboard/status")).body, as: UTF8.self)
         #expect(dashboard.contains("Python Agent"))
-        afm.terminate()
+        await afm.terminate()
     }
 }

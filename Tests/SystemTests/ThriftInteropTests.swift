@@ -16,26 +16,17 @@ struct ThriftInteropTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let idl = repository.appendingPathComponent("thrift/databridge.thrift").path
 
-    static func runPython(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Failure("python \(arguments) failed: \(problems)") }
-        return text
+    static func runPython(_ arguments: [String]) async throws -> String {
+        let result = try await runCommand(URL(fileURLWithPath: python), arguments, timeout: .seconds(60))
+        guard result.status == 0 else { throw Failure("python \(arguments) failed: \(result.errors)") }
+        return result.output
     }
 
     @Test("Python publishes every attribute type to cep-stub over plain TCP and TLS; both sides agree on every value", arguments: ["plain", "tls"])
     func pythonPublishes(transport: String) async throws {
         let stub = try await CEPStubProcess(username: "fleet", password: "p4ss")
         let port = transport == "tls" ? stub.tlsPort : stub.plainPort
-        let answers = try JSONParser.parse(try Self.runPython([
+        let answers = try JSONParser.parse(try await Self.runPython([
             Self.repository.appendingPathComponent("thrift/interop/publish.py").path, Self.idl, "127.0.0.1", "\(port)", transport, "fleet", "p4ss",
         ]))
         #expect(answers["stream"] == "interop.all_types:2.1.0")
@@ -70,17 +61,14 @@ struct ThriftInteropTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let port = try freeLoopbackPort()
         let calls = root.appendingPathComponent("calls.jsonl")
-        let receiver = Process()
-        receiver.executableURL = URL(fileURLWithPath: Self.python)
-        receiver.arguments = [Self.repository.appendingPathComponent("thrift/interop/receiver.py").path, Self.idl, "\(port)", calls.path]
-        receiver.standardOutput = FileHandle.nullDevice
-        receiver.standardError = FileHandle.nullDevice
-        try receiver.run()
-        defer {
-            kill(receiver.processIdentifier, SIGKILL)
-            receiver.waitUntilExit()
-        }
-        let broker = try MosquittoBroker()
+        let receiverProcess = Process()
+        receiverProcess.executableURL = URL(fileURLWithPath: Self.python)
+        receiverProcess.arguments = [Self.repository.appendingPathComponent("thrift/interop/receiver.py").path, Self.idl, "\(port)", calls.path]
+        receiverProcess.standardOutput = FileHandle.nullDevice
+        receiverProcess.standardError = FileHandle.nullDevice
+        let receiver = try ChildProcess(starting: receiverProcess)
+        defer { receiver.signal(SIGKILL) }
+        let broker = try await MosquittoBroker()
         let agent = try CEPSystemTests.startAgent(
             root: root, broker: broker, receivers: ["127.0.0.1:\(port)"], extra: "thrift.ssl.enabled = false")
 
