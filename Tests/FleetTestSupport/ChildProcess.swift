@@ -1,9 +1,12 @@
 import Foundation
 import Synchronization
 
-/// A process a test starts. Its end is learnt from Foundation's `terminationHandler` and awaited by suspending,
-/// never with `waitUntilExit()`: that call parks its thread on a run loop and on Linux can miss the child's end,
-/// and one parked thread of the cooperative pool (two threads on a two-core machine) stalls every other test.
+/// A process a test starts. Its end is learnt by a thread of its own that waits for exactly this child with
+/// `waitid`, and is awaited by suspending. Neither `waitUntilExit()` nor `terminationHandler` is used: Foundation learns
+/// of a child's end when a socket the child inherited is closed, and a second child spawned at the same moment from
+/// another thread can inherit that socket too, so the first one's end goes unnoticed while the second runs (seen as
+/// tests that hang, or wait out their time limit, on a loaded machine). `waitUntilExit()` moreover parks a thread of
+/// the cooperative pool, which has only two threads on a two-core machine.
 /// Output goes to files, not pipes: a pipe read only at the end fills up and blocks a chatty child.
 public final class ChildProcess: Sendable {
     private let process: Process
@@ -12,16 +15,31 @@ public final class ChildProcess: Sendable {
     /// Runs `process`, configured but not yet started.
     public init(starting process: Process) throws {
         self.process = process
-        // Set before `run()`, so that even a child that ends at once is seen ending.
-        process.terminationHandler = { [weak self] finished in
-            self?.exitStatus.withLock { $0 = finished.terminationStatus }
-        }
         try process.run()
+        let pid = process.processIdentifier
+        Thread.detachNewThread { [weak self] in
+            let status = Self.waitForEnd(of: pid, process: process)
+            self?.exitStatus.withLock { $0 = status }
+        }
+    }
+
+    /// Blocks until `pid` has ended; answers its exit status, or the signal that ended it. WNOWAIT leaves the child
+    /// for Foundation to reap; if Foundation reaped it first, its own record of the end is used.
+    private static func waitForEnd(of pid: Int32, process: Process) -> Int32 {
+        var info = siginfo_t()
+        while true {
+            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == 0 {
+                return info._sifields._sigchld.si_status
+            }
+            if errno != EINTR { break }
+        }
+        while process.isRunning { usleep(10_000) }
+        return process.terminationStatus
     }
 
     public var processIdentifier: Int32 { process.processIdentifier }
 
-    /// False once the child has ended and been reaped.
+    /// False once the child has ended.
     public var isRunning: Bool { exitStatus.withLock { $0 } == nil }
 
     /// The exit status (or the number of the signal that ended it); nil while it runs.

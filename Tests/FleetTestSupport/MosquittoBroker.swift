@@ -17,7 +17,8 @@ public final class MosquittoBroker: Sendable {
         self.port = try port ?? freeLoopbackPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mosquitto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var config = "listener \(self.port) 127.0.0.1\npersistence false\n"
+        // Everything logged, so that tests can see what the broker received (PUBLISH, SUBSCRIBE) from whom.
+        var config = "listener \(self.port) 127.0.0.1\npersistence false\nlog_type all\n"
         if let username, let password {
             let passwords = directory.appendingPathComponent("passwords")
             try "\(username):\(password)\n".write(to: passwords, atomically: true, encoding: .utf8)
@@ -48,6 +49,20 @@ public final class MosquittoBroker: Sendable {
 
     public var address: String { "127.0.0.1:\(port)" }
 
+    /// The broker's log so far.
+    public var log: String {
+        (try? String(contentsOf: directory.appendingPathComponent("mosquitto.log"), encoding: .utf8)) ?? ""
+    }
+
+    /// Waits until the broker's log contains `text`; fails after `timeout`.
+    public func waitForLog(containing text: String, timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while !log.contains(text) {
+            guard ContinuousClock.now < deadline else { throw Failure("the broker did not log '\(text)' within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     public func kill() async {
         await child.kill()
     }
@@ -71,24 +86,25 @@ public final class MosquittoBroker: Sendable {
     }
 }
 
-/// `mosquitto_sub`, an independent subscriber: collects what arrives on `topic` as lines `TOPIC PAYLOAD`.
+/// `mosquitto_sub`, an independent subscriber: collects what arrives on `topic` as lines `TOPIC PAYLOAD`. Ready once
+/// the broker has logged its subscription.
 public final class IndependentSubscriber: Sendable {
     private let child: ChildProcess
     private let output: URL
 
-    public init(port: Int, topic: String, username: String? = nil, password: String? = nil) async throws {
+    public init(broker: MosquittoBroker, topic: String, username: String? = nil, password: String? = nil) async throws {
         output = FileManager.default.temporaryDirectory.appendingPathComponent("mosquitto-sub-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let clientID = "independent-subscriber-\(UUID().uuidString.prefix(8))"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
-        var arguments = ["-h", "127.0.0.1", "-p", String(port), "-t", topic, "-v", "-q", "1"]
+        var arguments = ["-h", "127.0.0.1", "-p", String(broker.port), "-i", clientID, "-t", topic, "-v", "-q", "1"]
         if let username, let password { arguments += ["-u", username, "-P", password] }
         process.arguments = arguments
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = FileHandle.nullDevice
         child = try ChildProcess(starting: process)
-        // Time to subscribe before the test publishes.
-        try await Task.sleep(for: .milliseconds(300))
+        try await broker.waitForLog(containing: "Received SUBSCRIBE from \(clientID)")
     }
 
     public var lines: [String] {

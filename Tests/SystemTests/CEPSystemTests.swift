@@ -126,9 +126,14 @@ struct CEPSystemTests {
         let doubting = try Self.startAgent(
             root: root.appendingPathComponent("doubting"), broker: broker, receivers: ["127.0.0.1:\(stub.tlsPort)"],
             extra: "thrift.ssl.ca.file = \(otherCA)")
-        try await Task.sleep(for: .seconds(4))
+        // Waits for the refusal itself rather than a fixed time, which a loaded machine may need more of.
+        let refusal = "CEP receiver 127.0.0.1:\(stub.tlsPort) is not available"
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while !doubting.log.contains(refusal) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(doubting.log.contains(refusal), "\(doubting.log)")
         #expect(try await stub.events("stream=\(Self.stream)&after=\(sessionsBefore)").isEmpty)
-        #expect(doubting.log.contains("CEP receiver 127.0.0.1:\(stub.tlsPort) is not available"), "\(doubting.log)")
         #expect(doubting.isRunning, "a receiver that cannot be trusted does not stop the agent")
     }
 
@@ -139,9 +144,12 @@ struct CEPSystemTests {
         let broker = try await MosquittoBroker()
         let stub = try await CEPStubProcess()
         let agent = try Self.startAgent(root: root, broker: broker, receivers: ["127.0.0.1:\(stub.tlsPort)"], password: "guess")
-        try await Task.sleep(for: .seconds(3))
-        #expect(try await stub.events().isEmpty)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while !agent.log.contains("ThriftAuthenticationException") && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
         #expect(agent.log.contains("ThriftAuthenticationException"), "\(agent.log)")
+        #expect(try await stub.events().isEmpty)
         #expect(stub.log.contains("refused a tls login for user 'admin'"))
         #expect(agent.isRunning)
     }

@@ -59,7 +59,7 @@ struct CartridgeSystemTests {
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path)
         }
         let broker = try await MosquittoBroker()
-        let subscriber = try await IndependentSubscriber(port: broker.port, topic: "instance/status/#")
+        let subscriber = try await IndependentSubscriber(broker: broker, topic: "instance/status/#")
         let listener = try Listener()
         let appPort = listener.port
         try """
@@ -132,23 +132,30 @@ struct CartridgeSystemTests {
         try listener.open()
         let appPort = listener.port
         try "SERVICE_NAME=php,CLUSTER_ID=php.cluster,MEMBER_ID=member-2,PORTS=\(appPort)".write(to: web.appendingPathComponent("user-data"), atomically: true, encoding: .utf8)
-        let webPort = try freeLoopbackPort()
+        // Port 0: the server picks a free port itself (no race with other tests) and prints it.
+        let serverOutput = root.appendingPathComponent("http-server.out")
+        _ = FileManager.default.createFile(atPath: serverOutput.path, contents: nil)
         let serverProcess = Process()
         serverProcess.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        serverProcess.arguments = ["python3", "-m", "http.server", String(webPort), "--bind", "127.0.0.1", "--directory", web.path]
-        serverProcess.standardOutput = FileHandle.nullDevice
+        serverProcess.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", web.path]
+        serverProcess.standardOutput = try FileHandle(forWritingTo: serverOutput)
         serverProcess.standardError = FileHandle.nullDevice
         let server = try ChildProcess(starting: serverProcess)
         defer { server.signal(SIGTERM) }
-        let userData = URL(string: "http://127.0.0.1:\(webPort)/user-data")!
-        let serving = ContinuousClock.now.advanced(by: .seconds(10))
-        while (try? await HTTP.get(userData))?.status != 200 {
-            guard ContinuousClock.now < serving else { throw Failure("python3 -m http.server did not start") }
-            try await Task.sleep(for: .milliseconds(100))
+        var announcedPort: Int?
+        let serving = ContinuousClock.now.advanced(by: .seconds(30))
+        while announcedPort == nil {
+            let printed = (try? String(contentsOf: serverOutput, encoding: .utf8)) ?? ""
+            announcedPort = printed.firstMatch(of: /port (\d+)/).flatMap { Int($0.1) }
+            guard announcedPort != nil || (server.isRunning && ContinuousClock.now < serving) else {
+                throw Failure("python3 -m http.server did not start: \(printed)")
+            }
+            if announcedPort == nil { try await Task.sleep(for: .milliseconds(100)) }
         }
+        let webPort = announcedPort!
 
         let broker = try await MosquittoBroker()
-        let subscriber = try await IndependentSubscriber(port: broker.port, topic: "#")
+        let subscriber = try await IndependentSubscriber(broker: broker, topic: "#")
         try """
             [agent]
             mb.urls = 127.0.0.1:\(broker.port)
@@ -232,7 +239,7 @@ struct CartridgeSystemTests {
         try await afm.waitUntilServing()
         defer { afm.requestStop() }
         let broker = try await MosquittoBroker()
-        let subscriber = try await IndependentSubscriber(port: broker.port, topic: "instance/status/#")
+        let subscriber = try await IndependentSubscriber(broker: broker, topic: "instance/status/#")
         try "[agent]\nmb.urls = 127.0.0.1:\(broker.port)\nafm.url = \(afm.baseURL.absoluteString)\n"
             .write(to: root.appendingPathComponent("agent.conf"), atomically: true, encoding: .utf8)
         let id = try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 0])
