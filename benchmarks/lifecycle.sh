@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lifecycle benchmark: release-built afm process(es) on free loopback ports, driven by afm-bench; each afm's CPU
 # (share of one core over the run) and peak resident memory are printed after the run; with a PostgreSQL URI, the
-# same server's ceiling is measured right after by pgbench -N with 16 clients.
+# same server's ceiling is measured right after by pgbench -N with 16 clients, and by pgbench running afm's own
+# lifecycle statements (benchmarks/lifecycle.sql) with 16 clients.
 #   benchmarks/lifecycle.sh [DATABASE_URI] [afm-bench options…]
 #   AFM_PROCESSES=2 benchmarks/lifecycle.sh postgresql://…   two afm processes on one database
 #   AGENT_RETURN_TIME=60 … --tasks 0 --agents 10000 --idle-wait 60000 --duration-cap 180   an idle fleet
@@ -53,4 +54,10 @@ if [[ "$uri" == postgres* ]]; then
     echo "ceiling: pgbench -N -c 16 -j 2 -T 15 on the same server" >&2
     "$pgbench" -N -c 16 -j 2 -T 15 "${uri%/*}/afm_pgbench" 2>/dev/null | grep -E "^(tps|latency average|number of transactions actually)"
     psql "$admin" -qc 'DROP DATABASE afm_pgbench' >/dev/null
+    # The ceiling for afm's own statements: one lifecycle per pgbench transaction, PostgreSQL alone.
+    psql "$admin" -qc 'DROP DATABASE IF EXISTS afm_ceiling' -c 'CREATE DATABASE afm_ceiling' >/dev/null
+    LOG_LEVEL=WARNING AFM_DB_URI="${uri%/*}/afm_ceiling" .build/release/afm create-tables
+    echo "ceiling for afm's statements: pgbench -M prepared -f benchmarks/lifecycle.sql -c 16 -j 2 -T 15 (tps = lifecycles/s)" >&2
+    "$pgbench" -n -M prepared -f benchmarks/lifecycle.sql -c 16 -j 2 -T 15 "${uri%/*}/afm_ceiling" 2>/dev/null | grep -E "^(tps|latency average|number of failed)"
+    psql "$admin" -qc 'DROP DATABASE afm_ceiling' >/dev/null
 fi

@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// The AFM's metrics in Prometheus form, served at `GET /metrics`: requests and latency by route, method and
 /// status; tasks by what happened to them; claim batch sizes; active agents and waiting tasks.
@@ -21,24 +22,51 @@ public final class FleetMetrics: Sendable {
     static var activeAgents: MetricNameDescriptor { name("agents", "active", "Agents seen within AGENT_ACTIVE_THRESHOLD.") }
     static var waitingTasks: MetricNameDescriptor { name("tasks", "waiting", "Tasks not yet claimed.") }
 
+    /// The handles a request records into, looked up in the registry once per route, method and status rather than
+    /// on every request (a lookup builds the metric's name and label arrays).
+    private struct RequestSeries: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+    private let requestHandles = Mutex<[RequestSeries: (count: Counter, duration: DurationHistogram)]>([:])
+    private let taskCounters = Mutex<[String: Counter]>([:])
+    private let claimBatchSizes: ValueHistogram
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
+        claimBatchSizes = registry.makeValueHistogram(descriptor: Self.claimBatches, buckets: [0, 1, 2, 5, 10, 20, 50, 100, 1000])
     }
 
     func requestFinished(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets)
-            .record(duration)
+        let series = RequestSeries(route: route, method: method, status: status)
+        let handles = requestHandles.withLock { handles in
+            if let known = handles[series] { return known }
+            let made = (
+                count: registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))]),
+                duration: registry.makeDurationHistogram(
+                    descriptor: Self.requestDuration, labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets))
+            handles[series] = made
+            return made
+        }
+        handles.count.increment()
+        handles.duration.record(duration)
     }
 
     /// `created`, `claimed`, `completed`, `failed`, `expired`, `cancelled`, `handed_back`, `lost`.
     func tasks(_ event: String, count: Int = 1) {
         guard count > 0 else { return }
-        registry.makeCounter(descriptor: Self.taskEvents, labels: [("event", event)]).increment(by: Int64(count))
+        let counter = taskCounters.withLock { counters in
+            if let known = counters[event] { return known }
+            let made = registry.makeCounter(descriptor: Self.taskEvents, labels: [("event", event)])
+            counters[event] = made
+            return made
+        }
+        counter.increment(by: Int64(count))
     }
 
     func claimBatch(size: Int) {
-        registry.makeValueHistogram(descriptor: Self.claimBatches, buckets: [0, 1, 2, 5, 10, 20, 50, 100, 1000]).record(Double(size))
+        claimBatchSizes.record(Double(size))
     }
 
     func fleet(activeAgents: Int, waitingTasks: Int) {

@@ -5,7 +5,8 @@ import NIOSSL
 import PostgresNIO
 import ServiceLifecycle
 
-/// The PostgreSQL store: a pooled `PostgresClient`, every operation one statement (one round trip).
+/// The PostgreSQL store: a pooled `PostgresClient`, every operation one statement (one round trip); the statements
+/// on the request path are prepared (`PostgresStatements`).
 ///
 /// A poll records the agent and claims its tasks in a single statement; the claim selects with
 /// `FOR UPDATE SKIP LOCKED`, so concurrent polls, from any number of `afm` processes, never take the same task.
@@ -92,16 +93,8 @@ public final class PostgresTaskStore: TaskStore {
     // MARK: Tasks
 
     public func insertTask(_ task: NewTask, at now: Timestamp) async throws -> TaskRecord? {
-        let expires = task.ttlSeconds.map { now.adding(seconds: Double($0)) }
-        return try await guarded("task insert") {
-            try await self.taskRecords(
-                """
-                INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
-                VALUES (\(task.id), \(task.testID), \(task.type), \(task.version), \(task.dataJSON), 'waiting', \(now),
-                        \(task.ttlSeconds), \(expires))
-                ON CONFLICT (id) DO NOTHING RETURNING \(unescaped: Self.taskColumns)
-                """
-            ).first
+        try await guarded("task insert") {
+            try await Self.taskRecords(self.client.execute(PostgresStatements.InsertTask(task: task, now: now), logger: self.logger)).first
         }
     }
 
@@ -169,41 +162,10 @@ public final class PostgresTaskStore: TaskStore {
     }
 
     public func poll(_ poll: AgentPoll, at now: Timestamp, lastSeenResolution: Double) async throws -> [ClaimedTask] {
-        let types = poll.capabilities.map(\.type)
-        let versions = poll.capabilities.map(\.version)
-        let capabilities = StoredJSON.capabilities(poll.capabilities)
-        let location = poll.location.map(StoredJSON.location)
-        let limit = poll.capabilities.isEmpty ? 0 : poll.maxTasks
+        let statement = PostgresStatements.Poll(poll: poll, now: now, lastSeenResolution: lastSeenResolution)
         return try await guarded("poll") {
-            // The agent upsert runs even when nothing is claimed: a data-modifying WITH always executes.
             var claimed: [(Int64, ClaimedTask)] = []
-            let rows = try await self.client.query(
-                """
-                WITH seen AS (
-                    -- Nothing to write when the row is fresh and unchanged: then the statement touches no row, takes
-                    -- no lock and commits without waiting for the WAL flush, which is what empty polls cost.
-                    INSERT INTO agents (id, name, last_seen, capabilities, location)
-                    SELECT \(poll.agentID), \(poll.name), \(now), \(capabilities), \(location)
-                    WHERE NOT EXISTS (
-                        SELECT 1 FROM agents
-                        WHERE id = \(poll.agentID) AND last_seen > \(now) - \(lastSeenResolution) * interval '1 second' AND name = \(poll.name)
-                          AND capabilities = \(capabilities) AND location IS NOT DISTINCT FROM \(location))
-                    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, last_seen = EXCLUDED.last_seen,
-                        capabilities = EXCLUDED.capabilities, location = EXCLUDED.location
-                ), offered AS (
-                    SELECT seq FROM tasks
-                    WHERE state = 'waiting'
-                      AND (type, version) IN (SELECT * FROM unnest(\(types)::text[], \(versions)::bigint[]))
-                      AND (expires IS NULL OR expires > \(now))
-                    ORDER BY seq
-                    LIMIT \(limit)
-                    FOR UPDATE SKIP LOCKED
-                )
-                UPDATE tasks SET state = 'claimed', agent_id = \(poll.agentID), claimed = \(now)
-                FROM offered WHERE tasks.seq = offered.seq
-                RETURNING tasks.seq, tasks.id, tasks.type, tasks.version, tasks.data
-                """, logger: self.logger)
-            for try await (seq, id, type, version, data) in rows.decode((Int64, UUID, String, Int64, String?).self) {
+            for try await (seq, id, type, version, data) in try await self.client.execute(statement, logger: self.logger) {
                 claimed.append((seq, ClaimedTask(id: id, type: type, version: version, dataJSON: data)))
             }
             return claimed.sorted { $0.0 < $1.0 }.map(\.1)
@@ -213,30 +175,10 @@ public final class PostgresTaskStore: TaskStore {
     public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp) async throws {
         // One statement: complete or fail the task if it is claimed (by this agent, when it says who it is);
         // otherwise report the state that prevented it.
-        let update: PostgresQuery
-        switch outcome {
-        case .result(let json):
-            update = """
-                WITH done AS (
-                    UPDATE tasks SET state = 'completed', completed = \(now), result = \(json)
-                    WHERE id = \(id) AND state = 'claimed' AND (\(agentID)::uuid IS NULL OR agent_id = \(agentID))
-                    RETURNING state)
-                SELECT true, state FROM done
-                UNION ALL SELECT false, state FROM tasks WHERE id = \(id) AND NOT EXISTS (SELECT 1 FROM done)
-                """
-        case .error(let message):
-            update = """
-                WITH done AS (
-                    UPDATE tasks SET state = 'failed', failed = \(now), error = \(message)
-                    WHERE id = \(id) AND state = 'claimed' AND (\(agentID)::uuid IS NULL OR agent_id = \(agentID))
-                    RETURNING state)
-                SELECT true, state FROM done
-                UNION ALL SELECT false, state FROM tasks WHERE id = \(id) AND NOT EXISTS (SELECT 1 FROM done)
-                """
-        }
+        let statement = PostgresStatements.RecordOutcome(outcome: outcome, taskID: id, agentID: agentID, now: now)
         let answer: (updated: Bool, state: String)? = try await guarded("task outcome") {
             var answer: (Bool, String)?
-            for try await row in try await self.client.query(update, logger: self.logger).decode((Bool, String).self) {
+            for try await row in try await self.client.execute(statement, logger: self.logger) {
                 answer = row
             }
             return answer
@@ -252,9 +194,7 @@ public final class PostgresTaskStore: TaskStore {
 
     public func task(id: UUID) async throws -> TaskRecord? {
         try await guarded("task read") {
-            try await self.taskRecords(
-                "SELECT \(unescaped: Self.taskColumns) FROM tasks WHERE id = \(id)"
-            ).first
+            try await Self.taskRecords(self.client.execute(PostgresStatements.ReadTask(id: id), logger: self.logger)).first
         }
     }
 
@@ -358,9 +298,17 @@ public final class PostgresTaskStore: TaskStore {
     }
 
     public func taskType(_ type: String, version: Int64) async throws -> TaskTypeRecord? {
-        try await taskTypeRecords(
-            "SELECT type, version, task_schema, result_schema, created, updated FROM task_types WHERE type = \(type) AND version = \(version)"
-        ).first
+        try await guarded("task types") {
+            var found: TaskTypeRecord?
+            for try await (type, version, taskSchema, resultSchema, created, updated) in try await self.client.execute(
+                PostgresStatements.ReadTaskType(type: type, version: version), logger: self.logger)
+            {
+                found = TaskTypeRecord(
+                    type: type, version: version, taskSchemaJSON: taskSchema, resultSchemaJSON: resultSchema, created: created,
+                    updated: updated)
+            }
+            return found
+        }
     }
 
     public func taskTypes() async throws -> [TaskTypeRecord] {
@@ -393,13 +341,17 @@ public final class PostgresTaskStore: TaskStore {
 
     // MARK: Plumbing
 
-    private static let taskColumns =
-        "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error, tasks.attempts, tasks.ttl, tasks.expires"
+    private static var taskColumns: String { PostgresStatements.taskColumns }
 
     /// Task rows in `taskColumns` order, newest first (or oldest first for listings).
     private func taskRecords(_ query: PostgresQuery, newestFirst: Bool = true) async throws -> [TaskRecord] {
+        try await Self.taskRecords(client.query(query, logger: logger), newestFirst: newestFirst)
+    }
+
+    private static func taskRecords<Rows: AsyncSequence>(
+        _ rows: Rows, newestFirst: Bool = true
+    ) async throws -> [TaskRecord] where Rows.Element == PostgresRow {
         var records: [(Int64, TaskRecord)] = []
-        let rows = try await client.query(query, logger: logger)
         for try await row in rows {
             let (seq, id, testID, type, version, data, stateText, agentID, created, claimed) =
                 try row.decode((Int64, UUID, UUID, String, Int64, String?, String, UUID?, Timestamp, Timestamp?).self)

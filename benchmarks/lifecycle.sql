@@ -1,0 +1,27 @@
+-- One task lifecycle as afm runs it on PostgreSQL (create, poll with claim, result, read), for pgbench:
+-- PostgreSQL's own ceiling for afm's statements, with no HTTP and no afm in the way. Each statement is its own
+-- transaction, as in afm; agents are 200 fixed ids. Used by benchmarks/lifecycle.sh:
+--   pgbench -n -M prepared -f benchmarks/lifecycle.sql -c 16 -j 2 -T 15 postgresql://…  (on a database made by
+--   `afm create-tables`)
+\set n random(1, 200)
+INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires) VALUES (gen_random_uuid(), gen_random_uuid(), 'bench', 1, '{}', 'waiting', now(), NULL, NULL);
+WITH seen AS (
+    INSERT INTO agents (id, name, last_seen, capabilities, location)
+    SELECT md5(:n::text)::uuid, 'agent', now(), '{"bench": 1}', NULL
+    WHERE NOT EXISTS (
+        SELECT 1 FROM agents WHERE id = md5(:n::text)::uuid AND last_seen > now() - 1 * interval '1 second' AND name = 'agent'
+          AND capabilities = '{"bench": 1}' AND location IS NOT DISTINCT FROM NULL)
+    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, last_seen = EXCLUDED.last_seen, capabilities = EXCLUDED.capabilities, location = EXCLUDED.location
+), offered AS (
+    SELECT seq FROM tasks WHERE state = 'waiting' AND (type, version) IN (SELECT * FROM unnest(ARRAY['bench']::text[], ARRAY[1]::bigint[]))
+      AND (expires IS NULL OR expires > now()) ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE tasks SET state = 'claimed', agent_id = md5(:n::text)::uuid, claimed = now() FROM offered WHERE tasks.seq = offered.seq
+    RETURNING tasks.id
+)
+SELECT coalesce((SELECT id FROM claimed LIMIT 1), '00000000-0000-0000-0000-000000000000'::uuid) AS claimed \gset
+WITH done AS (
+    UPDATE tasks SET state = 'completed', completed = now(), result = '{"ok": true}'
+    WHERE id = :claimed::uuid AND state = 'claimed' AND agent_id = md5(:n::text)::uuid RETURNING state)
+SELECT true, state FROM done UNION ALL SELECT false, state FROM tasks WHERE id = :claimed::uuid AND NOT EXISTS (SELECT 1 FROM done);
+SELECT seq, id, test_id, type, version, data, state, agent_id, created, claimed, completed, failed, result, error, attempts, ttl, expires FROM tasks WHERE id = :claimed::uuid;
