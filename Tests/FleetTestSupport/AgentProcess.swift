@@ -38,12 +38,6 @@ public final class AgentProcess: Sendable {
         await child.waitForExit(timeout: timeout)
     }
 
-    /// SIGTERM, SIGKILL after ten seconds; answers the exit status.
-    @discardableResult
-    public func stop() async -> Int32? {
-        await child.stop()
-    }
-
     public var log: String {
         (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
     }
