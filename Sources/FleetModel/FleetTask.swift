@@ -97,6 +97,11 @@ public enum TaskOutcome: Sendable, Equatable {
     /// The result object, serialized.
     case result(json: String)
     case error(String)
+
+    public var isResult: Bool {
+        if case .result = self { return true }
+        return false
+    }
 }
 
 extension UUID {

@@ -20,8 +20,10 @@ public protocol TaskStore: Service {
     func dropTables() async throws
 
     /// Stores a new waiting task unless its id is taken; answers the new task, or nil when the id was taken (the
-    /// existing task is left as it is). `createTask` and `createTasks` build on it.
-    func insertTask(_ task: NewTask, at now: Timestamp) async throws -> TaskRecord?
+    /// existing task is left as it is). With `unlessTaskTypeRegistered`, also nil, storing nothing, when schemas are
+    /// registered for the task's type and version: then the caller checks the data and inserts again. That makes
+    /// checking and storing the data of an unregistered type one statement. `createTask` and `createTasks` build on it.
+    func insertTask(_ task: NewTask, at now: Timestamp, unlessTaskTypeRegistered: Bool) async throws -> TaskRecord?
     /// Cancels a task that has not finished. Throws `taskNotFound` or `taskAlreadyFinished`.
     func cancelTask(id: UUID, at now: Timestamp) async throws -> TaskRecord
     func listTasks(_ query: TaskQuery) async throws -> TaskPage
@@ -33,8 +35,13 @@ public protocol TaskStore: Service {
     /// last-seen time is `lastSeenResolution` seconds old or more: agents that poll often cost no write per poll.
     func poll(_ poll: AgentPoll, at now: Timestamp, lastSeenResolution: Double) async throws -> [ClaimedTask]
     /// Completes or fails a claimed task. Throws `FleetError` when the task is unknown, unclaimed or finished, or
-    /// (when `agentID` is given) held by another agent.
-    func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp) async throws
+    /// (when `agentID` is given) held by another agent. With `unlessResultSchema`, a result is not recorded when
+    /// the task's type has a result schema: the answer is then false and the caller checks the result and records
+    /// the outcome again; otherwise the answer is true.
+    @discardableResult
+    func recordOutcome(
+        _ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp, unlessResultSchema: Bool
+    ) async throws -> Bool
     func task(id: UUID) async throws -> TaskRecord?
     /// Agents seen at or after `activeSince`, and tasks not yet claimed.
     func status(activeSince: Timestamp) async throws -> FleetStatus
@@ -56,6 +63,11 @@ public protocol TaskStore: Service {
 }
 
 extension TaskStore {
+    /// Stores a new waiting task unless its id is taken (nil then).
+    public func insertTask(_ task: NewTask, at now: Timestamp) async throws -> TaskRecord? {
+        try await insertTask(task, at: now, unlessTaskTypeRegistered: false)
+    }
+
     /// Stores a new waiting task. Throws `FleetError.taskAlreadyExists` for a task id already taken.
     public func createTask(_ task: NewTask, at now: Timestamp) async throws {
         if try await insertTask(task, at: now) == nil { throw FleetError.taskAlreadyExists(task.id) }
@@ -78,6 +90,10 @@ extension TaskStore {
         }
         if let conflict { throw FleetError.taskConflict(conflict) }
         return created
+    }
+
+    public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp) async throws {
+        try await recordOutcome(outcome, forTask: id, by: agentID, at: now, unlessResultSchema: false)
     }
 
     public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, at now: Timestamp) async throws {

@@ -64,6 +64,28 @@ struct V2RouteTests {
         }
     }
 
+    @Test("a schema registered or deleted between two requests applies to the second at once")
+    func schemaChangesApplyAtOnce() async throws {
+        try await ServerHarness.run { client, _ in
+            // Seen unregistered first, then registered: the next task is checked.
+            #expect(try await client.send(.post, "/v2/tasks", json: ["task_type": "url_check", "task_version": 1, "task_data": [:]]).status == .created)
+            _ = try await client.send(.put, "/v2/task-types/url_check/1", json: Self.urlSchema)
+            #expect(try await client.send(.post, "/v2/tasks", json: ["task_type": "url_check", "task_version": 1, "task_data": [:]]).status == .badRequest)
+            #expect(try await client.send(.post, "/task", json: Wire.task(type: "url_check", data: [:])).status == .badRequest)
+            // A valid result against the result schema completes the task.
+            let id = UUID().uuidString.lowercased()
+            _ = try await client.send(.post, "/task", json: Wire.task(id: id, type: "url_check", data: ["url": "https://x.test/"]))
+            let polled = try await client.send(.post, "/tasks", json: Wire.poll(capabilities: ["url_check": ["version": 1]], maxTasks: 5))
+            #expect(try polled.json()["tasks"]?.arrayValue?.contains { $0["task_id"] == .string(id) } == true)
+            _ = try await client.send(.post, "/tasks/response", json: ["protocol": 1, "task_id": .string(id), "task_data": ["status": 200]])
+            #expect(try await client.send(.get, "/v2/tasks/\(id)").json()["state"] == "completed")
+            // Seen registered, then deleted: anything goes again.
+            #expect(try await client.send(.delete, "/v2/task-types/url_check/1").status == .noContent)
+            #expect(try await client.send(.post, "/v2/tasks", json: ["task_type": "url_check", "task_version": 1, "task_data": [:]]).status == .created)
+            #expect(try await client.send(.post, "/task", json: Wire.task(type: "url_check", data: [:])).status == .ok)
+        }
+    }
+
     @Test("POST /v2/tasks: 201 with a generated id, 200 for the same body again, 409 for a different body")
     func createTask() async throws {
         try await ServerHarness.run { client, _ in

@@ -165,6 +165,48 @@ struct TaskLifecycleContractTests {
         }
     }
 
+    @Test("an insert or a result that must not skip a registered schema stores nothing and says so", arguments: StoreEngine.allCases)
+    func schemaGuards(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            // No type registered: stored at once.
+            let plain = Sample.task(type: "plain")
+            #expect(try await store.insertTask(plain, at: Sample.time(0), unlessTaskTypeRegistered: true)?.id == plain.id)
+
+            _ = try await store.putTaskType(TaskTypeRecord(
+                type: "wait", version: 1, taskSchemaJSON: #"{"type":"object"}"#, resultSchemaJSON: #"{"required":["ok"]}"#,
+                created: Sample.time(0), updated: Sample.time(0)))
+            let checked = Sample.task()
+            #expect(try await store.insertTask(checked, at: Sample.time(1), unlessTaskTypeRegistered: true) == nil)
+            #expect(try await store.task(id: checked.id) == nil)
+            #expect(try await store.insertTask(checked, at: Sample.time(1))?.id == checked.id)
+            // Another version of the type has no schemas.
+            let other = Sample.task(version: 2)
+            #expect(try await store.insertTask(other, at: Sample.time(1), unlessTaskTypeRegistered: true)?.id == other.id)
+
+            let agent = UUID()
+            let claimed = try await store.poll(
+                Sample.poll(agent: agent, capabilities: [Capability(type: "wait", version: 1), Capability(type: "plain", version: 1)], maxTasks: 5),
+                at: Sample.time(2))
+            #expect(Set(claimed.map(\.id)) == [plain.id, checked.id])
+            // A result for the type with a result schema: refused, the task still held.
+            let recorded = try await store.recordOutcome(.result(json: #"{"ok":true}"#), forTask: checked.id, by: agent, at: Sample.time(3), unlessResultSchema: true)
+            #expect(!recorded)
+            let held = try await store.task(id: checked.id)
+            #expect(held?.state == .claimed && held?.agentID == agent)
+            // Another agent is still told the task is not its own; an error is never held back.
+            await #expect(throws: FleetError.taskHeldByAnotherAgent(checked.id)) {
+                try await store.recordOutcome(.result(json: "{}"), forTask: checked.id, by: UUID(), at: Sample.time(3), unlessResultSchema: true)
+            }
+            let failed = try await store.recordOutcome(.error("broken"), forTask: checked.id, by: agent, at: Sample.time(4), unlessResultSchema: true)
+            #expect(failed)
+            #expect(try await store.task(id: checked.id)?.state == .failed)
+            // No result schema for the other type: recorded at once.
+            let completed = try await store.recordOutcome(.result(json: "{}"), forTask: plain.id, by: agent, at: Sample.time(4), unlessResultSchema: true)
+            #expect(completed)
+            #expect(try await store.task(id: plain.id)?.state == .completed)
+        }
+    }
+
     @Test("race: expiry against claim at the same instant; no task is both handed out and expired", arguments: StoreEngine.allCases)
     func expiryRace(engine: StoreEngine) async throws {
         try await engine.withStore { store in

@@ -49,15 +49,9 @@ struct ProtocolOneController<Context: RequestContext> {
         var request = request
         let report = try TaskResultRequest(json: try await request.jsonBody(limit: settings.maximumBodySize))
         let agentID = request.headers[Self.agentIDHeader].flatMap(UUID.init(uuidString:))
-        var outcome = report.outcome
-        if case .result(let json) = outcome, let task = try await store.task(id: report.taskID), task.state == .claimed,
-            let result = try? JSONParser.parse(json),
-            let violation = try await schemas.resultViolation(type: task.type, version: task.version, result: result)
-        {
-            outcome = .error(violation)
-        }
+        let outcome: TaskOutcome
         do {
-            try await store.recordOutcome(outcome, forTask: report.taskID, by: agentID, at: .now())
+            outcome = try await schemas.recordChecked(report.outcome, forTask: report.taskID, by: agentID)
         } catch FleetError.taskHeldByAnotherAgent(let id) {
             throw APIError(.conflict, FleetError.taskHeldByAnotherAgent(id).description)
         } catch let error as FleetError {
@@ -79,14 +73,11 @@ struct ProtocolOneController<Context: RequestContext> {
         var request = request
         let body = try await request.jsonBody(limit: settings.maximumBodySize)
         let parsed = try CreateTaskRequest(json: body).task
-        try await schemas.validateTaskData(type: parsed.type, version: parsed.version, data: body["task_data"])
         let task = NewTask(
             id: parsed.id, testID: parsed.testID, type: parsed.type, version: parsed.version, dataJSON: parsed.dataJSON,
             ttlSeconds: settings.taskDefaultTTL)
-        do {
-            try await store.createTask(task, at: .now())
-        } catch let error as FleetError {
-            throw APIError(.badRequest, error.description)
+        guard try await schemas.insertChecked(task, data: body["task_data"], at: .now()) != nil else {
+            throw APIError(.badRequest, FleetError.taskAlreadyExists(task.id).description)
         }
         metrics.tasks("created")
         context.logger.info(

@@ -26,8 +26,13 @@ struct TasksController<Context: RequestContext> {
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let parsed = try V2TaskRequest(try await request.jsonBody(limit: settings.maximumBodySize), defaultTTL: settings.taskDefaultTTL)
-        try await schemas.validateTaskData(type: parsed.task.type, version: parsed.task.version, data: parsed.data)
-        let created = try await createOrConflict([parsed.task]).first!
+        // A repeat of a known id is answered by createOrConflict: the same body is found, another is a conflict.
+        let created: CreatedTask
+        if let record = try await schemas.insertChecked(parsed.task, data: parsed.data, at: .now()) {
+            created = CreatedTask(record: record, created: true)
+        } else {
+            created = try await createOrConflict([parsed.task]).first!
+        }
         if created.created { log(created.record, context: context) }
         return .json(Array(JSONWriter.string(from: V2Representations.task(created.record)).utf8), status: created.created ? .created : .ok)
     }

@@ -3,26 +3,31 @@ import Foundation
 import PostgresNIO
 
 /// The statements on the request path, prepared once per connection: a request then costs PostgreSQL a bind and
-/// an execute, not a parse and a plan as well (planning the poll took about as long as running it).
+/// an execute, not a parse and a plan as well (planning the poll took about as long as running it). Each names
+/// itself: the driver's default name is built by reflection on every execution.
 enum PostgresStatements {
     static let taskColumns =
         "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error, tasks.attempts, tasks.ttl, tasks.expires"
 
-    /// Inserts a waiting task unless its id is taken; answers the new row (none when taken).
+    /// Inserts a waiting task unless its id is taken (or, when asked, its type has registered schemas); answers the
+    /// new row (none when not inserted).
     struct InsertTask: PostgresPreparedStatement {
+        static let name = "afm_insert_task"
         typealias Row = PostgresRow
         static let sql = """
             INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
-            VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $7, $8)
+            SELECT $1, $2, $3, $4, $5, 'waiting', $6, $7, $8
+            WHERE NOT ($9 AND EXISTS (SELECT 1 FROM task_types WHERE type = $3 AND version = $4))
             ON CONFLICT (id) DO NOTHING RETURNING \(taskColumns)
             """
-        static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .text, .int8, .text, .timestamptz, .int8, .timestamptz]
+        static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .text, .int8, .text, .timestamptz, .int8, .timestamptz, .bool]
 
         let task: NewTask
         let now: Timestamp
+        let unlessTaskTypeRegistered: Bool
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 8)
+            var bindings = PostgresBindings(capacity: 9)
             bindings.append(task.id)
             bindings.append(task.testID)
             bindings.append(task.type)
@@ -31,6 +36,7 @@ enum PostgresStatements {
             bindings.append(now)
             bindings.append(task.ttlSeconds)
             bindings.append(task.ttlSeconds.map { now.adding(seconds: Double($0)) })
+            bindings.append(unlessTaskTypeRegistered)
             return bindings
         }
 
@@ -41,6 +47,7 @@ enum PostgresStatements {
     /// claims up to `limit` waiting tasks of its capabilities, oldest first. The agent upsert runs even when
     /// nothing is claimed: a data-modifying WITH always executes.
     struct Poll: PostgresPreparedStatement {
+        static let name = "afm_poll"
         typealias Row = (Int64, UUID, String, Int64, String?)
         static let sql = """
             WITH seen AS (
@@ -92,30 +99,40 @@ enum PostgresStatements {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
-    /// Completes (with a result) or fails (with an error) a task claimed by the agent, if the agent is named; when
-    /// nothing changed, answers the state that prevented it.
+    /// Completes (with a result) or fails (with an error) a task claimed by the agent, if the agent is named, and
+    /// when asked, only a result for a type without a result schema. Answers whether it changed the task, the state,
+    /// and whether only the result schema stopped it.
     struct RecordOutcome: PostgresPreparedStatement {
-        typealias Row = (Bool, String)
+        static let name = "afm_record_outcome"
+        typealias Row = (Bool, String, Bool)
         static let sql = """
-            WITH done AS (
+            WITH schema_pending AS (
+                SELECT $2 AND $6 AND EXISTS (
+                    SELECT 1 FROM tasks JOIN task_types t ON t.type = tasks.type AND t.version = tasks.version
+                    WHERE tasks.id = $4 AND t.result_schema IS NOT NULL) AS pending
+            ), done AS (
                 UPDATE tasks SET
                     state = CASE WHEN $2 THEN 'completed' ELSE 'failed' END,
                     completed = CASE WHEN $2 THEN $1 ELSE completed END, result = CASE WHEN $2 THEN $3 ELSE result END,
                     failed = CASE WHEN $2 THEN failed ELSE $1 END, error = CASE WHEN $2 THEN error ELSE $3 END
                 WHERE id = $4 AND state = 'claimed' AND ($5::uuid IS NULL OR agent_id = $5)
+                  AND NOT (SELECT pending FROM schema_pending)
                 RETURNING state)
-            SELECT true, state FROM done
-            UNION ALL SELECT false, state FROM tasks WHERE id = $4 AND NOT EXISTS (SELECT 1 FROM done)
+            SELECT true, state, false FROM done
+            UNION ALL
+            SELECT false, state, state = 'claimed' AND ($5::uuid IS NULL OR agent_id = $5) AND (SELECT pending FROM schema_pending)
+            FROM tasks WHERE id = $4 AND NOT EXISTS (SELECT 1 FROM done)
             """
-        static let bindingDataTypes: [PostgresDataType] = [.timestamptz, .bool, .text, .uuid, .uuid]
+        static let bindingDataTypes: [PostgresDataType] = [.timestamptz, .bool, .text, .uuid, .uuid, .bool]
 
         let outcome: TaskOutcome
         let taskID: UUID
         let agentID: UUID?
         let now: Timestamp
+        let unlessResultSchema: Bool
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 5)
+            var bindings = PostgresBindings(capacity: 6)
             bindings.append(now)
             switch outcome {
             case .result(let json):
@@ -127,6 +144,7 @@ enum PostgresStatements {
             }
             bindings.append(taskID)
             bindings.append(agentID)
+            bindings.append(unlessResultSchema)
             return bindings
         }
 
@@ -134,6 +152,7 @@ enum PostgresStatements {
     }
 
     struct ReadTask: PostgresPreparedStatement {
+        static let name = "afm_read_task"
         typealias Row = PostgresRow
         static let sql = "SELECT \(taskColumns) FROM tasks WHERE id = $1"
         static let bindingDataTypes: [PostgresDataType] = [.uuid]
@@ -151,6 +170,7 @@ enum PostgresStatements {
 
     /// One task type, read for every create and every result that names a registered type.
     struct ReadTaskType: PostgresPreparedStatement {
+        static let name = "afm_read_task_type"
         typealias Row = (String, Int64, String, String?, Timestamp, Timestamp)
         static let sql = "SELECT type, version, task_schema, result_schema, created, updated FROM task_types WHERE type = $1 AND version = $2"
         static let bindingDataTypes: [PostgresDataType] = [.text, .int8]

@@ -16,6 +16,7 @@ public final class PostgresTaskStore: TaskStore {
     private let logger: Logger
     /// How long an operation may wait for the database before it fails (and the request gets a 5xx).
     private let operationTimeout: Duration
+    private let deadlines = OperationDeadlines()
 
     /// The default number of connections for this machine.
     public static var defaultPoolSize: Int { max(4, ProcessInfo.processInfo.activeProcessorCount * 4) }
@@ -48,8 +49,15 @@ public final class PostgresTaskStore: TaskStore {
     }
 
     public func run() async throws {
-        // Runs the pool until the service group shuts down (or the task is cancelled).
-        await cancelWhenGracefulShutdown { await self.client.run() }
+        // Runs the pool, and the watchdog of operation deadlines, until the service group shuts down (or the task
+        // is cancelled).
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.deadlines.watch() }
+                await self.client.run()
+                group.cancelAll()
+            }
+        }
     }
 
     public func close() async throws {}
@@ -92,9 +100,10 @@ public final class PostgresTaskStore: TaskStore {
 
     // MARK: Tasks
 
-    public func insertTask(_ task: NewTask, at now: Timestamp) async throws -> TaskRecord? {
-        try await guarded("task insert") {
-            try await Self.taskRecords(self.client.execute(PostgresStatements.InsertTask(task: task, now: now), logger: self.logger)).first
+    public func insertTask(_ task: NewTask, at now: Timestamp, unlessTaskTypeRegistered: Bool) async throws -> TaskRecord? {
+        let statement = PostgresStatements.InsertTask(task: task, now: now, unlessTaskTypeRegistered: unlessTaskTypeRegistered)
+        return try await guarded("task insert") {
+            try await Self.taskRecords(self.client.execute(statement, logger: self.logger)).first
         }
     }
 
@@ -172,19 +181,23 @@ public final class PostgresTaskStore: TaskStore {
         }
     }
 
-    public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp) async throws {
+    public func recordOutcome(
+        _ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp, unlessResultSchema: Bool
+    ) async throws -> Bool {
         // One statement: complete or fail the task if it is claimed (by this agent, when it says who it is);
         // otherwise report the state that prevented it.
-        let statement = PostgresStatements.RecordOutcome(outcome: outcome, taskID: id, agentID: agentID, now: now)
-        let answer: (updated: Bool, state: String)? = try await guarded("task outcome") {
-            var answer: (Bool, String)?
+        let statement = PostgresStatements.RecordOutcome(
+            outcome: outcome, taskID: id, agentID: agentID, now: now, unlessResultSchema: unlessResultSchema)
+        let answer: (updated: Bool, state: String, schemaPending: Bool)? = try await guarded("task outcome") {
+            var answer: (Bool, String, Bool)?
             for try await row in try await self.client.execute(statement, logger: self.logger) {
                 answer = row
             }
             return answer
         }
         guard let answer, let state = TaskState(rawValue: answer.state) else { throw FleetError.taskNotFound(id) }
-        if answer.updated { return }
+        if answer.updated { return true }
+        if answer.schemaPending { return false }
         switch state {
         case .waiting: throw FleetError.taskNotClaimed(id)
         case .claimed: throw FleetError.taskHeldByAnotherAgent(id)
@@ -381,15 +394,10 @@ public final class PostgresTaskStore: TaskStore {
         _ operation: String, _ body: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
         do {
-            return try await withThrowingTaskGroup(of: Result.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: self.operationTimeout)
-                    throw StoreUnavailable(operation: operation, cause: "no answer from PostgreSQL within \(self.operationTimeout)")
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
-            }
+            let timeout = operationTimeout
+            return try await deadlines.run(timeout: timeout, onTimeout: {
+                StoreUnavailable(operation: operation, cause: "no answer from PostgreSQL within \(timeout)")
+            }, body)
         } catch let error as FleetError {
             throw error
         } catch let error as StoreUnavailable {

@@ -78,17 +78,18 @@ public final class SQLiteTaskStore: TaskStore {
 
     // MARK: Tasks
 
-    public func insertTask(_ task: NewTask, at now: Timestamp) async throws -> TaskRecord? {
+    public func insertTask(_ task: NewTask, at now: Timestamp, unlessTaskTypeRegistered: Bool) async throws -> TaskRecord? {
         let expires = task.ttlSeconds.map { SQLiteData.integer(Int(now.adding(seconds: Double($0)).microsecondsSinceEpoch)) } ?? .null
         return try await rows(
             """
             INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
-            VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?)
+            SELECT ?1, ?2, ?3, ?4, ?5, 'waiting', ?6, ?7, ?8
+            WHERE NOT (?9 AND EXISTS (SELECT 1 FROM task_types WHERE type = ?3 AND version = ?4))
             ON CONFLICT (id) DO NOTHING RETURNING *
             """,
             [.text(task.id.canonical), .text(task.testID.canonical), .text(task.type), .integer(Int(task.version)),
              task.dataJSON.map { .text($0) } ?? .null, .integer(Int(now.microsecondsSinceEpoch)),
-             task.ttlSeconds.map { .integer(Int($0)) } ?? .null, expires]
+             task.ttlSeconds.map { .integer(Int($0)) } ?? .null, expires, .integer(unlessTaskTypeRegistered ? 1 : 0)]
         ).first.map(Self.taskRecord)
     }
 
@@ -188,7 +189,9 @@ public final class SQLiteTaskStore: TaskStore {
             }
     }
 
-    public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp) async throws {
+    public func recordOutcome(
+        _ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp, unlessResultSchema: Bool
+    ) async throws -> Bool {
         let time = SQLiteData.integer(Int(now.microsecondsSinceEpoch))
         let holder: SQLiteData = agentID.map { .text($0.canonical) } ?? .null
         let updated: [SQLiteRow]
@@ -197,8 +200,12 @@ public final class SQLiteTaskStore: TaskStore {
             updated = try await rows(
                 """
                 UPDATE tasks SET state = 'completed', completed = ?, result = ?
-                WHERE id = ? AND state = 'claimed' AND (?4 IS NULL OR agent_id = ?4) RETURNING seq
-                """, [time, .text(json), .text(id.canonical), holder])
+                WHERE id = ? AND state = 'claimed' AND (?4 IS NULL OR agent_id = ?4)
+                  AND NOT (?5 AND EXISTS (
+                      SELECT 1 FROM task_types t
+                      WHERE t.type = tasks.type AND t.version = tasks.version AND t.result_schema IS NOT NULL))
+                RETURNING seq
+                """, [time, .text(json), .text(id.canonical), holder, .integer(unlessResultSchema ? 1 : 0)])
         case .error(let message):
             updated = try await rows(
                 """
@@ -206,11 +213,14 @@ public final class SQLiteTaskStore: TaskStore {
                 WHERE id = ? AND state = 'claimed' AND (?4 IS NULL OR agent_id = ?4) RETURNING seq
                 """, [time, .text(message), .text(id.canonical), holder])
         }
-        guard updated.isEmpty else { return }
+        guard updated.isEmpty else { return true }
         // Nothing changed: find out why, for a precise error.
         guard let current = try await task(id: id) else { throw FleetError.taskNotFound(id) }
         switch current.state {
         case .waiting: throw FleetError.taskNotClaimed(id)
+        case .claimed where unlessResultSchema && outcome.isResult && (agentID == nil || current.agentID == agentID):
+            // Claimed and held by this agent: the result schema is what stopped it.
+            return false
         case .claimed: throw FleetError.taskHeldByAnotherAgent(id)
         default: throw FleetError.taskAlreadyFinished(id, current.state)
         }
