@@ -6,7 +6,8 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// The PostgreSQL store: a pooled `PostgresClient`, every operation one statement (one round trip); the statements
-/// on the request path are prepared (`PostgresStatements`).
+/// on the request path are prepared (`PostgresStatements`), and inserts, outcomes and reads that arrive together
+/// share one (`PostgresBatchStatements`).
 ///
 /// A poll records the agent and claims its tasks in a single statement; the claim selects with
 /// `FOR UPDATE SKIP LOCKED`, so concurrent polls, from any number of `afm` processes, never take the same task.
@@ -14,9 +15,12 @@ public final class PostgresTaskStore: TaskStore {
     public let engine = "postgresql"
     private let client: PostgresClient
     private let logger: Logger
-    /// How long an operation may wait for the database before it fails (and the request gets a 5xx).
-    private let operationTimeout: Duration
-    private let deadlines = OperationDeadlines()
+    private let deadlines: OperationDeadlines
+    /// Every operation runs within a deadline (`operationTimeout`), its errors naming it.
+    private let operations: GuardedOperations
+    private let inserts: StatementCoalescer<PostgresRequestBatches.Insert, TaskRecord?>
+    private let outcomes: StatementCoalescer<PostgresRequestBatches.Outcome, Bool>
+    private let reads: StatementCoalescer<UUID, TaskRecord?>
 
     /// The default number of connections for this machine.
     public static var defaultPoolSize: Int { max(4, ProcessInfo.processInfo.activeProcessorCount * 4) }
@@ -41,11 +45,21 @@ public final class PostgresTaskStore: TaskStore {
                 database: location.database, tls: tls)
         }
         // More connections than cores only queue work inside PostgreSQL; a few per core keeps both sides busy.
-        configuration.options.maximumConnections = poolSize ?? Self.defaultPoolSize
+        let poolSize = poolSize ?? Self.defaultPoolSize
+        configuration.options.maximumConnections = poolSize
         configuration.options.connectTimeout = .seconds(5)
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
         self.logger = logger
-        self.operationTimeout = operationTimeout
+        let deadlines = OperationDeadlines()
+        self.deadlines = deadlines
+        let operations = GuardedOperations(deadlines: deadlines, timeout: operationTimeout)
+        self.operations = operations
+        let batches = PostgresRequestBatches(client: client, logger: logger, operations: operations)
+        let (concurrent, maximum) = PostgresRequestBatches.coalescers(poolSize: poolSize)
+        inserts = StatementCoalescer(concurrentBatches: concurrent, maximumBatch: maximum, execute: batches.insert)
+        outcomes = StatementCoalescer(concurrentBatches: concurrent, maximumBatch: maximum, execute: batches.recordOutcomes)
+        reads = StatementCoalescer(concurrentBatches: concurrent, maximumBatch: maximum, execute: batches.read)
     }
 
     public func run() async throws {
@@ -101,10 +115,7 @@ public final class PostgresTaskStore: TaskStore {
     // MARK: Tasks
 
     public func insertTask(_ task: NewTask, at now: Timestamp, unlessTaskTypeRegistered: Bool) async throws -> TaskRecord? {
-        let statement = PostgresStatements.InsertTask(task: task, now: now, unlessTaskTypeRegistered: unlessTaskTypeRegistered)
-        return try await guarded("task insert") {
-            try await Self.taskRecords(self.client.execute(statement, logger: self.logger)).first
-        }
+        try await inserts.run(.init(task: task, now: now, unlessTaskTypeRegistered: unlessTaskTypeRegistered))
     }
 
     public func cancelTask(id: UUID, at now: Timestamp) async throws -> TaskRecord {
@@ -184,31 +195,13 @@ public final class PostgresTaskStore: TaskStore {
     public func recordOutcome(
         _ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp, unlessResultSchema: Bool
     ) async throws -> Bool {
-        // One statement: complete or fail the task if it is claimed (by this agent, when it says who it is);
-        // otherwise report the state that prevented it.
-        let statement = PostgresStatements.RecordOutcome(
-            outcome: outcome, taskID: id, agentID: agentID, now: now, unlessResultSchema: unlessResultSchema)
-        let answer: (updated: Bool, state: String, schemaPending: Bool)? = try await guarded("task outcome") {
-            var answer: (Bool, String, Bool)?
-            for try await row in try await self.client.execute(statement, logger: self.logger) {
-                answer = row
-            }
-            return answer
-        }
-        guard let answer, let state = TaskState(rawValue: answer.state) else { throw FleetError.taskNotFound(id) }
-        if answer.updated { return true }
-        if answer.schemaPending { return false }
-        switch state {
-        case .waiting: throw FleetError.taskNotClaimed(id)
-        case .claimed: throw FleetError.taskHeldByAnotherAgent(id)
-        default: throw FleetError.taskAlreadyFinished(id, state)
-        }
+        // One statement (shared with the outcomes posted at the same time): complete or fail the task if it is
+        // claimed (by this agent, when it says who it is); otherwise report the state that prevented it.
+        try await outcomes.run(.init(outcome: outcome, taskID: id, agentID: agentID, now: now, unlessResultSchema: unlessResultSchema))
     }
 
     public func task(id: UUID) async throws -> TaskRecord? {
-        try await guarded("task read") {
-            try await Self.taskRecords(self.client.execute(PostgresStatements.ReadTask(id: id), logger: self.logger)).first
-        }
+        try await reads.run(id)
     }
 
     // MARK: Fleet views
@@ -361,7 +354,7 @@ public final class PostgresTaskStore: TaskStore {
         try await Self.taskRecords(client.query(query, logger: logger), newestFirst: newestFirst)
     }
 
-    private static func taskRecords<Rows: AsyncSequence>(
+    static func taskRecords<Rows: AsyncSequence>(
         _ rows: Rows, newestFirst: Bool = true
     ) async throws -> [TaskRecord] where Rows.Element == PostgresRow {
         var records: [(Int64, TaskRecord)] = []
@@ -393,26 +386,6 @@ public final class PostgresTaskStore: TaskStore {
     private func guarded<Result: Sendable>(
         _ operation: String, _ body: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
-        do {
-            let timeout = operationTimeout
-            return try await deadlines.run(timeout: timeout, onTimeout: {
-                StoreUnavailable(operation: operation, cause: "no answer from PostgreSQL within \(timeout)")
-            }, body)
-        } catch let error as FleetError {
-            throw error
-        } catch let error as StoreUnavailable {
-            throw error
-        } catch let error as PSQLError {
-            throw StoreUnavailable(operation: operation, cause: Self.describe(error))
-        } catch {
-            throw StoreUnavailable(operation: operation, cause: "\(error)")
-        }
-    }
-
-    private static func describe(_ error: PSQLError) -> String {
-        if let message = error.serverInfo?[.message] {
-            return "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
-        }
-        return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+        try await operations.run(operation, body)
     }
 }

@@ -26,3 +26,7 @@ extension Timestamp: PostgresNonThrowingEncodable, PostgresDecodable {
         self.init(microsecondsSinceEpoch: microseconds + Self.postgresEpochOffset)
     }
 }
+
+extension Timestamp: PostgresArrayEncodable {
+    public static var psqlArrayType: PostgresDataType { .timestamptzArray }
+}

@@ -1,0 +1,133 @@
+import FleetModel
+import Foundation
+import PostgresNIO
+
+/// The request-path writes and reads for many requests at once (`StatementCoalescer` gathers them): one round trip
+/// and one commit for a batch. Each answers per request exactly what the single statement in `PostgresStatements`
+/// answers. Arrays cannot hold NULL through the driver, so optional values travel with a flag array beside them.
+///
+/// They are not prepared: a plan cached while the table was small (a hash join over a sequential scan) would stay in
+/// use once it holds millions of rows, where planning each batch anew finds the primary key; the planning is shared
+/// by the whole batch.
+enum PostgresBatchStatements {
+    /// Inserts waiting tasks whose ids are free (and, when asked, whose type has no registered schemas), in the order
+    /// given; answers the new rows. The ids must be distinct.
+    struct InsertTasks: PostgresBatchStatement {
+        static let sql = """
+            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
+            SELECT n.id, n.test_id, n.type, n.version, CASE WHEN n.has_data THEN n.data END, 'waiting', n.created,
+                   CASE WHEN n.has_ttl THEN n.ttl END, CASE WHEN n.has_ttl THEN n.expires END
+            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int8[], $5::bool[], $6::text[], $7::timestamptz[],
+                        $8::bool[], $9::int8[], $10::timestamptz[], $11::bool[]) WITH ORDINALITY
+                AS n(id, test_id, type, version, has_data, data, created, has_ttl, ttl, expires, guarded, position)
+            WHERE NOT (n.guarded AND EXISTS (SELECT 1 FROM task_types t WHERE t.type = n.type AND t.version = n.version))
+            ORDER BY n.position
+            ON CONFLICT (id) DO NOTHING RETURNING \(PostgresStatements.taskColumns)
+            """
+        struct Entry: Sendable {
+            let task: NewTask
+            let now: Timestamp
+            let unlessTaskTypeRegistered: Bool
+        }
+
+        let entries: [Entry]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 11)
+            bindings.append(entries.map(\.task.id))
+            bindings.append(entries.map(\.task.testID))
+            bindings.append(entries.map(\.task.type))
+            bindings.append(entries.map(\.task.version))
+            bindings.append(entries.map { $0.task.dataJSON != nil })
+            bindings.append(entries.map { $0.task.dataJSON ?? "" })
+            bindings.append(entries.map(\.now))
+            bindings.append(entries.map { $0.task.ttlSeconds != nil })
+            bindings.append(entries.map { $0.task.ttlSeconds ?? 0 })
+            bindings.append(entries.map { entry in entry.task.ttlSeconds.map { entry.now.adding(seconds: Double($0)) } ?? entry.now })
+            bindings.append(entries.map(\.unlessTaskTypeRegistered))
+            return bindings
+        }
+    }
+
+    /// Records outcomes as `PostgresStatements.RecordOutcome` does, one per task; the task ids must be distinct.
+    /// Answers, by position (from 1), whether the task changed, its state before, and whether only the result
+    /// schema stopped it; no row for a task that does not exist.
+    struct RecordOutcomes: PostgresBatchStatement {
+        static let sql = """
+            WITH given AS (
+                SELECT o.*, o.is_result AND o.unless_schema AND EXISTS (
+                        SELECT 1 FROM tasks JOIN task_types t ON t.type = tasks.type AND t.version = tasks.version
+                        WHERE tasks.id = o.id AND t.result_schema IS NOT NULL) AS pending
+                FROM unnest($1::uuid[], $2::bool[], $3::text[], $4::bool[], $5::uuid[], $6::timestamptz[], $7::bool[])
+                    WITH ORDINALITY AS o(id, is_result, payload, has_agent, agent, at, unless_schema, position)
+            ), done AS (
+                UPDATE tasks SET
+                    state = CASE WHEN g.is_result THEN 'completed' ELSE 'failed' END,
+                    completed = CASE WHEN g.is_result THEN g.at ELSE tasks.completed END,
+                    result = CASE WHEN g.is_result THEN g.payload ELSE tasks.result END,
+                    failed = CASE WHEN g.is_result THEN tasks.failed ELSE g.at END,
+                    error = CASE WHEN g.is_result THEN tasks.error ELSE g.payload END
+                FROM given g
+                WHERE tasks.id = g.id AND tasks.state = 'claimed' AND (NOT g.has_agent OR tasks.agent_id = g.agent)
+                  AND NOT g.pending
+                RETURNING g.position
+            )
+            SELECT g.position, EXISTS (SELECT 1 FROM done d WHERE d.position = g.position), t.state,
+                   t.state = 'claimed' AND (NOT g.has_agent OR t.agent_id = g.agent) AND g.pending
+            FROM given g JOIN tasks t ON t.id = g.id
+            """
+        struct Entry: Sendable {
+            let outcome: TaskOutcome
+            let taskID: UUID
+            let agentID: UUID?
+            let now: Timestamp
+            let unlessResultSchema: Bool
+        }
+
+        let entries: [Entry]
+        /// Stands in for an absent agent id (its flag is false).
+        private static let noAgent = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 7)
+            bindings.append(entries.map(\.taskID))
+            bindings.append(entries.map(\.outcome.isResult))
+            bindings.append(entries.map { entry in
+                switch entry.outcome {
+                case .result(let json): json
+                case .error(let message): message
+                }
+            })
+            bindings.append(entries.map { $0.agentID != nil })
+            bindings.append(entries.map { $0.agentID ?? Self.noAgent })
+            bindings.append(entries.map(\.now))
+            bindings.append(entries.map(\.unlessResultSchema))
+            return bindings
+        }
+    }
+
+    /// The tasks of the given ids.
+    struct ReadTasks: PostgresBatchStatement {
+        static let sql = """
+            SELECT \(PostgresStatements.taskColumns) FROM tasks WHERE id = ANY($1)
+            """
+
+        let ids: [UUID]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(ids)
+            return bindings
+        }
+    }
+}
+
+/// A statement for a batch of requests, sent with its values and planned for them.
+protocol PostgresBatchStatement: Sendable {
+    static var sql: String { get }
+    func makeBindings() -> PostgresBindings
+}
+
+extension PostgresBatchStatement {
+    var query: PostgresQuery { PostgresQuery(unsafeSQL: Self.sql, binds: makeBindings()) }
+}

@@ -1,0 +1,124 @@
+import FleetModel
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The request-path operations that many requests share a statement for under load: task inserts, outcomes and
+/// reads. A batch of one runs the single statement of `PostgresStatements`; a larger one the batch statement of
+/// `PostgresBatchStatements`. A task id that appears twice in one batch runs again on its own after the batch, so
+/// every request sees what it would have seen alone, in arrival order.
+struct PostgresRequestBatches: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    let operations: GuardedOperations
+
+    typealias Insert = PostgresBatchStatements.InsertTasks.Entry
+    typealias Outcome = PostgresBatchStatements.RecordOutcomes.Entry
+
+    /// Batches that may run at once for each kind, and their largest size, for a pool of `poolSize` connections:
+    /// three kinds share the pool with polls and everything else.
+    static func coalescers(poolSize: Int) -> (concurrent: Int, maximum: Int) {
+        (max(1, poolSize / 4), 100)
+    }
+
+    func insert(_ entries: [Insert]) async throws -> [Result<TaskRecord?, any Error>] {
+        try await inOrder(entries, key: \.task.id) { distinct in
+            if distinct.count == 1 {
+                let entry = distinct[0]
+                let statement = PostgresStatements.InsertTask(task: entry.task, now: entry.now, unlessTaskTypeRegistered: entry.unlessTaskTypeRegistered)
+                return [.success(try await operations.run("task insert") {
+                    try await PostgresTaskStore.taskRecords(client.execute(statement, logger: logger)).first
+                })]
+            }
+            let query = PostgresBatchStatements.InsertTasks(entries: distinct).query
+            let inserted = try await operations.run("task insert") {
+                try await PostgresTaskStore.taskRecords(client.query(query, logger: logger))
+            }
+            let byID = Dictionary(inserted.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            return distinct.map { .success(byID[$0.task.id]) }
+        }
+    }
+
+    /// Per outcome: true when recorded, false when only the result schema stopped it, or the `FleetError` saying
+    /// why the task could not take it.
+    func recordOutcomes(_ entries: [Outcome]) async throws -> [Result<Bool, any Error>] {
+        try await inOrder(entries, key: \.taskID) { distinct in
+            var answers: [Int: (updated: Bool, state: String, schemaPending: Bool)] = [:]
+            if distinct.count == 1 {
+                let entry = distinct[0]
+                let statement = PostgresStatements.RecordOutcome(
+                    outcome: entry.outcome, taskID: entry.taskID, agentID: entry.agentID, now: entry.now,
+                    unlessResultSchema: entry.unlessResultSchema)
+                answers = try await operations.run("task outcome") {
+                    var answers: [Int: (Bool, String, Bool)] = [:]
+                    for try await row in try await client.execute(statement, logger: logger) { answers[0] = row }
+                    return answers
+                }
+            } else {
+                let query = PostgresBatchStatements.RecordOutcomes(entries: distinct).query
+                answers = try await operations.run("task outcome") {
+                    var answers: [Int: (Bool, String, Bool)] = [:]
+                    for try await (position, updated, state, pending) in try await client.query(query, logger: logger)
+                        .decode((Int64, Bool, String, Bool).self)
+                    {
+                        answers[Int(position) - 1] = (updated, state, pending)
+                    }
+                    return answers
+                }
+            }
+            return distinct.indices.map { index in
+                Result { try Self.outcomeAnswer(answers[index], taskID: distinct[index].taskID) }
+            }
+        }
+    }
+
+    func read(_ ids: [UUID]) async throws -> [Result<TaskRecord?, any Error>] {
+        if ids.count == 1 {
+            let statement = PostgresStatements.ReadTask(id: ids[0])
+            return [.success(try await operations.run("task read") {
+                try await PostgresTaskStore.taskRecords(client.execute(statement, logger: logger)).first
+            })]
+        }
+        let query = PostgresBatchStatements.ReadTasks(ids: Array(Set(ids))).query
+        let found = try await operations.run("task read") {
+            try await PostgresTaskStore.taskRecords(client.query(query, logger: logger))
+        }
+        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return ids.map { .success(byID[$0]) }
+    }
+
+    /// What one outcome statement's answer means for the agent that posted it.
+    private static func outcomeAnswer(_ answer: (updated: Bool, state: String, schemaPending: Bool)?, taskID id: UUID) throws -> Bool {
+        guard let answer, let state = TaskState(rawValue: answer.state) else { throw FleetError.taskNotFound(id) }
+        if answer.updated { return true }
+        if answer.schemaPending { return false }
+        switch state {
+        case .waiting: throw FleetError.taskNotClaimed(id)
+        case .claimed: throw FleetError.taskHeldByAnotherAgent(id)
+        default: throw FleetError.taskAlreadyFinished(id, state)
+        }
+    }
+
+    /// Runs the entries whose key comes first in the batch through `run` together, then each repeat of a key on its
+    /// own, in order; answers in the order of `entries`.
+    private func inOrder<Entry, Answer>(
+        _ entries: [Entry], key: (Entry) -> UUID, _ run: ([Entry]) async throws -> [Result<Answer, any Error>]
+    ) async throws -> [Result<Answer, any Error>] {
+        var seen = Set<UUID>()
+        var first: [Int] = []
+        var repeats: [Int] = []
+        for (index, entry) in entries.enumerated() {
+            if seen.insert(key(entry)).inserted { first.append(index) } else { repeats.append(index) }
+        }
+        var results = [Result<Answer, any Error>?](repeating: nil, count: entries.count)
+        for (index, result) in zip(first, try await run(first.map { entries[$0] })) { results[index] = result }
+        for index in repeats {
+            do {
+                results[index] = try await run([entries[index]])[0]
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        return results.map { $0! }
+    }
+}
