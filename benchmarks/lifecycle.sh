@@ -6,6 +6,8 @@
 #   benchmarks/lifecycle.sh [DATABASE_URI] [afm-bench options…]
 #   AFM_PROCESSES=2 benchmarks/lifecycle.sh postgresql://…   two afm processes on one database
 #   AGENT_RETURN_TIME=60 … --tasks 0 --agents 10000 --idle-wait 60000 --duration-cap 180   an idle fleet
+#   CPU_AFTER=90 …   also print each afm's CPU from 90 s after the start to the end (steady state, once an idle
+#                    fleet's agents have all connected and polled once)
 # Default store: the embedded SQLite store in a temporary directory. The PostgreSQL user must be allowed to create
 # databases (pgbench gets its own, afm_pgbench).
 set -euo pipefail
@@ -22,7 +24,8 @@ work=$(mktemp -d /tmp/afm-lifecycle.XXXXXX)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 pids=()
 urls=()
-trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+sampler=""
+trap 'kill "${pids[@]}" $sampler 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for n in $(seq 1 "$processes"); do
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     (cd "$work" && LOG_LEVEL=WARNING AFM_DB_URI="$uri" AGENT_RETURN_TIME="${AGENT_RETURN_TIME:-60}" \
@@ -35,16 +38,28 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 declare -A before
 for pid in "${pids[@]}"; do before[$pid]=$(cpu_ticks "$pid"); done
 started=$(date +%s.%N)
+if [ -n "${CPU_AFTER:-}" ]; then
+    (sleep "$CPU_AFTER"; for pid in "${pids[@]}"; do echo "$pid $(cpu_ticks "$pid") $(date +%s.%N)"; done >"$work/cpu-after") &
+    sampler=$!
+fi
 echo "afm $(git rev-parse --short HEAD) ×$processes on ${uri%%:*}, $(nproc) cores" >&2
 .build/release/afm-bench "${urls[@]}" "$@"
 elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
-ticks=$(getconf CLK_TCK)
+ticks_per_second=$(getconf CLK_TCK)
 for pid in "${pids[@]}"; do
     used=$(( $(cpu_ticks "$pid") - ${before[$pid]} ))
     printf 'afm pid %s: CPU %.1f%% of one core over %.1f s, peak RSS %s MB\n' "$pid" \
-        "$(awk -v u="$used" -v t="$ticks" -v e="$elapsed" 'BEGIN {print 100 * u / t / e}')" "$elapsed" \
+        "$(awk -v u="$used" -v t="$ticks_per_second" -v e="$elapsed" 'BEGIN {print 100 * u / t / e}')" "$elapsed" \
         "$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")"
 done
+if [ -s "$work/cpu-after" ]; then
+    now=$(date +%s.%N)
+    while read -r pid ticks at; do
+        printf 'afm pid %s: CPU %.1f%% of one core from %s s after the start to the end (%.1f s)\n' "$pid" \
+            "$(awk -v u="$(( $(cpu_ticks "$pid") - ticks ))" -v t="$ticks_per_second" -v e="$(awk -v a="$at" -v b="$now" 'BEGIN {print b - a}')" 'BEGIN {print 100 * u / t / e}')" \
+            "$CPU_AFTER" "$(awk -v a="$at" -v b="$now" 'BEGIN {print b - a}')"
+    done <"$work/cpu-after"
+fi
 
 if [[ "$uri" == postgres* ]]; then
     pgbench=$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)
