@@ -5,7 +5,8 @@ import NIOCore
 
 /// Builds the AFM HTTP application around a store. The `afm` executable and the tests call this same function.
 ///
-/// The store is run as a service of the application, so it starts before and stops after the HTTP server.
+/// The store is run as a service of the application, so it starts before and stops after the HTTP server. Polls
+/// go through an `IdlePollShortcut`, which answers those that would claim nothing without a database round trip.
 public func buildApplication(
     store: any TaskStore,
     settings: ServerSettings,
@@ -14,6 +15,7 @@ public func buildApplication(
     metrics: FleetMetrics = FleetMetrics(),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> Application<RouterResponder<BasicRequestContext>> {
+    let store = IdlePollShortcut(wrapping: store, logger: logger)
     let router = buildRouter(store: store, settings: settings, metrics: metrics)
     return Application(
         router: router,

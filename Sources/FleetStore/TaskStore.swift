@@ -34,6 +34,9 @@ public protocol TaskStore: Service {
     /// type and version it can run, oldest first. The agent row is only written when something changed or its
     /// last-seen time is `lastSeenResolution` seconds old or more: agents that poll often cost no write per poll.
     func poll(_ poll: AgentPoll, at now: Timestamp, lastSeenResolution: Double) async throws -> [ClaimedTask]
+    /// Moves the last-seen time of each agent forward to the time given (never back), in one statement; answers
+    /// the agents that exist. For polls answered without the database (`IdlePollShortcut`).
+    func recordSightings(_ sightings: [UUID: Timestamp]) async throws -> Set<UUID>
     /// Completes or fails a claimed task. Throws `FleetError` when the task is unknown, unclaimed or finished, or
     /// (when `agentID` is given) held by another agent. With `unlessResultSchema`, a result is not recorded when
     /// the task's type has a result schema: the answer is then false and the caller checks the result and records

@@ -192,6 +192,28 @@ public final class PostgresTaskStore: TaskStore {
         }
     }
 
+    public func recordSightings(_ sightings: [UUID: Timestamp]) async throws -> Set<UUID> {
+        guard !sightings.isEmpty else { return [] }
+        // In id order, so that two processes writing the same agents lock their rows in the same order.
+        let ordered = sightings.sorted { $0.key.uuidString < $1.key.uuidString }
+        let ids = ordered.map(\.key)
+        let times = ordered.map(\.value)
+        return try await guarded("agent sightings") {
+            var found: Set<UUID> = []
+            for try await id in try await self.client.query(
+                """
+                UPDATE agents SET last_seen = GREATEST(agents.last_seen, seen.at)
+                FROM unnest(\(ids)::uuid[], \(times)::timestamptz[]) AS seen(id, at)
+                WHERE agents.id = seen.id
+                RETURNING agents.id
+                """, logger: self.logger
+            ).decode(UUID.self) {
+                found.insert(id)
+            }
+            return found
+        }
+    }
+
     public func recordOutcome(
         _ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp, unlessResultSchema: Bool
     ) async throws -> Bool {

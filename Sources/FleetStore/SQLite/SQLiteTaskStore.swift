@@ -189,6 +189,31 @@ public final class SQLiteTaskStore: TaskStore {
             }
     }
 
+    public func recordSightings(_ sightings: [UUID: Timestamp]) async throws -> Set<UUID> {
+        guard !sightings.isEmpty else { return [] }
+        var pairs: [String] = []
+        var binds: [SQLiteData] = []
+        for (id, time) in sightings {
+            pairs.append("(?, ?)")
+            binds.append(.text(id.canonical))
+            binds.append(.integer(Int(time.microsecondsSinceEpoch)))
+        }
+        // At most 10,000 agents a statement: SQLite caps a statement's parameters at 32,766.
+        var found: Set<UUID> = []
+        let perStatement = 10_000
+        for start in stride(from: 0, to: pairs.count, by: perStatement) {
+            let end = min(start + perStatement, pairs.count)
+            let updated = try await rows(
+                """
+                WITH seen(id, at) AS (VALUES \(pairs[start..<end].joined(separator: ", ")))
+                UPDATE agents SET last_seen = max(agents.last_seen, seen.at) FROM seen WHERE agents.id = seen.id
+                RETURNING agents.id
+                """, Array(binds[(start * 2)..<(end * 2)]))
+            for row in updated { found.insert(try row.uuid("id")) }
+        }
+        return found
+    }
+
     public func recordOutcome(
         _ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp, unlessResultSchema: Bool
     ) async throws -> Bool {

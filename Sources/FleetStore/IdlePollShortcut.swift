@@ -1,0 +1,236 @@
+import FleetModel
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A store in front of another that answers idle polls from memory.
+///
+/// Most polls of a quiet fleet claim nothing, yet each would cost a database round trip. This store remembers, for
+/// each set of capabilities, that a claim found fewer tasks than it asked for; until a task may have become
+/// claimable since (this process created one, or the sweep handed one back), it answers the next polls with the
+/// same capabilities, from agents it has seen unchanged, with nothing. Their last-seen times are written once a
+/// second, all in one statement (`recordSightings`). Everything else goes straight to the store behind.
+///
+/// Tasks created or handed back through another process sharing the database are not seen here, so a remembered
+/// empty claim is trusted for `emptyClaimLifetime` only (one second): a poll may then miss a task created through
+/// another `afm` process within the last second. The same bound covers a claim that skipped rows locked by a
+/// transaction that then rolled back.
+public final class IdlePollShortcut: TaskStore {
+    private let store: any TaskStore
+    private let logger: Logger
+    private let emptyClaimLifetime: Double
+    private let sightingInterval: Duration
+    private let state = Mutex(State())
+
+    /// Beyond this many agents or capability sets, the memory starts again empty: it only saves work.
+    private static let maximumRemembered = 100_000
+
+    public init(
+        wrapping store: any TaskStore, logger: Logger, emptyClaimLifetime: Double = 1, sightingInterval: Duration = .seconds(1)
+    ) {
+        self.store = store
+        self.logger = logger
+        self.emptyClaimLifetime = emptyClaimLifetime
+        self.sightingInterval = sightingInterval
+    }
+
+    public var engine: String { store.engine }
+
+    /// Runs the store behind, and writes the sightings of polls answered here every `sightingInterval`.
+    public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await self.store.run() }
+            group.addTask {
+                await cancelWhenGracefulShutdown {
+                    while true {
+                        do { try await Task.sleep(for: self.sightingInterval) } catch { break }
+                        await self.writeSightings()
+                    }
+                }
+            }
+        }
+    }
+
+    public func close() async throws { try await store.close() }
+
+    // MARK: Polls
+
+    public func poll(_ poll: AgentPoll, at now: Timestamp, lastSeenResolution: Double) async throws -> [ClaimedTask] {
+        let generation: UInt64
+        switch state.withLock({ $0.answer(poll, at: now, lastSeenResolution: lastSeenResolution, emptyClaimLifetime: emptyClaimLifetime) }) {
+        case .nothingToClaim:
+            return []
+        case .askStore(let current):
+            generation = current
+        }
+        let claimed = try await store.poll(poll, at: now, lastSeenResolution: lastSeenResolution)
+        state.withLock { $0.remember(poll, claimed: claimed.count, generation: generation, at: now, lastSeenResolution: lastSeenResolution) }
+        return claimed
+    }
+
+    /// Writes the last-seen times of the agents whose polls were answered here. Agents the store no longer has are
+    /// forgotten, so that their next poll records them again.
+    public func writeSightings() async {
+        let sightings = state.withLock { state in
+            defer { state.sightings = [:] }
+            return state.sightings
+        }
+        guard !sightings.isEmpty else { return }
+        do {
+            let found = try await store.recordSightings(sightings)
+            state.withLock { state in
+                for (id, time) in sightings {
+                    if found.contains(id) {
+                        state.agents[id]?.lastSeenAtLeast.raise(to: time)
+                    } else {
+                        state.agents[id] = nil
+                    }
+                }
+            }
+        } catch {
+            state.withLock { $0.sightings.merge(sightings) { Swift.max($0, $1) } }
+            logger.warning("cannot record agents' last-seen times; will retry", metadata: ["error": "\(error)"])
+        }
+    }
+
+    public func recordSightings(_ sightings: [UUID: Timestamp]) async throws -> Set<UUID> {
+        try await store.recordSightings(sightings)
+    }
+
+    // MARK: What can make a task claimable
+
+    public func insertTask(_ task: NewTask, at now: Timestamp, unlessTaskTypeRegistered: Bool) async throws -> TaskRecord? {
+        // After the insert has committed (or failed, perhaps after committing): a claim that starts later sees it.
+        defer { tasksMayBeClaimable() }
+        return try await store.insertTask(task, at: now, unlessTaskTypeRegistered: unlessTaskTypeRegistered)
+    }
+
+    public func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport {
+        let report: SweepReport
+        do {
+            report = try await store.sweep(at: now, agentSeenSince: agentSeenSince, maxAttempts: maxAttempts)
+        } catch {
+            tasksMayBeClaimable()
+            throw error
+        }
+        if report.handedBack > 0 { tasksMayBeClaimable() }
+        return report
+    }
+
+    private func tasksMayBeClaimable() {
+        state.withLock { $0.generation &+= 1 }
+    }
+
+    // MARK: Everything else goes to the store behind
+
+    public func migrate() async throws { try await store.migrate() }
+    public func dropTables() async throws { try await store.dropTables() }
+
+    public func cancelTask(id: UUID, at now: Timestamp) async throws -> TaskRecord {
+        try await store.cancelTask(id: id, at: now)
+    }
+
+    public func listTasks(_ query: TaskQuery) async throws -> TaskPage { try await store.listTasks(query) }
+
+    public func recordOutcome(
+        _ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp, unlessResultSchema: Bool
+    ) async throws -> Bool {
+        try await store.recordOutcome(outcome, forTask: id, by: agentID, at: now, unlessResultSchema: unlessResultSchema)
+    }
+
+    public func task(id: UUID) async throws -> TaskRecord? { try await store.task(id: id) }
+    public func status(activeSince: Timestamp) async throws -> FleetStatus { try await store.status(activeSince: activeSince) }
+    public func dashboard(limits: DashboardLimits) async throws -> DashboardSnapshot { try await store.dashboard(limits: limits) }
+    public func agents(limit: Int) async throws -> [AgentRecord] { try await store.agents(limit: limit) }
+    public func agent(id: UUID) async throws -> AgentRecord? { try await store.agent(id: id) }
+    public func putTaskType(_ taskType: TaskTypeRecord) async throws -> Bool { try await store.putTaskType(taskType) }
+
+    public func taskType(_ type: String, version: Int64) async throws -> TaskTypeRecord? {
+        try await store.taskType(type, version: version)
+    }
+
+    public func taskTypes() async throws -> [TaskTypeRecord] { try await store.taskTypes() }
+
+    public func deleteTaskType(_ type: String, version: Int64) async throws -> Bool {
+        try await store.deleteTaskType(type, version: version)
+    }
+}
+
+extension IdlePollShortcut {
+    /// What this process knows; every change under the lock, never across an `await`.
+    struct State {
+        /// Moves on whenever a task may have become claimable; a remembered empty claim holds for one generation.
+        var generation: UInt64 = 0
+        var emptyClaims: [[Capability]: EmptyClaim] = [:]
+        var agents: [UUID: KnownAgent] = [:]
+        /// Last-seen times of polls answered here, not yet written.
+        var sightings: [UUID: Timestamp] = [:]
+
+        enum Answer {
+            case nothingToClaim
+            /// Ask the store; `generation` is the one current before asking.
+            case askStore(generation: UInt64)
+        }
+
+        mutating func answer(
+            _ poll: AgentPoll, at now: Timestamp, lastSeenResolution: Double, emptyClaimLifetime: Double
+        ) -> Answer {
+            // An agent new here, or changed, has its row written by the store's own poll.
+            guard let agent = agents[poll.agentID], agent.matches(poll) else { return .askStore(generation: generation) }
+            if poll.maxTasks > 0, !poll.capabilities.isEmpty {
+                guard let empty = emptyClaims[poll.capabilities], empty.generation == generation,
+                      empty.at <= now, now < empty.at.adding(seconds: emptyClaimLifetime)
+                else { return .askStore(generation: generation) }
+            }
+            if now >= agent.lastSeenAtLeast.adding(seconds: lastSeenResolution) {
+                sightings[poll.agentID] = Swift.max(sightings[poll.agentID] ?? now, now)
+            }
+            return .nothingToClaim
+        }
+
+        mutating func remember(_ poll: AgentPoll, claimed: Int, generation: UInt64, at now: Timestamp, lastSeenResolution: Double) {
+            if agents.count >= IdlePollShortcut.maximumRemembered { agents.removeAll(keepingCapacity: true) }
+            // The store's poll wrote the row if it changed; otherwise it left a last-seen time no older than
+            // `lastSeenResolution`.
+            var lastSeen = now.adding(seconds: -lastSeenResolution)
+            if let known = agents[poll.agentID] {
+                lastSeen = known.matches(poll) ? Swift.max(lastSeen, known.lastSeenAtLeast) : now
+            }
+            agents[poll.agentID] = KnownAgent(
+                name: poll.name, capabilities: poll.capabilities, location: poll.location, lastSeenAtLeast: lastSeen)
+
+            guard !poll.capabilities.isEmpty else { return }
+            if claimed < poll.maxTasks {
+                if emptyClaims.count >= IdlePollShortcut.maximumRemembered { emptyClaims.removeAll(keepingCapacity: true) }
+                emptyClaims[poll.capabilities] = EmptyClaim(generation: generation, at: now)
+            } else {
+                emptyClaims[poll.capabilities] = nil
+            }
+        }
+    }
+
+    /// A claim with these capabilities that left nothing behind.
+    struct EmptyClaim {
+        let generation: UInt64
+        let at: Timestamp
+    }
+
+    /// An agent as its row in the store was last written.
+    struct KnownAgent {
+        let name: String
+        let capabilities: [Capability]
+        let location: AgentLocation?
+        var lastSeenAtLeast: Timestamp
+
+        func matches(_ poll: AgentPoll) -> Bool {
+            name == poll.name && capabilities == poll.capabilities && location == poll.location
+        }
+    }
+}
+
+extension Timestamp {
+    fileprivate mutating func raise(to other: Timestamp) {
+        if other > self { self = other }
+    }
+}

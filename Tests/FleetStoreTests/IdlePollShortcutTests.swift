@@ -1,0 +1,127 @@
+import FleetModel
+import FleetStore
+import FleetTestSupport
+import Foundation
+import Testing
+
+/// Polls answered from memory: what they save, and that they never hide a task this process made claimable. Every
+/// test runs against every engine; a task inserted into the store behind the shortcut stands for one created
+/// through another `afm` process.
+@Suite("Idle polls answered from memory")
+struct IdlePollShortcutTests {
+    @Test("after an empty claim, polls are answered from memory for one second; a task created here is claimed at once",
+          arguments: StoreEngine.allCases)
+    func emptyClaimRemembered(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let shortcut = IdlePollShortcut(wrapping: store, logger: testLogger)
+            let agent = UUID()
+            #expect(try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(0)).isEmpty)
+
+            // Created through another process: this one cannot know of it, and answers from memory.
+            let elsewhere = Sample.task()
+            try await store.createTask(elsewhere, at: Sample.time(0.1))
+            #expect(try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(0.5)).isEmpty)
+            // A second later the memory is no longer trusted.
+            #expect(try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(1.0)).map(\.id) == [elsewhere.id])
+
+            #expect(try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(1.1)).isEmpty)
+            let here = Sample.task()
+            try await shortcut.createTask(here, at: Sample.time(1.2))
+            #expect(try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(1.3)).map(\.id) == [here.id])
+        }
+    }
+
+    @Test("a memory holds only for the same capabilities", arguments: StoreEngine.allCases)
+    func memoryPerCapabilities(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let shortcut = IdlePollShortcut(wrapping: store, logger: testLogger)
+            let waitOnly = [Capability(type: "wait", version: 1)]
+            let waitAndOther = [Capability(type: "wait", version: 1), Capability(type: "other", version: 1)]
+            let (first, second) = (UUID(), UUID())
+            #expect(try await shortcut.poll(Sample.poll(agent: first, capabilities: waitOnly), at: Sample.time(0)).isEmpty)
+            // Known from now on, with no claim made for its capabilities.
+            _ = try await shortcut.poll(Sample.poll(agent: second, capabilities: waitAndOther, maxTasks: 0), at: Sample.time(0))
+            let other = Sample.task(type: "other")
+            try await store.createTask(other, at: Sample.time(0.1))
+            let claimed = try await shortcut.poll(Sample.poll(agent: second, capabilities: waitAndOther), at: Sample.time(0.2))
+            #expect(claimed.map(\.id) == [other.id])
+        }
+    }
+
+    @Test("a task handed back by the sweep is claimed by the next poll", arguments: StoreEngine.allCases)
+    func handedBackTaskClaimable(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let shortcut = IdlePollShortcut(wrapping: store, logger: testLogger)
+            let task = Sample.task()
+            try await shortcut.createTask(task, at: Sample.time(0))
+            let lost = UUID()
+            #expect(try await shortcut.poll(Sample.poll(agent: lost), at: Sample.time(0)).map(\.id) == [task.id])
+            let agent = UUID()
+            #expect(try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(100)).isEmpty)
+            let report = try await shortcut.sweep(at: Sample.time(100.1), agentSeenSince: Sample.time(50), maxAttempts: 3)
+            #expect(report.handedBack == 1)
+            #expect(try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(100.2)).map(\.id) == [task.id])
+        }
+    }
+
+    @Test("last-seen times of polls answered from memory reach the store together", arguments: StoreEngine.allCases)
+    func sightingsWritten(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let shortcut = IdlePollShortcut(wrapping: store, logger: testLogger, emptyClaimLifetime: 3600)
+            let agents = (0..<3).map { _ in UUID() }
+            for agent in agents {
+                _ = try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(0), lastSeenResolution: 10)
+            }
+            // Answered from memory: the times wait for the next write.
+            for agent in agents {
+                _ = try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(30), lastSeenResolution: 10)
+                #expect(try await store.agent(id: agent)?.lastSeen == Sample.time(0))
+            }
+            await shortcut.writeSightings()
+            for agent in agents {
+                #expect(try await store.agent(id: agent)?.lastSeen == Sample.time(30))
+            }
+            // Within the resolution of the last write there is nothing to write; past it, there is again.
+            _ = try await shortcut.poll(Sample.poll(agent: agents[0]), at: Sample.time(35), lastSeenResolution: 10)
+            await shortcut.writeSightings()
+            #expect(try await store.agent(id: agents[0])?.lastSeen == Sample.time(30))
+            _ = try await shortcut.poll(Sample.poll(agent: agents[0]), at: Sample.time(41), lastSeenResolution: 10)
+            await shortcut.writeSightings()
+            #expect(try await store.agent(id: agents[0])?.lastSeen == Sample.time(41))
+            // A time older than the stored one never moves it back.
+            #expect(try await store.recordSightings([agents[0]: Sample.time(20), UUID(): Sample.time(40)]) == [agents[0]])
+            #expect(try await store.agent(id: agents[0])?.lastSeen == Sample.time(41))
+        }
+    }
+
+    @Test("a changed agent is written by its poll at once", arguments: StoreEngine.allCases)
+    func changedAgentWritten(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let shortcut = IdlePollShortcut(wrapping: store, logger: testLogger, emptyClaimLifetime: 3600)
+            let agent = UUID()
+            _ = try await shortcut.poll(Sample.poll(agent: agent, name: "before"), at: Sample.time(0))
+            _ = try await shortcut.poll(Sample.poll(agent: agent, name: "after"), at: Sample.time(0.5))
+            #expect(try await store.agent(id: agent)?.name == "after")
+        }
+    }
+
+    @Test("an agent the store no longer has is recorded again by its next poll")
+    func forgottenAgentRecordedAgain() async throws {
+        // The tables are dropped and made again behind the shortcut's back, as an operator might.
+        let uri = try DatabaseURI(parsing: try await StoreEngine.sqliteFile.makeDatabaseURI())
+        let store = try await TaskStoreFactory.open(uri, logger: testLogger)
+        try await withRunning(store) {
+            try await store.migrate()
+            let shortcut = IdlePollShortcut(wrapping: store, logger: testLogger, emptyClaimLifetime: 3600)
+            let agent = UUID()
+            _ = try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(0), lastSeenResolution: 1)
+            try await store.dropTables()
+            try await store.migrate()
+            _ = try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(5), lastSeenResolution: 1)
+            await shortcut.writeSightings()
+            #expect(try await store.agent(id: agent) == nil)
+            _ = try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(6), lastSeenResolution: 1)
+            #expect(try await store.agent(id: agent)?.lastSeen == Sample.time(6))
+        }
+    }
+}
