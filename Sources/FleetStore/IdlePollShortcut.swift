@@ -9,8 +9,9 @@ import Synchronization
 /// Most polls of a quiet fleet claim nothing, yet each would cost a database round trip. This store remembers, for
 /// each set of capabilities, that a claim found fewer tasks than it asked for; until a task may have become
 /// claimable since (this process created one, or the sweep handed one back), it answers the next polls with the
-/// same capabilities, from agents it has seen unchanged, with nothing. Their last-seen times are written once a
-/// second, all in one statement (`recordSightings`). Everything else goes straight to the store behind.
+/// same capabilities with nothing. The agents those polls describe are written once a second, all in one statement
+/// (`recordAgents`), and before anything here reads agents, so that this process never shows an agent older than
+/// its last poll. Everything else goes straight to the store behind.
 ///
 /// Tasks created or handed back through another process sharing the database are not seen here, so a remembered
 /// empty claim is trusted for `emptyClaimLifetime` only (one second): a poll may then miss a task created through
@@ -37,7 +38,7 @@ public final class IdlePollShortcut: TaskStore {
 
     public var engine: String { store.engine }
 
-    /// Runs the store behind, and writes the sightings of polls answered here every `sightingInterval`.
+    /// Runs the store behind, and writes the agents seen by polls answered here every `sightingInterval`.
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await self.store.run() }
@@ -69,33 +70,53 @@ public final class IdlePollShortcut: TaskStore {
         return claimed
     }
 
-    /// Writes the last-seen times of the agents whose polls were answered here. Agents the store no longer has are
-    /// forgotten, so that their next poll records them again.
+    /// Writes the agents seen by polls answered here, after any write already under way: when it returns, every
+    /// poll answered before the call is in the store.
     public func writeSightings() async {
+        let write: Task<Void, Never>? = state.withLock { state in
+            guard !state.sightings.isEmpty || state.writesQueued > 0 else { return nil }
+            let previous = state.lastWrite
+            state.writesQueued += 1
+            let next = Task {
+                await previous?.value
+                await self.writeSightingsNow()
+                self.state.withLock { $0.writesQueued -= 1 }
+            }
+            state.lastWrite = next
+            return next
+        }
+        await write?.value
+    }
+
+    private func writeSightingsNow() async {
         let sightings = state.withLock { state in
             defer { state.sightings = [:] }
             return state.sightings
         }
         guard !sightings.isEmpty else { return }
         do {
-            let found = try await store.recordSightings(sightings)
-            state.withLock { state in
-                for (id, time) in sightings {
-                    if found.contains(id) {
-                        state.agents[id]?.lastSeenAtLeast.raise(to: time)
-                    } else {
-                        state.agents[id] = nil
-                    }
-                }
+            try await store.recordAgents(Array(sightings.values))
+            let recovered = state.withLock { state in
+                for sighting in sightings.values { state.written(sighting) }
+                defer { state.writesFailing = false }
+                return state.writesFailing
             }
+            if recovered { logger.info("recording the agents seen again") }
         } catch {
-            state.withLock { $0.sightings.merge(sightings) { Swift.max($0, $1) } }
-            logger.warning("cannot record agents' last-seen times; will retry", metadata: ["error": "\(error)"])
+            // Kept for the next write; one line for a run of failures, not one a second.
+            let firstFailure = state.withLock { state in
+                state.sightings.merge(sightings) { pending, failed in pending.lastSeen >= failed.lastSeen ? pending : failed }
+                defer { state.writesFailing = true }
+                return !state.writesFailing
+            }
+            if firstFailure {
+                logger.warning("cannot record the agents seen; retrying every second", metadata: ["error": "\(error)"])
+            }
         }
     }
 
-    public func recordSightings(_ sightings: [UUID: Timestamp]) async throws -> Set<UUID> {
-        try await store.recordSightings(sightings)
+    public func recordAgents(_ sightings: [AgentSighting]) async throws {
+        try await store.recordAgents(sightings)
     }
 
     // MARK: What can make a task claimable
@@ -107,6 +128,8 @@ public final class IdlePollShortcut: TaskStore {
     }
 
     public func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport {
+        // Agents seen here must not look lost to the sweep.
+        await writeSightings()
         let report: SweepReport
         do {
             report = try await store.sweep(at: now, agentSeenSince: agentSeenSince, maxAttempts: maxAttempts)
@@ -140,10 +163,29 @@ public final class IdlePollShortcut: TaskStore {
     }
 
     public func task(id: UUID) async throws -> TaskRecord? { try await store.task(id: id) }
-    public func status(activeSince: Timestamp) async throws -> FleetStatus { try await store.status(activeSince: activeSince) }
-    public func dashboard(limits: DashboardLimits) async throws -> DashboardSnapshot { try await store.dashboard(limits: limits) }
-    public func agents(limit: Int) async throws -> [AgentRecord] { try await store.agents(limit: limit) }
-    public func agent(id: UUID) async throws -> AgentRecord? { try await store.agent(id: id) }
+
+    // MARK: Reads of agents see every poll answered here
+
+    public func status(activeSince: Timestamp) async throws -> FleetStatus {
+        await writeSightings()
+        return try await store.status(activeSince: activeSince)
+    }
+
+    public func dashboard(limits: DashboardLimits) async throws -> DashboardSnapshot {
+        await writeSightings()
+        return try await store.dashboard(limits: limits)
+    }
+
+    public func agents(limit: Int) async throws -> [AgentRecord] {
+        await writeSightings()
+        return try await store.agents(limit: limit)
+    }
+
+    public func agent(id: UUID) async throws -> AgentRecord? {
+        await writeSightings()
+        return try await store.agent(id: id)
+    }
+
     public func putTaskType(_ taskType: TaskTypeRecord) async throws -> Bool { try await store.putTaskType(taskType) }
 
     public func taskType(_ type: String, version: Int64) async throws -> TaskTypeRecord? {
@@ -163,9 +205,14 @@ extension IdlePollShortcut {
         /// Moves on whenever a task may have become claimable; a remembered empty claim holds for one generation.
         var generation: UInt64 = 0
         var emptyClaims: [[Capability]: EmptyClaim] = [:]
+        /// Agents as their rows in the store were last written.
         var agents: [UUID: KnownAgent] = [:]
-        /// Last-seen times of polls answered here, not yet written.
-        var sightings: [UUID: Timestamp] = [:]
+        /// Agents seen by polls answered here, not yet written.
+        var sightings: [UUID: AgentSighting] = [:]
+        /// The newest write of sightings, which waits for those before it, and how many are queued or running.
+        var lastWrite: Task<Void, Never>?
+        var writesQueued = 0
+        var writesFailing = false
 
         enum Answer {
             case nothingToClaim
@@ -176,16 +223,17 @@ extension IdlePollShortcut {
         mutating func answer(
             _ poll: AgentPoll, at now: Timestamp, lastSeenResolution: Double, emptyClaimLifetime: Double
         ) -> Answer {
-            // An agent new here, or changed, has its row written by the store's own poll.
-            guard let agent = agents[poll.agentID], agent.matches(poll) else { return .askStore(generation: generation) }
             if poll.maxTasks > 0, !poll.capabilities.isEmpty {
                 guard let empty = emptyClaims[poll.capabilities], empty.generation == generation,
                       empty.at <= now, now < empty.at.adding(seconds: emptyClaimLifetime)
                 else { return .askStore(generation: generation) }
             }
-            if now >= agent.lastSeenAtLeast.adding(seconds: lastSeenResolution) {
-                sightings[poll.agentID] = Swift.max(sightings[poll.agentID] ?? now, now)
+            // Nothing to write for an unchanged agent whose row is fresh, as the store's own poll would not write.
+            if let agent = agents[poll.agentID], agent.matches(poll), now < agent.lastSeenAtLeast.adding(seconds: lastSeenResolution) {
+                return .nothingToClaim
             }
+            if let pending = sightings[poll.agentID], pending.lastSeen > now { return .nothingToClaim }
+            sightings[poll.agentID] = AgentSighting(poll, at: now)
             return .nothingToClaim
         }
 
@@ -208,6 +256,15 @@ extension IdlePollShortcut {
                 emptyClaims[poll.capabilities] = nil
             }
         }
+
+        /// A sighting is in the store, unless the row there was newer (then it was left as it was).
+        mutating func written(_ sighting: AgentSighting) {
+            if let known = agents[sighting.agentID], known.lastSeenAtLeast > sighting.lastSeen { return }
+            if agents.count >= IdlePollShortcut.maximumRemembered { agents.removeAll(keepingCapacity: true) }
+            agents[sighting.agentID] = KnownAgent(
+                name: sighting.name, capabilities: sighting.capabilities, location: sighting.location,
+                lastSeenAtLeast: sighting.lastSeen)
+        }
     }
 
     /// A claim with these capabilities that left nothing behind.
@@ -226,11 +283,5 @@ extension IdlePollShortcut {
         func matches(_ poll: AgentPoll) -> Bool {
             name == poll.name && capabilities == poll.capabilities && location == poll.location
         }
-    }
-}
-
-extension Timestamp {
-    fileprivate mutating func raise(to other: Timestamp) {
-        if other > self { self = other }
     }
 }

@@ -34,9 +34,10 @@ public protocol TaskStore: Service {
     /// type and version it can run, oldest first. The agent row is only written when something changed or its
     /// last-seen time is `lastSeenResolution` seconds old or more: agents that poll often cost no write per poll.
     func poll(_ poll: AgentPoll, at now: Timestamp, lastSeenResolution: Double) async throws -> [ClaimedTask]
-    /// Moves the last-seen time of each agent forward to the time given (never back), in one statement; answers
-    /// the agents that exist. For polls answered without the database (`IdlePollShortcut`).
-    func recordSightings(_ sightings: [UUID: Timestamp]) async throws -> Set<UUID>
+    /// Records each agent as a poll described it, in one statement: a new agent is added; a known one takes the
+    /// sighting's name, capabilities, location and last-seen time unless its row is newer. For polls answered
+    /// without the database (`IdlePollShortcut`).
+    func recordAgents(_ sightings: [AgentSighting]) async throws
     /// Completes or fails a claimed task. Throws `FleetError` when the task is unknown, unclaimed or finished, or
     /// (when `agentID` is given) held by another agent. With `unlessResultSchema`, a result is not recorded when
     /// the task's type has a result schema: the answer is then false and the caller checks the result and records
@@ -101,6 +102,23 @@ extension TaskStore {
 
     public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, at now: Timestamp) async throws {
         try await recordOutcome(outcome, forTask: id, by: nil, at: now)
+    }
+}
+
+/// An agent as one of its polls described it, and when.
+public struct AgentSighting: Sendable, Equatable {
+    public let agentID: UUID
+    public let name: String
+    public let capabilities: [Capability]
+    public let location: AgentLocation?
+    public let lastSeen: Timestamp
+
+    public init(_ poll: AgentPoll, at lastSeen: Timestamp) {
+        agentID = poll.agentID
+        name = poll.name
+        capabilities = poll.capabilities
+        location = poll.location
+        self.lastSeen = lastSeen
     }
 }
 

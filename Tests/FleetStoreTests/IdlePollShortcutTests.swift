@@ -64,64 +64,67 @@ struct IdlePollShortcutTests {
         }
     }
 
-    @Test("last-seen times of polls answered from memory reach the store together", arguments: StoreEngine.allCases)
+    @Test("agents seen by polls answered from memory reach the store together, and before any read of agents",
+          arguments: StoreEngine.allCases)
     func sightingsWritten(engine: StoreEngine) async throws {
         try await engine.withStore { store in
             let shortcut = IdlePollShortcut(wrapping: store, logger: testLogger, emptyClaimLifetime: 3600)
-            let agents = (0..<3).map { _ in UUID() }
-            for agent in agents {
+            let known = (0..<3).map { _ in UUID() }
+            for agent in known {
                 _ = try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(0), lastSeenResolution: 10)
             }
-            // Answered from memory: the times wait for the next write.
-            for agent in agents {
+            // The first poll asked the store; the others were answered from memory, their agents written now.
+            await shortcut.writeSightings()
+            // Answered from memory: a new agent, and known ones past the resolution, wait for the next write.
+            let newcomer = UUID()
+            _ = try await shortcut.poll(Sample.poll(agent: newcomer, name: "newcomer"), at: Sample.time(30), lastSeenResolution: 10)
+            for agent in known {
                 _ = try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(30), lastSeenResolution: 10)
                 #expect(try await store.agent(id: agent)?.lastSeen == Sample.time(0))
             }
+            #expect(try await store.agent(id: newcomer) == nil)
             await shortcut.writeSightings()
-            for agent in agents {
+            for agent in known {
                 #expect(try await store.agent(id: agent)?.lastSeen == Sample.time(30))
             }
+            #expect(try await store.agent(id: newcomer)?.name == "newcomer")
+
             // Within the resolution of the last write there is nothing to write; past it, there is again.
-            _ = try await shortcut.poll(Sample.poll(agent: agents[0]), at: Sample.time(35), lastSeenResolution: 10)
+            _ = try await shortcut.poll(Sample.poll(agent: known[0]), at: Sample.time(35), lastSeenResolution: 10)
             await shortcut.writeSightings()
-            #expect(try await store.agent(id: agents[0])?.lastSeen == Sample.time(30))
-            _ = try await shortcut.poll(Sample.poll(agent: agents[0]), at: Sample.time(41), lastSeenResolution: 10)
-            await shortcut.writeSightings()
-            #expect(try await store.agent(id: agents[0])?.lastSeen == Sample.time(41))
-            // A time older than the stored one never moves it back.
-            #expect(try await store.recordSightings([agents[0]: Sample.time(20), UUID(): Sample.time(40)]) == [agents[0]])
-            #expect(try await store.agent(id: agents[0])?.lastSeen == Sample.time(41))
+            #expect(try await store.agent(id: known[0])?.lastSeen == Sample.time(30))
+            // Reads of agents through the shortcut write what is pending first.
+            _ = try await shortcut.poll(Sample.poll(agent: known[0], name: "renamed"), at: Sample.time(36), lastSeenResolution: 10)
+            #expect(try await shortcut.agent(id: known[0])?.name == "renamed")
+            _ = try await shortcut.poll(Sample.poll(agent: known[1]), at: Sample.time(41), lastSeenResolution: 10)
+            #expect(try await shortcut.agents(limit: 10).first?.id == known[1])
+            #expect(try await shortcut.status(activeSince: Sample.time(36)).activeAgents == 2)
         }
     }
 
-    @Test("a changed agent is written by its poll at once", arguments: StoreEngine.allCases)
+    @Test("an agent's row is never set back to an older sighting", arguments: StoreEngine.allCases)
+    func olderSightingIgnored(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let agent = UUID()
+            _ = try await store.poll(Sample.poll(agent: agent, name: "current"), at: Sample.time(10))
+            try await store.recordAgents([AgentSighting(Sample.poll(agent: agent, name: "stale"), at: Sample.time(5))])
+            let record = try #require(try await store.agent(id: agent))
+            #expect(record.name == "current" && record.lastSeen == Sample.time(10))
+            try await store.recordAgents([AgentSighting(Sample.poll(agent: agent, name: "newer"), at: Sample.time(20))])
+            #expect(try await store.agent(id: agent)?.name == "newer")
+        }
+    }
+
+    @Test("a changed agent is written by its poll at once when that poll asks the store", arguments: StoreEngine.allCases)
     func changedAgentWritten(engine: StoreEngine) async throws {
         try await engine.withStore { store in
-            let shortcut = IdlePollShortcut(wrapping: store, logger: testLogger, emptyClaimLifetime: 3600)
+            let shortcut = IdlePollShortcut(wrapping: store, logger: testLogger)
             let agent = UUID()
+            let task = Sample.task()
+            try await shortcut.createTask(task, at: Sample.time(0))
             _ = try await shortcut.poll(Sample.poll(agent: agent, name: "before"), at: Sample.time(0))
-            _ = try await shortcut.poll(Sample.poll(agent: agent, name: "after"), at: Sample.time(0.5))
+            _ = try await shortcut.poll(Sample.poll(agent: agent, name: "after", maxTasks: 1), at: Sample.time(0.5))
             #expect(try await store.agent(id: agent)?.name == "after")
-        }
-    }
-
-    @Test("an agent the store no longer has is recorded again by its next poll")
-    func forgottenAgentRecordedAgain() async throws {
-        // The tables are dropped and made again behind the shortcut's back, as an operator might.
-        let uri = try DatabaseURI(parsing: try await StoreEngine.sqliteFile.makeDatabaseURI())
-        let store = try await TaskStoreFactory.open(uri, logger: testLogger)
-        try await withRunning(store) {
-            try await store.migrate()
-            let shortcut = IdlePollShortcut(wrapping: store, logger: testLogger, emptyClaimLifetime: 3600)
-            let agent = UUID()
-            _ = try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(0), lastSeenResolution: 1)
-            try await store.dropTables()
-            try await store.migrate()
-            _ = try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(5), lastSeenResolution: 1)
-            await shortcut.writeSightings()
-            #expect(try await store.agent(id: agent) == nil)
-            _ = try await shortcut.poll(Sample.poll(agent: agent), at: Sample.time(6), lastSeenResolution: 1)
-            #expect(try await store.agent(id: agent)?.lastSeen == Sample.time(6))
         }
     }
 }

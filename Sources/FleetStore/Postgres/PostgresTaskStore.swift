@@ -192,25 +192,27 @@ public final class PostgresTaskStore: TaskStore {
         }
     }
 
-    public func recordSightings(_ sightings: [UUID: Timestamp]) async throws -> Set<UUID> {
-        guard !sightings.isEmpty else { return [] }
+    public func recordAgents(_ sightings: [AgentSighting]) async throws {
+        guard !sightings.isEmpty else { return }
         // In id order, so that two processes writing the same agents lock their rows in the same order.
-        let ordered = sightings.sorted { $0.key.uuidString < $1.key.uuidString }
-        let ids = ordered.map(\.key)
-        let times = ordered.map(\.value)
-        return try await guarded("agent sightings") {
-            var found: Set<UUID> = []
-            for try await id in try await self.client.query(
+        let ordered = sightings.sorted { $0.agentID.uuidString < $1.agentID.uuidString }
+        let ids = ordered.map(\.agentID)
+        let names = ordered.map(\.name)
+        let times = ordered.map(\.lastSeen)
+        let capabilities = ordered.map { StoredJSON.capabilities($0.capabilities) }
+        // No agent's location is the empty string (a location is a JSON object): it stands for none.
+        let locations = ordered.map { $0.location.map(StoredJSON.location) ?? "" }
+        try await guarded("agent sightings") {
+            try await self.client.query(
                 """
-                UPDATE agents SET last_seen = GREATEST(agents.last_seen, seen.at)
-                FROM unnest(\(ids)::uuid[], \(times)::timestamptz[]) AS seen(id, at)
-                WHERE agents.id = seen.id
-                RETURNING agents.id
-                """, logger: self.logger
-            ).decode(UUID.self) {
-                found.insert(id)
-            }
-            return found
+                INSERT INTO agents (id, name, last_seen, capabilities, location)
+                SELECT id, name, last_seen, capabilities, NULLIF(location, '')
+                FROM unnest(\(ids)::uuid[], \(names)::text[], \(times)::timestamptz[], \(capabilities)::text[], \(locations)::text[])
+                    AS seen(id, name, last_seen, capabilities, location)
+                ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, last_seen = EXCLUDED.last_seen,
+                    capabilities = EXCLUDED.capabilities, location = EXCLUDED.location
+                WHERE agents.last_seen <= EXCLUDED.last_seen
+                """, logger: self.logger)
         }
     }
 

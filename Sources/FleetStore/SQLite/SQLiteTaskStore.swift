@@ -189,29 +189,29 @@ public final class SQLiteTaskStore: TaskStore {
             }
     }
 
-    public func recordSightings(_ sightings: [UUID: Timestamp]) async throws -> Set<UUID> {
-        guard !sightings.isEmpty else { return [] }
-        var pairs: [String] = []
-        var binds: [SQLiteData] = []
-        for (id, time) in sightings {
-            pairs.append("(?, ?)")
-            binds.append(.text(id.canonical))
-            binds.append(.integer(Int(time.microsecondsSinceEpoch)))
-        }
-        // At most 10,000 agents a statement: SQLite caps a statement's parameters at 32,766.
-        var found: Set<UUID> = []
-        let perStatement = 10_000
-        for start in stride(from: 0, to: pairs.count, by: perStatement) {
-            let end = min(start + perStatement, pairs.count)
-            let updated = try await rows(
+    public func recordAgents(_ sightings: [AgentSighting]) async throws {
+        // At most 5,000 agents a statement: SQLite caps a statement's parameters at 32,766.
+        let perStatement = 5_000
+        for start in stride(from: 0, to: sightings.count, by: perStatement) {
+            let chunk = sightings[start..<min(start + perStatement, sightings.count)]
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(chunk.count * 5)
+            for sighting in chunk {
+                binds.append(.text(sighting.agentID.canonical))
+                binds.append(.text(sighting.name))
+                binds.append(.integer(Int(sighting.lastSeen.microsecondsSinceEpoch)))
+                binds.append(.text(StoredJSON.capabilities(sighting.capabilities)))
+                binds.append(sighting.location.map { .text(StoredJSON.location($0)) } ?? .null)
+            }
+            try await execute(
                 """
-                WITH seen(id, at) AS (VALUES \(pairs[start..<end].joined(separator: ", ")))
-                UPDATE agents SET last_seen = max(agents.last_seen, seen.at) FROM seen WHERE agents.id = seen.id
-                RETURNING agents.id
-                """, Array(binds[(start * 2)..<(end * 2)]))
-            for row in updated { found.insert(try row.uuid("id")) }
+                INSERT INTO agents (id, name, last_seen, capabilities, location)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen,
+                    capabilities = excluded.capabilities, location = excluded.location
+                WHERE agents.last_seen <= excluded.last_seen
+                """, binds)
         }
-        return found
     }
 
     public func recordOutcome(
