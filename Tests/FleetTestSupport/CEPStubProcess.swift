@@ -13,37 +13,56 @@ public final class CEPStubProcess: Sendable {
         AFMProcess.executable.deletingLastPathComponent().appendingPathComponent("cep-stub")
     }
 
-    /// Starts the stub (free ports unless given) and waits until its HTTP side and both listeners answer.
+    /// Starts the stub (free ports unless given) and waits until its HTTP side and both listeners answer. A free
+    /// port can be taken by another process between our choosing it and the stub binding it; the stub is then
+    /// started again on new free ports (those given are kept).
     public init(
         plainPort: Int? = nil, tlsPort: Int? = nil, username: String = "admin", password: String = "admin",
         certificate: String? = nil, privateKey: String? = nil
     ) async throws {
-        self.plainPort = try plainPort ?? freeLoopbackPort()
-        self.tlsPort = try tlsPort ?? freeLoopbackPort()
-        httpPort = try freeLoopbackPort()
-        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("cep-stub-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let process = Process()
-        process.executableURL = Self.executable
-        var arguments = [
-            "--plain-port", "\(self.plainPort)", "--tls-port", "\(self.tlsPort)", "--http-port", "\(httpPort)",
-            "--username", username, "--password", password, "--log-level", "debug",
-        ]
-        if let certificate, let privateKey { arguments += ["--certificate", certificate, "--private-key", privateKey] }
-        process.arguments = arguments
-        let log = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = log
-        process.standardError = log
-        child = try ChildProcess(starting: process)
-        let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+        var attempt = 1
         while true {
-            if let health = try? await HTTP.get(baseURL.appendingPathComponent("health")), health.status == 200,
-                self.log.contains("(plain) listening"), self.log.contains("(tls) listening")
-            {
-                break
+            let ports = (plain: try plainPort ?? freeLoopbackPort(), tls: try tlsPort ?? freeLoopbackPort(), http: try freeLoopbackPort())
+            let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("cep-stub-\(UUID().uuidString).log")
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+            let process = Process()
+            process.executableURL = Self.executable
+            var arguments = [
+                "--plain-port", "\(ports.plain)", "--tls-port", "\(ports.tls)", "--http-port", "\(ports.http)",
+                "--username", username, "--password", password, "--log-level", "debug",
+            ]
+            if let certificate, let privateKey { arguments += ["--certificate", certificate, "--private-key", privateKey] }
+            process.arguments = arguments
+            let log = try FileHandle(forWritingTo: logFile)
+            process.standardOutput = log
+            process.standardError = log
+            let child = try ChildProcess(starting: process)
+            let baseURL = URL(string: "http://127.0.0.1:\(ports.http)")!
+            let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+            var started = false
+            while true {
+                let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+                if let health = try? await HTTP.get(baseURL.appendingPathComponent("health")), health.status == 200,
+                    text.contains("(plain) listening"), text.contains("(tls) listening")
+                {
+                    started = true
+                    break
+                }
+                if !child.isRunning || ContinuousClock.now >= deadline { break }
+                try await Task.sleep(for: .milliseconds(50))
             }
-            guard child.isRunning, ContinuousClock.now < deadline else { throw Failure("cep-stub did not start:\n\(self.log)") }
-            try await Task.sleep(for: .milliseconds(50))
+            let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+            if started {
+                self.plainPort = ports.plain
+                self.tlsPort = ports.tls
+                httpPort = ports.http
+                self.logFile = logFile
+                self.child = child
+                return
+            }
+            await child.kill()
+            guard attempt < 3, text.contains("Address already in use") else { throw Failure("cep-stub did not start:\n\(text)") }
+            attempt += 1
         }
     }
 
