@@ -17,12 +17,8 @@ WITH seen AS (
           AND capabilities = '{"bench": 1}' AND location IS NOT DISTINCT FROM NULL)
     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, last_seen = EXCLUDED.last_seen, capabilities = EXCLUDED.capabilities, location = EXCLUDED.location
 ), offered AS (
-    SELECT claimable.seq FROM unnest(ARRAY['bench']::text[], ARRAY[1]::bigint[]) AS capability(type, version)
-    CROSS JOIN LATERAL (
-        SELECT seq FROM tasks WHERE state = 'waiting' AND (type, version, seq) > (capability.type, capability.version, 0)
-          AND (type, version) <= (capability.type, capability.version) AND (expires IS NULL OR expires > now())
-        ORDER BY type, version, seq LIMIT 1 FOR UPDATE SKIP LOCKED) claimable
-    ORDER BY claimable.seq LIMIT 1
+    SELECT seq FROM tasks WHERE state = 'waiting' AND (type, version) IN (SELECT * FROM unnest(ARRAY['bench']::text[], ARRAY[1]::bigint[]))
+      AND (expires IS NULL OR expires > now()) ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
 ), claimed AS (
     UPDATE tasks SET state = 'claimed', agent_id = md5(:n::text)::uuid, claimed = now() FROM offered WHERE tasks.seq = offered.seq
     RETURNING tasks.id

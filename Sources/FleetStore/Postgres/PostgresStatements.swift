@@ -62,23 +62,13 @@ enum PostgresStatements {
                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, last_seen = EXCLUDED.last_seen,
                     capabilities = EXCLUDED.capabilities, location = EXCLUDED.location
             ), offered AS (
-                -- The oldest waiting tasks of each capability, then the oldest of those. The row comparisons mean
-                -- type = capability.type AND version = capability.version, in a form only the tasks_claimable
-                -- index (type, version, seq) serves in order: with plain equalities a cached generic plan may walk
-                -- every task in seq order instead, which grows with the table.
-                SELECT claimable.seq FROM unnest($7::text[], $8::bigint[]) AS capability(type, version)
-                CROSS JOIN LATERAL (
-                    SELECT seq FROM tasks
-                    WHERE state = 'waiting'
-                      AND (type, version, seq) > (capability.type, capability.version, 0)
-                      AND (type, version) <= (capability.type, capability.version)
-                      AND (expires IS NULL OR expires > $3)
-                    ORDER BY type, version, seq
-                    LIMIT $9
-                    FOR UPDATE SKIP LOCKED
-                ) claimable
-                ORDER BY claimable.seq
+                SELECT seq FROM tasks
+                WHERE state = 'waiting'
+                  AND (type, version) IN (SELECT * FROM unnest($7::text[], $8::bigint[]))
+                  AND (expires IS NULL OR expires > $3)
+                ORDER BY seq
                 LIMIT $9
+                FOR UPDATE SKIP LOCKED
             )
             UPDATE tasks SET state = 'claimed', agent_id = $1, claimed = $3
             FROM offered WHERE tasks.seq = offered.seq
