@@ -205,8 +205,8 @@ extension IdlePollShortcut {
         /// Moves on whenever a task may have become claimable; a remembered empty claim holds for one generation.
         var generation: UInt64 = 0
         var emptyClaims: [[Capability]: EmptyClaim] = [:]
-        /// Agents as their rows in the store were last written.
-        var agents: [UUID: KnownAgent] = [:]
+        /// Agents as their rows in the store were last written; each last-seen time is a lower bound.
+        var agents: [UUID: AgentSighting] = [:]
         /// Agents seen by polls answered here, not yet written.
         var sightings: [UUID: AgentSighting] = [:]
         /// The newest write of sightings, which waits for those before it, and how many are queued or running.
@@ -229,7 +229,7 @@ extension IdlePollShortcut {
                 else { return .askStore(generation: generation) }
             }
             // Nothing to write for an unchanged agent whose row is fresh, as the store's own poll would not write.
-            if let agent = agents[poll.agentID], agent.matches(poll), now < agent.lastSeenAtLeast.adding(seconds: lastSeenResolution) {
+            if let agent = agents[poll.agentID], agent.describes(poll), now < agent.lastSeen.adding(seconds: lastSeenResolution) {
                 return .nothingToClaim
             }
             if let pending = sightings[poll.agentID], pending.lastSeen > now { return .nothingToClaim }
@@ -238,15 +238,13 @@ extension IdlePollShortcut {
         }
 
         mutating func remember(_ poll: AgentPoll, claimed: Int, generation: UInt64, at now: Timestamp, lastSeenResolution: Double) {
-            if agents.count >= IdlePollShortcut.maximumRemembered { agents.removeAll(keepingCapacity: true) }
             // The store's poll wrote the row if it changed; otherwise it left a last-seen time no older than
             // `lastSeenResolution`.
             var lastSeen = now.adding(seconds: -lastSeenResolution)
             if let known = agents[poll.agentID] {
-                lastSeen = known.matches(poll) ? Swift.max(lastSeen, known.lastSeenAtLeast) : now
+                lastSeen = known.describes(poll) ? Swift.max(lastSeen, known.lastSeen) : now
             }
-            agents[poll.agentID] = KnownAgent(
-                name: poll.name, capabilities: poll.capabilities, location: poll.location, lastSeenAtLeast: lastSeen)
+            remember(AgentSighting(poll, at: lastSeen))
 
             guard !poll.capabilities.isEmpty else { return }
             if claimed < poll.maxTasks {
@@ -259,11 +257,13 @@ extension IdlePollShortcut {
 
         /// A sighting is in the store, unless the row there was newer (then it was left as it was).
         mutating func written(_ sighting: AgentSighting) {
-            if let known = agents[sighting.agentID], known.lastSeenAtLeast > sighting.lastSeen { return }
+            if let known = agents[sighting.agentID], known.lastSeen > sighting.lastSeen { return }
+            remember(sighting)
+        }
+
+        private mutating func remember(_ agent: AgentSighting) {
             if agents.count >= IdlePollShortcut.maximumRemembered { agents.removeAll(keepingCapacity: true) }
-            agents[sighting.agentID] = KnownAgent(
-                name: sighting.name, capabilities: sighting.capabilities, location: sighting.location,
-                lastSeenAtLeast: sighting.lastSeen)
+            agents[agent.agentID] = agent
         }
     }
 
@@ -271,17 +271,5 @@ extension IdlePollShortcut {
     struct EmptyClaim {
         let generation: UInt64
         let at: Timestamp
-    }
-
-    /// An agent as its row in the store was last written.
-    struct KnownAgent {
-        let name: String
-        let capabilities: [Capability]
-        let location: AgentLocation?
-        var lastSeenAtLeast: Timestamp
-
-        func matches(_ poll: AgentPoll) -> Bool {
-            name == poll.name && capabilities == poll.capabilities && location == poll.location
-        }
     }
 }

@@ -120,6 +120,11 @@ public struct AgentSighting: Sendable, Equatable {
         location = poll.location
         self.lastSeen = lastSeen
     }
+
+    /// Whether `poll` describes the agent as this sighting does (its time aside).
+    public func describes(_ poll: AgentPoll) -> Bool {
+        agentID == poll.agentID && name == poll.name && capabilities == poll.capabilities && location == poll.location
+    }
 }
 
 /// A task from `createTasks`, and whether this call created it (false: it was already there, the same).
