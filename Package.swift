@@ -171,7 +171,9 @@ let package = Package(
             name: "DatabridgeTests",
             dependencies: ["Databridge", "JSONSchema", "FleetTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetTestSupport"]),
+        .testTarget(
+            name: "FleetStoreTests",
+            dependencies: ["FleetStore", "FleetTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(
             name: "FleetServerTests",
             dependencies: [

@@ -73,6 +73,6 @@ if [[ "$uri" == postgres* ]]; then
     psql "$admin" -qc 'DROP DATABASE IF EXISTS afm_ceiling' -c 'CREATE DATABASE afm_ceiling' >/dev/null
     LOG_LEVEL=WARNING AFM_DB_URI="${uri%/*}/afm_ceiling" .build/release/afm create-tables
     echo "ceiling for afm's statements: pgbench -M prepared -f benchmarks/lifecycle.sql -c 16 -j 2 -T 15 (tps = lifecycles/s)" >&2
-    "$pgbench" -n -M prepared -f benchmarks/lifecycle.sql -c 16 -j 2 -T 15 "${uri%/*}/afm_ceiling" 2>/dev/null | grep -E "^(tps|latency average|number of failed)"
+    PGOPTIONS='-c enable_bitmapscan=off -c enable_seqscan=off' "$pgbench" -n -M prepared -f benchmarks/lifecycle.sql -c 16 -j 2 -T 15 "${uri%/*}/afm_ceiling" 2>/dev/null | grep -E "^(tps|latency average|number of failed)"
     psql "$admin" -qc 'DROP DATABASE afm_ceiling' >/dev/null
 fi

@@ -2,9 +2,9 @@
 -- pgbench: PostgreSQL's own ceiling for afm's statements one request at a time, with no HTTP and no afm in the way.
 -- Each statement is its own transaction, as in afm; agents are 200 fixed ids. (Under load afm sends the creates,
 -- results and reads that arrive together as one statement each, which this does not model.)
--- Used by benchmarks/lifecycle.sh:
---   pgbench -n -M prepared -f benchmarks/lifecycle.sql -c 16 -j 2 -T 15 postgresql://…  (on a database made by
---   `afm create-tables`)
+-- Used by benchmarks/lifecycle.sh, with afm's connection settings:
+--   PGOPTIONS='-c enable_bitmapscan=off -c enable_seqscan=off' pgbench -n -M prepared -f benchmarks/lifecycle.sql -c 16 -j 2 -T 15 \
+--     postgresql://…  (on a database made by `afm create-tables`)
 \set n random(1, 200)
 INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
 SELECT gen_random_uuid(), gen_random_uuid(), 'bench', 1, '{}', 'waiting', now(), NULL, NULL
@@ -17,10 +17,18 @@ WITH seen AS (
           AND capabilities = '{"bench": 1}' AND location IS NOT DISTINCT FROM NULL)
     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, last_seen = EXCLUDED.last_seen, capabilities = EXCLUDED.capabilities, location = EXCLUDED.location
 ), offered AS (
-    SELECT seq FROM tasks WHERE state = 'waiting' AND (type, version) IN (SELECT * FROM unnest(ARRAY['bench']::text[], ARRAY[1]::bigint[]))
-      AND (expires IS NULL OR expires > now()) ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
+    SELECT claimable.seq FROM unnest(ARRAY['bench']::text[], ARRAY[1]::bigint[]) AS capability(type, version)
+    CROSS JOIN LATERAL (
+        SELECT seq FROM tasks
+        WHERE state = 'waiting'
+          AND (type, version, seq) > (capability.type, capability.version, 0)
+          AND (type, version) <= (capability.type, capability.version)
+          AND (expires IS NULL OR expires > now())
+        ORDER BY type, version, seq LIMIT 1 FOR UPDATE SKIP LOCKED) claimable
+    ORDER BY claimable.seq LIMIT 1
 ), claimed AS (
-    UPDATE tasks SET state = 'claimed', agent_id = md5(:n::text)::uuid, claimed = now() FROM offered WHERE tasks.seq = offered.seq
+    UPDATE tasks SET state = 'claimed', agent_id = md5(:n::text)::uuid, claimed = now()
+    WHERE tasks.seq = ANY (ARRAY(SELECT seq FROM offered))
     RETURNING tasks.id
 )
 SELECT coalesce((SELECT id FROM claimed LIMIT 1), '00000000-0000-0000-0000-000000000000'::uuid) AS claimed \gset

@@ -75,6 +75,26 @@ struct TaskStoreContractTests {
         }
     }
 
+    /// Each capability's tasks are looked up on their own; what is claimed is still the oldest across all of them.
+    /// 600 capabilities is more than SQLite allows terms in one compound SELECT.
+    @Test("a poll with several capabilities claims the oldest tasks across them, with 2 or 600 capabilities",
+          arguments: StoreEngine.allCases, [2, 600])
+    func pollAcrossCapabilities(engine: StoreEngine, capabilityCount: Int) async throws {
+        try await engine.withStore { store in
+            let tasks = ["b", "a", "c", "a", "b", "a"].map { Sample.task(type: $0) }
+            for (offset, task) in tasks.enumerated() {
+                try await store.createTask(task, at: Sample.time(Double(offset)))
+            }
+            let others = (0..<(capabilityCount - 2)).map { Capability(type: "other-\($0)", version: 1) }
+            let capabilities = others + [Capability(type: "a", version: 1), Capability(type: "b", version: 1)]
+            let first = try await store.poll(Sample.poll(capabilities: capabilities, maxTasks: 3), at: Sample.time(10))
+            #expect(first.map(\.id) == [tasks[0].id, tasks[1].id, tasks[3].id])
+            let second = try await store.poll(Sample.poll(capabilities: capabilities, maxTasks: 3), at: Sample.time(11))
+            #expect(second.map(\.id) == [tasks[4].id, tasks[5].id])
+            #expect(try await store.task(id: tasks[2].id)?.state == .waiting)
+        }
+    }
+
     @Test("a claimed task is never handed out again", arguments: StoreEngine.allCases)
     func claimedOnce(engine: StoreEngine) async throws {
         try await engine.withStore { store in

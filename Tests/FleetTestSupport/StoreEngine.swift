@@ -78,7 +78,7 @@ public let testLogger: Logger = {
 }()
 
 /// Makes one database per test on the test server, so tests running in parallel never see each other's rows.
-enum PostgresTestDatabases {
+public enum PostgresTestDatabases {
     struct NotPostgres: Error, CustomStringConvertible {
         var description: String { "\(StoreEngine.postgresURIVariable) is not a postgresql:// URI" }
     }
@@ -88,10 +88,7 @@ enum PostgresTestDatabases {
             throw NotPostgres()
         }
         let name = "afm_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let configuration = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.username, password: location.password,
-            database: location.database, tls: .disable)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: testLogger)
+        let connection = try await connect(to: location)
         do {
             try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: testLogger)
         } catch {
@@ -102,5 +99,18 @@ enum PostgresTestDatabases {
         var components = URLComponents(string: baseURI)!
         components.path = "/" + name
         return components.string!
+    }
+
+    /// One plain connection to a test database, for a test that looks at PostgreSQL itself.
+    public static func connect(to uri: String) async throws -> PostgresConnection {
+        guard case .postgres(let location) = try DatabaseURI(parsing: uri) else { throw NotPostgres() }
+        return try await connect(to: location)
+    }
+
+    private static func connect(to location: DatabaseURI.PostgresLocation) async throws -> PostgresConnection {
+        let configuration = PostgresConnection.Configuration(
+            host: location.host, port: location.port, username: location.username, password: location.password,
+            database: location.database, tls: .disable)
+        return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: testLogger)
     }
 }

@@ -62,20 +62,39 @@ enum PostgresStatements {
                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, last_seen = EXCLUDED.last_seen,
                     capabilities = EXCLUDED.capabilities, location = EXCLUDED.location
             ), offered AS (
-                SELECT seq FROM tasks
-                WHERE state = 'waiting'
-                  AND (type, version) IN (SELECT * FROM unnest($7::text[], $8::bigint[]))
-                  AND (expires IS NULL OR expires > $3)
-                ORDER BY seq
+                -- The oldest waiting tasks of each capability, then the oldest of those. The row comparisons mean
+                -- type = capability.type AND version = capability.version, in a form only the tasks_claimable index
+                -- (type, version, seq) serves in order: with equalities the cached generic plan walks every task
+                -- in seq order once a backlog builds up (342 ms for a type with nothing waiting behind 1,000,000
+                -- tasks of another, against 0.07 ms). A plain index scan, unlike a bitmap scan, also marks the
+                -- entries of claimed tasks dead as it passes them, so the next claim skips them: see
+                -- `PostgresTaskStore.connectionParameters`.
+                --
+                -- LIMIT $10, the number of capabilities, changes nothing but the generic plan's estimate: about one
+                -- capability, as most polls have, instead of ten for an array it cannot see. Expecting ten, the
+                -- generic plan costs more than the custom plans, so PostgreSQL plans every poll again (0.25 ms each).
+                SELECT claimable.ctid FROM (SELECT * FROM unnest($7::text[], $8::bigint[]) LIMIT $10) AS capability(type, version)
+                CROSS JOIN LATERAL (
+                    SELECT ctid, seq FROM tasks
+                    WHERE state = 'waiting'
+                      AND (type, version, seq) > (capability.type, capability.version, 0)
+                      AND (type, version) <= (capability.type, capability.version)
+                      AND (expires IS NULL OR expires > $3)
+                    ORDER BY type, version, seq
+                    LIMIT $9
+                    FOR UPDATE SKIP LOCKED
+                ) claimable
+                ORDER BY claimable.seq
                 LIMIT $9
-                FOR UPDATE SKIP LOCKED
             )
+            -- By the row versions just locked, a TID scan: a generic plan joining by seq expects a tenth of the table
+            -- from offered and, behind a backlog, hashes all of it.
             UPDATE tasks SET state = 'claimed', agent_id = $1, claimed = $3
-            FROM offered WHERE tasks.seq = offered.seq
+            WHERE tasks.ctid = ANY (ARRAY(SELECT ctid FROM offered))
             RETURNING tasks.seq, tasks.id, tasks.type, tasks.version, tasks.data
             """
         static let bindingDataTypes: [PostgresDataType] = [
-            .uuid, .text, .timestamptz, .text, .text, .float8, .textArray, .int8Array, .int8,
+            .uuid, .text, .timestamptz, .text, .text, .float8, .textArray, .int8Array, .int8, .int8,
         ]
 
         let poll: AgentPoll
@@ -83,7 +102,7 @@ enum PostgresStatements {
         let lastSeenResolution: Double
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 9)
+            var bindings = PostgresBindings(capacity: 10)
             bindings.append(poll.agentID)
             bindings.append(poll.name)
             bindings.append(now)
@@ -93,6 +112,7 @@ enum PostgresStatements {
             bindings.append(poll.capabilities.map(\.type))
             bindings.append(poll.capabilities.map(\.version))
             bindings.append(Int64(poll.capabilities.isEmpty ? 0 : poll.maxTasks))
+            bindings.append(Int64(poll.capabilities.count))
             return bindings
         }
 

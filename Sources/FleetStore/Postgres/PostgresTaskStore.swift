@@ -22,6 +22,16 @@ public final class PostgresTaskStore: TaskStore {
     private let outcomes: StatementCoalescer<PostgresRequestBatches.Outcome, Bool>
     private let reads: StatementCoalescer<UUID, TaskRecord?>
 
+    /// Settings of afm's own connections, sent when each connects. afm's statements find their rows through an
+    /// index each, but a prepared statement keeps the plan made for the table as it was, often empty at start:
+    /// - without bitmap scans the claim reads the tasks_claimable index in order and stops at the tasks it takes. A
+    ///   bitmap scan, picked while few tasks wait, reads every entry of the type, including those of tasks claimed
+    ///   since the last vacuum, and marks none dead: with 16 clients running afm's statements alone, 1,130–1,360
+    ///   lifecycles/s against 2,580–2,770 with the plain index scan;
+    /// - without sequential scans (still used where nothing else can serve) the claim's update fetches its rows
+    ///   by their row ids instead of scanning the table it saw small: 1.5 ms a poll after 20,000 tasks, against 0.2.
+    static let connectionParameters = [("enable_bitmapscan", "off"), ("enable_seqscan", "off")]
+
     /// The default number of connections for this machine.
     public static var defaultPoolSize: Int { max(4, ProcessInfo.processInfo.activeProcessorCount * 4) }
 
@@ -48,6 +58,7 @@ public final class PostgresTaskStore: TaskStore {
         let poolSize = poolSize ?? Self.defaultPoolSize
         configuration.options.maximumConnections = poolSize
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = Self.connectionParameters
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
