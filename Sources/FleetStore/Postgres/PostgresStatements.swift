@@ -66,7 +66,7 @@ enum PostgresStatements {
                 -- type = capability.type AND version = capability.version, in a form only the tasks_claimable index
                 -- (type, version, seq) serves in order: with equalities the cached generic plan walks every task
                 -- in seq order once a backlog builds up (342 ms for a type with nothing waiting behind 1,000,000
-                -- tasks of another, against 0.07 ms). A plain index scan, unlike a bitmap scan, also marks the
+                -- tasks of another, against 0.08 ms). A plain index scan, unlike a bitmap scan, also marks the
                 -- entries of claimed tasks dead as it passes them, so the next claim skips them: see
                 -- `PostgresTaskStore.connectionParameters`.
                 --
@@ -88,7 +88,9 @@ enum PostgresStatements {
                 LIMIT $9
             )
             -- By the row versions just locked, a TID scan: a generic plan joining by seq expects a tenth of the table
-            -- from offered and, behind a backlog, hashes all of it.
+            -- from offered and, behind a backlog, hashes all of it. (A row another transaction changed after this
+            -- statement began but left waiting would be locked and not updated, left for the next poll; no afm
+            -- statement leaves a waiting task waiting.)
             UPDATE tasks SET state = 'claimed', agent_id = $1, claimed = $3
             WHERE tasks.ctid = ANY (ARRAY(SELECT ctid FROM offered))
             RETURNING tasks.seq, tasks.id, tasks.type, tasks.version, tasks.data
