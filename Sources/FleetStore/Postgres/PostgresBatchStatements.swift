@@ -6,13 +6,16 @@ import PostgresNIO
 /// and one commit for a batch. Each answers per request exactly what the single statement in `PostgresStatements`
 /// answers. Arrays cannot hold NULL through the driver, so optional values travel with a flag array beside them.
 ///
-/// They are not prepared: a plan cached while the table was small (a hash join over a sequential scan) would stay in
-/// use once it holds millions of rows, where planning each batch anew finds the primary key; the planning is shared
-/// by the whole batch.
+/// Prepared once per connection like those, since one text serves every batch size. With sequential and bitmap scans
+/// off for afm's connections (`PostgresTaskStore.connectionParameters`) a generic plan goes through the primary key
+/// however small the table was when it was made; planning each batch anew cost PostgreSQL almost as much as
+/// running it.
 enum PostgresBatchStatements {
     /// Inserts waiting tasks whose ids are free (and, when asked, whose type has no registered schemas), in the order
     /// given; answers the new rows. The ids must be distinct.
-    struct InsertTasks: PostgresBatchStatement {
+    struct InsertTasks: PostgresPreparedStatement {
+        static let name = "afm_insert_tasks"
+        typealias Row = PostgresRow
         static let sql = """
             INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
             SELECT n.id, n.test_id, n.type, n.version, CASE WHEN n.has_data THEN n.data END, 'waiting', n.created,
@@ -24,6 +27,11 @@ enum PostgresBatchStatements {
             ORDER BY n.position
             ON CONFLICT (id) DO NOTHING RETURNING \(PostgresStatements.taskColumns)
             """
+        static let bindingDataTypes: [PostgresDataType] = [
+            .uuidArray, .uuidArray, .textArray, .int8Array, .boolArray, .textArray, .timestamptzArray, .boolArray,
+            .int8Array, .timestamptzArray, .boolArray,
+        ]
+
         struct Entry: Sendable {
             let task: NewTask
             let now: Timestamp
@@ -32,7 +40,7 @@ enum PostgresBatchStatements {
 
         let entries: [Entry]
 
-        func makeBindings() -> PostgresBindings {
+        func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 11)
             bindings.append(entries.map(\.task.id))
             bindings.append(entries.map(\.task.testID))
@@ -47,12 +55,16 @@ enum PostgresBatchStatements {
             bindings.append(entries.map(\.unlessTaskTypeRegistered))
             return bindings
         }
+
+        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
     }
 
     /// Records outcomes as `PostgresStatements.RecordOutcome` does, one per task; the task ids must be distinct.
     /// Answers, by position (from 1), whether the task changed, its state before, and whether only the result
     /// schema stopped it; no row for a task that does not exist.
-    struct RecordOutcomes: PostgresBatchStatement {
+    struct RecordOutcomes: PostgresPreparedStatement {
+        static let name = "afm_record_outcomes"
+        typealias Row = (Int64, Bool, String, Bool)
         static let sql = """
             WITH given AS (
                 SELECT o.*, o.is_result AND o.unless_schema AND EXISTS (
@@ -76,6 +88,9 @@ enum PostgresBatchStatements {
                    t.state = 'claimed' AND (NOT g.has_agent OR t.agent_id = g.agent) AND g.pending
             FROM given g JOIN tasks t ON t.id = g.id
             """
+        static let bindingDataTypes: [PostgresDataType] = [
+            .uuidArray, .boolArray, .textArray, .boolArray, .uuidArray, .timestamptzArray, .boolArray,
+        ]
         struct Entry: Sendable {
             let outcome: TaskOutcome
             let taskID: UUID
@@ -88,7 +103,7 @@ enum PostgresBatchStatements {
         /// Stands in for an absent agent id (its flag is false).
         private static let noAgent = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
 
-        func makeBindings() -> PostgresBindings {
+        func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 7)
             bindings.append(entries.map(\.taskID))
             bindings.append(entries.map(\.outcome.isResult))
@@ -104,30 +119,27 @@ enum PostgresBatchStatements {
             bindings.append(entries.map(\.unlessResultSchema))
             return bindings
         }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     /// The tasks of the given ids.
-    struct ReadTasks: PostgresBatchStatement {
+    struct ReadTasks: PostgresPreparedStatement {
+        static let name = "afm_read_tasks"
+        typealias Row = PostgresRow
         static let sql = """
             SELECT \(PostgresStatements.taskColumns) FROM tasks WHERE id = ANY($1)
             """
+        static let bindingDataTypes: [PostgresDataType] = [.uuidArray]
 
         let ids: [UUID]
 
-        func makeBindings() -> PostgresBindings {
+        func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 1)
             bindings.append(ids)
             return bindings
         }
+
+        func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
     }
-}
-
-/// A statement for a batch of requests, sent with its values and planned for them.
-protocol PostgresBatchStatement: Sendable {
-    static var sql: String { get }
-    func makeBindings() -> PostgresBindings
-}
-
-extension PostgresBatchStatement {
-    var query: PostgresQuery { PostgresQuery(unsafeSQL: Self.sql, binds: makeBindings()) }
 }

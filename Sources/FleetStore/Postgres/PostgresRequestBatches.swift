@@ -31,9 +31,9 @@ struct PostgresRequestBatches: Sendable {
                     try await PostgresTaskStore.taskRecords(client.execute(statement, logger: logger)).first
                 })]
             }
-            let query = PostgresBatchStatements.InsertTasks(entries: distinct).query
+            let statement = PostgresBatchStatements.InsertTasks(entries: distinct)
             let inserted = try await operations.run("task insert") {
-                try await PostgresTaskStore.taskRecords(client.query(query, logger: logger))
+                try await PostgresTaskStore.taskRecords(client.execute(statement, logger: logger))
             }
             let byID = Dictionary(inserted.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             return distinct.map { .success(byID[$0.task.id]) }
@@ -56,12 +56,10 @@ struct PostgresRequestBatches: Sendable {
                     return answers
                 }
             } else {
-                let query = PostgresBatchStatements.RecordOutcomes(entries: distinct).query
+                let statement = PostgresBatchStatements.RecordOutcomes(entries: distinct)
                 answers = try await operations.run("task outcome") {
                     var answers: [Int: (Bool, String, Bool)] = [:]
-                    for try await (position, updated, state, pending) in try await client.query(query, logger: logger)
-                        .decode((Int64, Bool, String, Bool).self)
-                    {
+                    for try await (position, updated, state, pending) in try await client.execute(statement, logger: logger) {
                         answers[Int(position) - 1] = (updated, state, pending)
                     }
                     return answers
@@ -80,9 +78,9 @@ struct PostgresRequestBatches: Sendable {
                 try await PostgresTaskStore.taskRecords(client.execute(statement, logger: logger)).first
             })]
         }
-        let query = PostgresBatchStatements.ReadTasks(ids: Array(Set(ids))).query
+        let statement = PostgresBatchStatements.ReadTasks(ids: Array(Set(ids)))
         let found = try await operations.run("task read") {
-            try await PostgresTaskStore.taskRecords(client.query(query, logger: logger))
+            try await PostgresTaskStore.taskRecords(client.execute(statement, logger: logger))
         }
         let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return ids.map { .success(byID[$0]) }
