@@ -184,6 +184,6 @@ let package = Package(
             ]
         ),
         // Starts the real afm executable (and the original SLAMon agent when installed) and talks HTTP to it.
-        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "Databridge", "afm", "afm-agent", "cep-stub"]),
+        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "Databridge", "afm", "afm-agent", "afm-bench", "cep-stub"]),
     ]
 )

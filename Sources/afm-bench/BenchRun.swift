@@ -124,16 +124,16 @@ final class BenchRun: Sendable {
             "max_tasks": .number(.integer(Int64(maxTasks))),
         ]
         // Agents start spread over one idle wait, as a real fleet's polls are spread over its return time.
-        try? await Task.sleep(for: idleWait * Double.random(in: 0..<1))
+        await pause(idleWait * Double.random(in: 0..<1), deadline: deadline)
         while ContinuousClock.now < deadline && !finished.withLock({ $0 }) {
             guard let answer = await send(base, .POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200),
                 case .array(let tasks)? = answer["tasks"]
             else {
-                try? await Task.sleep(for: idleWait)
+                await pause(idleWait, deadline: deadline)
                 continue
             }
             if tasks.isEmpty {
-                try? await Task.sleep(for: idleWait)
+                await pause(idleWait, deadline: deadline)
                 continue
             }
             for task in tasks {
@@ -150,6 +150,12 @@ final class BenchRun: Sendable {
                 }
             }
         }
+    }
+
+    /// Sleeps for `duration`, but not past the deadline: an idle agent's wait would otherwise carry the run past
+    /// the duration cap by up to one idle wait.
+    private func pause(_ duration: Duration, deadline: ContinuousClock.Instant) async {
+        try? await Task.sleep(until: min(ContinuousClock.now.advanced(by: duration), deadline), clock: .continuous)
     }
 
     private func readLoop(base: String, total: Int, deadline: ContinuousClock.Instant) async {

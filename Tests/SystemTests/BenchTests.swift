@@ -1,0 +1,63 @@
+import FleetTestSupport
+import Foundation
+import JSONSchema
+import Testing
+
+/// The `afm-bench` executable against a real `afm` (embedded store) over loopback: what it counts must be what
+/// happened, its duration cap must hold, and it must refuse to load anything but loopback.
+@Suite("afm-bench")
+struct BenchTests {
+    static var executable: URL { AFMProcess.executable.deletingLastPathComponent().appendingPathComponent("afm-bench") }
+
+    @Test("every task runs its lifecycle once: none lost, none claimed twice, and the server counted the same")
+    func lifecycles() async throws {
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://", "AGENT_RETURN_TIME": "1"])
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+
+        let run = try await runBench(against: afm, [
+            "--tasks", "300", "--agents", "20", "--bpms", "4", "--max-tasks", "5", "--idle-wait", "100", "--duration-cap", "60",
+        ])
+        #expect(run.figures["completed"] == 300)
+        #expect(run.figures["lost"] == 0)
+        #expect(run.figures["double_claims"] == 0)
+        #expect(run.figures["errors"] == [:])
+        #expect(run.figures["latency"]?["create"]?["count"] == 300)
+        #expect(run.figures["latency"]?["result"]?["count"] == 300)
+        // The server-side view is afm's own /metrics.
+        for event in ["created", "claimed", "completed"] {
+            #expect(run.table.contains("afm_tasks_total{event=\"\(event)\"} 300"), "\(event) in \(run.table)")
+        }
+    }
+
+    @Test("an idle fleet stops at the duration cap, even when the agents' idle wait is longer")
+    func durationCap() async throws {
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://"])
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+
+        let run = try await runBench(against: afm, [
+            "--tasks", "0", "--agents", "50", "--idle-wait", "30000", "--duration-cap", "2",
+        ])
+        let seconds = try #require(run.figures["seconds"]?.numberValue?.doubleValue)
+        // Agents that polled within the first 2 s would otherwise sleep out their 30 s.
+        #expect(seconds >= 2 && seconds < 10, "ran \(seconds) s")
+        #expect(run.figures["errors"] == [:])
+    }
+
+    @Test("a URL that is not loopback is refused with one line, before any request")
+    func loopbackOnly() async throws {
+        let result = try await runCommand(Self.executable, ["--url", "http://192.0.2.1:8080", "--tasks", "1"])
+        #expect(result.status != 0)
+        #expect(result.errors.contains("--url must be a loopback address"), "\(result.errors)")
+    }
+
+    /// Runs the benchmark to its end; answers its table and the figures of its JSON line.
+    private func runBench(against afm: AFMProcess, _ arguments: [String]) async throws -> (table: String, figures: JSONValue) {
+        let result = try await runCommand(Self.executable, ["--url", afm.baseURL.absoluteString] + arguments)
+        #expect(result.status == 0, "afm-bench failed: \(result.errors)")
+        let lines = result.output.split(separator: "\n")
+        let jsonLine = try #require(lines.last(where: { $0.hasPrefix("{") }), "no JSON line in \(result.output)")
+        return (result.output, try JSONParser.parse(String(jsonLine)))
+    }
+}
