@@ -22,7 +22,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Tasks to run through; 0 for an idle fleet: agents only poll, until --duration-cap.")
     var tasks: Int = 5000
 
-    @Option(help: "Simulated agents, each with its own polling loop.")
+    @Option(help: "Simulated agents, each with its own polling loop and its own connection.")
     var agents: Int = 200
 
     @Option(help: "BPMS clients creating tasks and reading results.")
@@ -36,6 +36,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "Give up after this many seconds.")
     var durationCap: Int = 300
+
+    @Flag(help: "Agents open a new connection for every request (as an agent without a kept-alive session does) instead of keeping their own.")
+    var agentsReconnect = false
 
     @Option(help: "Bearer token for BPMS routes, if the AFM requires one.")
     var bpmsToken: String?
@@ -56,10 +59,10 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: agents + 2 * bpms)
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2 * bpms)
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let run = BenchRun(bases: url.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, http: http, bpmsToken: bpmsToken, agentToken: agentToken)
+        let run = BenchRun(bases: url.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, http: http, bpmsToken: bpmsToken, agentToken: agentToken, agentsReconnect: agentsReconnect)
         let outcome = try await run.execute(tasks: tasks, agents: agents, bpms: bpms, maxTasks: maxTasks, idleWait: .milliseconds(idleWait), cap: .seconds(durationCap))
         try await http.shutdown()
         print(outcome.table)

@@ -12,6 +12,8 @@ final class BenchRun: Sendable {
     let http: HTTPClient
     let bpmsToken: String?
     let agentToken: String?
+    /// Agents open a new connection for every request instead of keeping theirs.
+    let agentsReconnect: Bool
 
     let create = LatencyRecorder()
     let poll = LatencyRecorder()
@@ -31,11 +33,12 @@ final class BenchRun: Sendable {
     private let finished = Mutex(false)
     private let readQueue = AsyncStream<String>.makeStream()
 
-    init(bases: [String], http: HTTPClient, bpmsToken: String?, agentToken: String?) {
+    init(bases: [String], http: HTTPClient, bpmsToken: String?, agentToken: String?, agentsReconnect: Bool) {
         self.bases = bases
         self.http = http
         self.bpmsToken = bpmsToken
         self.agentToken = agentToken
+        self.agentsReconnect = agentsReconnect
     }
 
     struct Outcome {
@@ -92,6 +95,7 @@ final class BenchRun: Sendable {
             "seconds": .number(.double(seconds)), "lifecycles_per_second": .number(.double(rate)),
             "double_claims": .number(.integer(Int64(doubleClaims))), "lost": .number(.integer(Int64(lost))),
             "agents": .number(.integer(Int64(agents))), "bpms_clients": .number(.integer(Int64(bpms))), "afm_processes": .number(.integer(Int64(bases.count))),
+            "agents_reconnect": .bool(agentsReconnect),
             "max_tasks": .number(.integer(Int64(maxTasks))), "latency": .object(latencies),
             "errors": .object(errorCounts.mapValues { .number(.integer(Int64($0))) }),
         ]
@@ -123,10 +127,18 @@ final class BenchRun: Sendable {
             "agent_time": "2026-11-23T00:00:00+00:00", "agent_capabilities": ["bench": ["version": 1]],
             "max_tasks": .number(.integer(Int64(maxTasks))),
         ]
+        // Each agent its own client holding one connection, kept open across idle waits, as each agent of a fleet
+        // is its own process: one pool for all would serve a quiet fleet through a handful of connections.
+        var configuration = HTTPClient.Configuration()
+        let keepOpen = idleWait + .seconds(60)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(keepOpen.components.seconds), concurrentHTTP1ConnectionsPerHostSoftLimit: 1)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         // Agents start spread over one idle wait, as a real fleet's polls are spread over its return time.
         await pause(idleWait * Double.random(in: 0..<1), deadline: deadline)
         while ContinuousClock.now < deadline && !finished.withLock({ $0 }) {
-            guard let answer = await send(base, .POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200),
+            guard let answer = await send(base, .POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200, through: client),
                 case .array(let tasks)? = answer["tasks"]
             else {
                 await pause(idleWait, deadline: deadline)
@@ -145,11 +157,12 @@ final class BenchRun: Sendable {
                 }
                 if let created { postToClaim.record(created.duration(to: now)) }
                 let outcome: JSONValue = ["protocol": 1, "task_id": .string(id), "task_data": ["ok": true]]
-                if await send(base, .POST, "/tasks/response", outcome, token: agentToken, recorder: result, expecting: 200) != nil {
+                if await send(base, .POST, "/tasks/response", outcome, token: agentToken, recorder: result, expecting: 200, through: client) != nil {
                     readQueue.continuation.yield(id)
                 }
             }
         }
+        try? await client.shutdown()
     }
 
     /// Sleeps for `duration`, but not past the deadline: an idle agent's wait would otherwise carry the run past
@@ -169,17 +182,23 @@ final class BenchRun: Sendable {
 
     // MARK: HTTP
 
-    /// The parsed JSON answer, or nil (counted as an error) when the status is not `expecting`.
-    private func send(_ base: String, _ method: HTTPMethod, _ path: String, _ body: JSONValue?, token: String?, recorder: LatencyRecorder, expecting: Int) async -> JSONValue? {
+    /// The parsed JSON answer, or nil (counted as an error) when the status is not `expecting`. Agents send through
+    /// their own client (`through`), BPMS clients through the shared one.
+    private func send(
+        _ base: String, _ method: HTTPMethod, _ path: String, _ body: JSONValue?, token: String?, recorder: LatencyRecorder,
+        expecting: Int, through client: HTTPClient? = nil
+    ) async -> JSONValue? {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")
+        // An agent that connects for each request, as one without a kept-alive session does.
+        if client != nil && agentsReconnect { request.headers.add(name: "Connection", value: "close") }
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body { request.body = .bytes(ByteBuffer(bytes: JSONWriter.bytes(from: body))) }
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            let response = try await http.execute(request, timeout: .seconds(60))
+            let response = try await (client ?? http).execute(request, timeout: .seconds(60))
             let bytes = try await response.body.collect(upTo: 16 << 20)
             recorder.record(start.duration(to: clock.now))
             guard Int(response.status.code) == expecting else {

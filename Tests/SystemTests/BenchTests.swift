@@ -9,15 +9,17 @@ import Testing
 struct BenchTests {
     static var executable: URL { AFMProcess.executable.deletingLastPathComponent().appendingPathComponent("afm-bench") }
 
-    @Test("every task runs its lifecycle once: none lost, none claimed twice, and the server counted the same")
-    func lifecycles() async throws {
+    @Test("every task runs its lifecycle once: none lost, none claimed twice, and the server counted the same",
+          arguments: [false, true])
+    func lifecycles(agentsReconnect: Bool) async throws {
         let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://", "AGENT_RETURN_TIME": "1"])
         defer { afm.requestStop() }
         try await afm.waitUntilServing()
 
         let run = try await runBench(against: afm, [
             "--tasks", "300", "--agents", "20", "--bpms", "4", "--max-tasks", "5", "--idle-wait", "100", "--duration-cap", "60",
-        ])
+        ] + (agentsReconnect ? ["--agents-reconnect"] : []))
+        #expect(run.figures["agents_reconnect"] == .bool(agentsReconnect))
         #expect(run.figures["completed"] == 300)
         #expect(run.figures["lost"] == 0)
         #expect(run.figures["double_claims"] == 0)
