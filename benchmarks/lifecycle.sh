@@ -8,6 +8,8 @@
 #   AGENT_RETURN_TIME=60 … --tasks 0 --agents 10000 --idle-wait 60000 --duration-cap 180   an idle fleet
 #   CPU_AFTER=90 …   also print each afm's CPU from 90 s after the start to the end (steady state, once an idle
 #                    fleet's agents have all connected and polled once)
+#   CPU_UNTIL=135 …  with CPU_AFTER: end that window at 135 s instead of at the end, which for an idle fleet
+#                    also counts its connections closing when afm-bench stops
 # Default store: the embedded SQLite store in a temporary directory. The PostgreSQL user must be allowed to create
 # databases (pgbench gets its own, afm_pgbench).
 set -euo pipefail
@@ -39,7 +41,11 @@ declare -A before
 for pid in "${pids[@]}"; do before[$pid]=$(cpu_ticks "$pid"); done
 started=$(date +%s.%N)
 if [ -n "${CPU_AFTER:-}" ]; then
-    (sleep "$CPU_AFTER"; for pid in "${pids[@]}"; do echo "$pid $(cpu_ticks "$pid") $(date +%s.%N)"; done >"$work/cpu-after") &
+    (
+        sample() { for pid in "${pids[@]}"; do echo "$pid $(cpu_ticks "$pid") $(date +%s.%N)"; done; }
+        sleep "$CPU_AFTER"; sample >"$work/cpu-after"
+        if [ -n "${CPU_UNTIL:-}" ]; then sleep $((CPU_UNTIL - CPU_AFTER)); sample >"$work/cpu-until"; fi
+    ) &
     sampler=$!
 fi
 echo "afm $(git rev-parse --short HEAD) ×$processes on ${uri%%:*}, $(nproc) cores" >&2
@@ -53,11 +59,17 @@ for pid in "${pids[@]}"; do
         "$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")"
 done
 if [ -s "$work/cpu-after" ]; then
-    now=$(date +%s.%N)
+    # The window ends at CPU_UNTIL when it was sampled, otherwise now.
+    declare -A end_ticks end_at
+    while read -r pid ticks at; do end_ticks[$pid]=$ticks; end_at[$pid]=$at; done < <(cat "$work/cpu-until" 2>/dev/null)
     while read -r pid ticks at; do
-        printf 'afm pid %s: CPU %.1f%% of one core from %s s after the start to the end (%.1f s)\n' "$pid" \
-            "$(awk -v u="$(( $(cpu_ticks "$pid") - ticks ))" -v t="$ticks_per_second" -v e="$(awk -v a="$at" -v b="$now" 'BEGIN {print b - a}')" 'BEGIN {print 100 * u / t / e}')" \
-            "$CPU_AFTER" "$(awk -v a="$at" -v b="$now" 'BEGIN {print b - a}')"
+        until_ticks=${end_ticks[$pid]:-$(cpu_ticks "$pid")}
+        until_at=${end_at[$pid]:-$(date +%s.%N)}
+        seconds=$(awk -v a="$at" -v b="$until_at" 'BEGIN {print b - a}')
+        if [ -n "${end_ticks[$pid]:-}" ]; then until_label="$CPU_UNTIL s"; else until_label="the end"; fi
+        printf 'afm pid %s: CPU %.1f%% of one core from %s s after the start to %s (%.1f s)\n' "$pid" \
+            "$(awk -v u="$(( until_ticks - ticks ))" -v t="$ticks_per_second" -v e="$seconds" 'BEGIN {print 100 * u / t / e}')" \
+            "$CPU_AFTER" "$until_label" "$seconds"
     done <"$work/cpu-after"
 fi
 

@@ -58,10 +58,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2 * bpms)
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let http = BenchRun.makeClient(connections: 2 * bpms, idleTimeout: .seconds(60))
         let run = BenchRun(bases: url.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, http: http, bpmsToken: bpmsToken, agentToken: agentToken, agentsReconnect: agentsReconnect)
         let outcome = try await run.execute(tasks: tasks, agents: agents, bpms: bpms, maxTasks: maxTasks, idleWait: .milliseconds(idleWait), cap: .seconds(durationCap))
         try await http.shutdown()

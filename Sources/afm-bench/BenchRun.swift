@@ -129,16 +129,11 @@ final class BenchRun: Sendable {
         ]
         // Each agent its own client holding one connection, kept open across idle waits, as each agent of a fleet
         // is its own process: one pool for all would serve a quiet fleet through a handful of connections.
-        var configuration = HTTPClient.Configuration()
-        let keepOpen = idleWait + .seconds(60)
-        configuration.connectionPool = .init(
-            idleTimeout: .seconds(keepOpen.components.seconds), concurrentHTTP1ConnectionsPerHostSoftLimit: 1)
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = Self.makeClient(connections: 1, idleTimeout: .seconds((idleWait + .seconds(60)).components.seconds))
         // Agents start spread over one idle wait, as a real fleet's polls are spread over its return time.
         await pause(idleWait * Double.random(in: 0..<1), deadline: deadline)
         while ContinuousClock.now < deadline && !finished.withLock({ $0 }) {
-            guard let answer = await send(base, .POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200, through: client),
+            guard let answer = await send(base, .POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200, through: client, closing: agentsReconnect),
                 case .array(let tasks)? = answer["tasks"]
             else {
                 await pause(idleWait, deadline: deadline)
@@ -157,7 +152,7 @@ final class BenchRun: Sendable {
                 }
                 if let created { postToClaim.record(created.duration(to: now)) }
                 let outcome: JSONValue = ["protocol": 1, "task_id": .string(id), "task_data": ["ok": true]]
-                if await send(base, .POST, "/tasks/response", outcome, token: agentToken, recorder: result, expecting: 200, through: client) != nil {
+                if await send(base, .POST, "/tasks/response", outcome, token: agentToken, recorder: result, expecting: 200, through: client, closing: agentsReconnect) != nil {
                     readQueue.continuation.yield(id)
                 }
             }
@@ -182,17 +177,25 @@ final class BenchRun: Sendable {
 
     // MARK: HTTP
 
+    /// An HTTP client of at most `connections` connections to each AFM, closing them after `idleTimeout` unused.
+    static func makeClient(connections: Int, idleTimeout: TimeAmount) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: idleTimeout, concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
     /// The parsed JSON answer, or nil (counted as an error) when the status is not `expecting`. Agents send through
-    /// their own client (`through`), BPMS clients through the shared one.
+    /// their own client (`through`), BPMS clients through the shared one; `closing` asks the AFM to close the
+    /// connection after answering, so the next request opens a new one.
     private func send(
         _ base: String, _ method: HTTPMethod, _ path: String, _ body: JSONValue?, token: String?, recorder: LatencyRecorder,
-        expecting: Int, through client: HTTPClient? = nil
+        expecting: Int, through client: HTTPClient? = nil, closing: Bool = false
     ) async -> JSONValue? {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")
-        // An agent that connects for each request, as one without a kept-alive session does.
-        if client != nil && agentsReconnect { request.headers.add(name: "Connection", value: "close") }
+        if closing { request.headers.add(name: "Connection", value: "close") }
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body { request.body = .bytes(ByteBuffer(bytes: JSONWriter.bytes(from: body))) }
         let clock = ContinuousClock()
