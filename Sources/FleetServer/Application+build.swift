@@ -1,28 +1,70 @@
 import FleetStore
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import NIOPosix
+import ServiceLifecycle
 
-/// Builds the AFM HTTP application around a store. The `afm` executable and the tests call this same function.
+/// The AFM as a service: the store, the sweeper and the HTTP server, started together and stopped in reverse.
 ///
-/// The store is run as a service of the application, so it starts before and stops after the HTTP server. Polls
-/// go through an `IdlePollShortcut`, which answers those that would claim nothing without a database round trip.
-public func buildApplication(
-    store: any TaskStore,
-    settings: ServerSettings,
-    address: BindAddress,
-    logger: Logger,
-    metrics: FleetMetrics = FleetMetrics(),
-    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-) -> Application<RouterResponder<BasicRequestContext>> {
-    let store = IdlePollShortcut(wrapping: store, logger: logger)
-    let router = buildRouter(store: store, settings: settings, metrics: metrics)
-    return Application(
-        router: router,
-        configuration: .init(address: address, serverName: "AgentFleet"),
-        services: [store, Sweeper(store: store, settings: settings, metrics: metrics, logger: logger)],
-        onServerRunning: onServerRunning,
-        logger: logger)
+/// Polls go through an `IdlePollShortcut`, which answers those that would claim nothing without a database round
+/// trip. HTTP/1.1 is served by `HTTP1EventChannel`, which keeps idle connections small. `beforeServing` runs once
+/// the store is up and before the server listens (the schema migration, when `afm` is asked to create tables).
+public struct AFMServer: Service {
+    let services: [any Service]
+    let logger: Logger
+
+    public init(
+        store: any TaskStore,
+        settings: ServerSettings,
+        address: BindAddress,
+        logger: Logger,
+        metrics: FleetMetrics = FleetMetrics(),
+        beforeServing: (@Sendable () async throws -> Void)? = nil,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) {
+        let store = IdlePollShortcut(wrapping: store, logger: logger)
+        let responder = buildRouter(store: store, settings: settings, metrics: metrics).buildResponder()
+        let serverName = "AgentFleet"
+        let channel = HTTP1EventChannel(maximumBodySize: settings.maximumBodySize) { request, channel in
+            var response: Response
+            do {
+                response = try await responder.respond(
+                    to: request, context: BasicRequestContext(source: .init(channel: channel, logger: logger)))
+            } catch {
+                // ErrorMiddleware answers every error a route throws; this is whatever escaped it.
+                logger.error("answering a request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+                response = Response(status: .internalServerError)
+            }
+            response.headers[.date] = HTTPDateHeader.now
+            response.headers[.server] = serverName
+            return response
+        }
+        let server = Server(
+            childChannelSetup: channel, configuration: ServerConfiguration(address: address, serverName: serverName),
+            onServerRunning: onServerRunning, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        self.logger = logger
+        services = [
+            store, Sweeper(store: store, settings: settings, metrics: metrics, logger: logger),
+            ServingAfterPrelude(server: server, prelude: beforeServing),
+        ]
+    }
+
+    public func run() async throws {
+        try await ServiceGroup(services: services, logger: logger).run()
+    }
+}
+
+/// Runs `prelude` (when there is one) before the server starts listening.
+private struct ServingAfterPrelude: Service {
+    let server: any Service
+    let prelude: (@Sendable () async throws -> Void)?
+
+    func run() async throws {
+        try await prelude?()
+        try await server.run()
+    }
 }
 
 /// The router alone, for in-process tests.

@@ -88,12 +88,14 @@ struct Run: AsyncParsableCommand {
         let logger = Logger(label: "afm")
         logger.info("starting", metadata: configuration.summary.merging(["host": "\(host)", "port": "\(port)"]) { $1 })
         let store = try await openStore(configuration.databaseURI, poolSize: configuration.databasePoolSize, logger: logger)
-        var app = buildApplication(
-            store: store, settings: configuration.serverSettings, address: .hostname(host, port: port), logger: logger)
+        var migration: (@Sendable () async throws -> Void)?
         if configuration.autoCreate {
-            app.beforeServerStarts { try await migrateWithRetries(store, logger: logger) }
+            migration = { try await migrateWithRetries(store, logger: logger) }
         }
-        try await app.runService()
+        let server = AFMServer(
+            store: store, settings: configuration.serverSettings, address: .hostname(host, port: port), logger: logger,
+            beforeServing: migration)
+        try await ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 }
 

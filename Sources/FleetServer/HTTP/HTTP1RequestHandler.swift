@@ -1,0 +1,107 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+
+/// Answers the requests of one HTTP/1.1 connection from NIO events, starting a task only while a request is answered.
+///
+/// `HTTPServerPipelineHandler` in front of it hands over one request at a time (holding back pipelined ones until the
+/// answer to the previous one is written), closes idle connections when the server quiesces and after a client's
+/// half-close; `HTTPServerProtocolErrorHandler` answers unparsable requests with 400. This handler collects the body
+/// (up to one byte past the limit, so that the route still sees it is too large and answers 413 while the rest is
+/// read and dropped), asks `answer` for the response and writes it, closing the connection afterwards when the client
+/// did not ask to keep it alive.
+final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// The response to a request, which never throws: server faults are already answered with 500.
+    typealias Answer = @Sendable (Request, any Channel) async -> Response
+
+    private let answer: Answer
+    private let maximumBodySize: Int
+    private let logger: Logger
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+
+    init(maximumBodySize: Int, logger: Logger, answer: @escaping Answer) {
+        self.answer = answer
+        self.maximumBodySize = maximumBodySize
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = nil
+        case .body(var part):
+            guard var collected = body.take() else {
+                body = part.readSlice(length: min(part.readableBytes, maximumBodySize + 1))
+                return
+            }
+            let room = maximumBodySize + 1 - collected.readableBytes
+            if room > 0, var kept = part.readSlice(length: min(part.readableBytes, room)) {
+                collected.writeBuffer(&kept)
+            }
+            body = collected
+        case .end:
+            guard let head = head.take() else { return }
+            respond(to: head, body: body.take() ?? ByteBuffer(), context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("closing an HTTP connection after an error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func respond(to head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+        let keepAlive = head.isKeepAlive
+        let request: HTTPRequest
+        do {
+            request = try HTTPRequest(head, secure: false, splitCookie: false)
+        } catch {
+            // A method or target HTTP types cannot represent: the client's mistake.
+            write(Response(status: .badRequest), body: ByteBuffer(), to: head, keepAlive: false, context: context)
+            return
+        }
+        let onLoop = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let channel = context.channel
+        let answer = self.answer
+        Task {
+            let response = await answer(Request(head: request, body: RequestBody(buffer: body)), channel)
+            let bytes = await CollectedResponseBody.bytes(of: response.body)
+            channel.eventLoop.execute {
+                let (handler, context) = onLoop.value
+                handler.write(response, body: bytes, to: head, keepAlive: keepAlive, context: context)
+            }
+        }
+    }
+
+    private func write(_ response: Response, body: ByteBuffer, to request: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
+        var head = HTTPResponseHead(response.head)
+        head.version = request.version
+        let status = head.status.code
+        let mayHaveBody = status >= 200 && status != 204 && status != 304
+        if mayHaveBody, !head.headers.contains(name: "content-length") {
+            head.headers.add(name: "content-length", value: String(body.readableBytes))
+        }
+        if !keepAlive {
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+        } else if request.version == .http1_0 {
+            head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
+        }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if mayHaveBody, request.method != .HEAD, body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}
