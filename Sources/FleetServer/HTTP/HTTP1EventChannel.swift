@@ -28,7 +28,7 @@ struct HTTP1EventChannel: ServerChildChannel {
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                 withPipeliningAssistance: true, withErrorHandling: true)
             try channel.pipeline.syncOperations.addHandler(
-                HTTP1RequestHandler(maximumBodySize: maximumBodySize, logger: logger, answer: answer))
+                HTTP1RequestHandler(eventLoop: channel.eventLoop, maximumBodySize: maximumBodySize, logger: logger, answer: answer))
             return Value(channel: channel)
         }
     }

@@ -23,10 +23,12 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private let answer: Answer
     private let maximumBodySize: Int
     private let logger: Logger
+    private let executor: EventLoopTaskExecutor
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
 
-    init(maximumBodySize: Int, logger: Logger, answer: @escaping Answer) {
+    init(eventLoop: any EventLoop, maximumBodySize: Int, logger: Logger, answer: @escaping Answer) {
+        self.executor = EventLoopTaskExecutor(eventLoop)
         self.answer = answer
         self.maximumBodySize = maximumBodySize
         self.logger = logger
@@ -76,13 +78,14 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         let onLoop = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         let channel = context.channel
         let answer = self.answer
-        Task {
+        Task(executorPreference: executor) {
             let response = await answer(Request(head: request, body: RequestBody(buffer: body)), channel)
             let bytes = await CollectedResponseBody.bytes(of: response.body)
-            channel.eventLoop.execute {
+            let write: @Sendable () -> Void = {
                 let (handler, context) = onLoop.value
                 handler.write(response, body: bytes, to: head, keepAlive: keepAlive, context: context)
             }
+            if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
         }
     }
 
