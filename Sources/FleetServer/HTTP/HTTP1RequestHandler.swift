@@ -94,8 +94,9 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         head.version = request.version
         let status = head.status.code
         let mayHaveBody = status >= 200 && status != 204 && status != 304
-        if mayHaveBody, !head.headers.contains(name: "content-length") {
-            head.headers.add(name: "content-length", value: String(body.readableBytes))
+        // The body is all here, so its length is known for certain (a HEAD answer keeps the length it declares).
+        if mayHaveBody, request.method != .HEAD || !head.headers.contains(name: "content-length") {
+            head.headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
         }
         if !keepAlive {
             head.headers.replaceOrAdd(name: "connection", value: "close")
