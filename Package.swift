@@ -55,7 +55,10 @@ let package = Package(
             name: "afm-bench",
             dependencies: [
                 "JSONSchema",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "EventLoopExecutor",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -78,6 +81,7 @@ let package = Package(
             name: "FleetServer",
             dependencies: [
                 "FleetStore",
+                "EventLoopExecutor",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -86,6 +90,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // Runs Swift tasks on a NIO event loop: afm's request tasks, afm-bench's simulated clients.
+        .target(name: "EventLoopExecutor", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // One-line-per-event log output shared by the executables.
         .target(
             name: "FleetLogging",
@@ -117,6 +123,7 @@ let package = Package(
             name: "Databridge",
             dependencies: [
                 "JSONSchema",
+                "EventLoopExecutor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

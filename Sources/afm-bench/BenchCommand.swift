@@ -1,10 +1,5 @@
 import ArgumentParser
-import AsyncHTTPClient
-import Foundation
 import JSONSchema
-import NIOCore
-import NIOHTTP1
-import Synchronization
 
 /// A load benchmark for any AFM on loopback: BPMS clients create tasks, simulated agents poll, claim and post
 /// results, and the BPMS reads each result back. Counts task lifecycles per second, latencies, double claims and
@@ -47,10 +42,8 @@ struct BenchCommand: AsyncParsableCommand {
     var agentToken: String?
 
     func validate() throws {
-        for url in url {
-            guard let host = URL(string: url)?.host, ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) else {
-                throw ValidationError("--url must be a loopback address: the benchmark never loads another machine")
-            }
+        for url in url where BenchTarget(url: url) == nil {
+            throw ValidationError("--url must be a loopback address, as http://127.0.0.1:PORT: the benchmark never loads another machine")
         }
         guard tasks >= 0, agents > 0, agents <= 10_000, bpms > 0, maxTasks > 0 else {
             throw ValidationError("--bpms and --max-tasks must be positive, --tasks at least 0, --agents from 1 to 10,000")
@@ -58,10 +51,8 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let http = BenchRun.makeClient(connections: 2 * bpms, idleTimeout: .seconds(60))
-        let run = BenchRun(bases: url.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, http: http, bpmsToken: bpmsToken, agentToken: agentToken, agentsReconnect: agentsReconnect)
+        let run = BenchRun(targets: url.compactMap(BenchTarget.init(url:)), bpmsToken: bpmsToken, agentToken: agentToken, agentsReconnect: agentsReconnect)
         let outcome = try await run.execute(tasks: tasks, agents: agents, bpms: bpms, maxTasks: maxTasks, idleWait: .milliseconds(idleWait), cap: .seconds(durationCap))
-        try await http.shutdown()
         print(outcome.table)
         print(outcome.serverView)
         print(JSONWriter.string(from: outcome.json))

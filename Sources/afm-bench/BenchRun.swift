@@ -1,15 +1,14 @@
-import AsyncHTTPClient
 import Foundation
 import JSONSchema
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// One benchmark run: the shared bookkeeping of creators, agents and readers.
 final class BenchRun: Sendable {
     /// The AFM processes under test (several share one database); clients are spread over them round-robin.
-    let bases: [String]
-    let http: HTTPClient
+    let targets: [BenchTarget]
     let bpmsToken: String?
     let agentToken: String?
     /// Agents open a new connection for every request instead of keeping theirs.
@@ -33,9 +32,8 @@ final class BenchRun: Sendable {
     private let finished = Mutex(false)
     private let readQueue = AsyncStream<String>.makeStream()
 
-    init(bases: [String], http: HTTPClient, bpmsToken: String?, agentToken: String?, agentsReconnect: Bool) {
-        self.bases = bases
-        self.http = http
+    init(targets: [BenchTarget], bpmsToken: String?, agentToken: String?, agentsReconnect: Bool) {
+        self.targets = targets
         self.bpmsToken = bpmsToken
         self.agentToken = agentToken
         self.agentsReconnect = agentsReconnect
@@ -53,14 +51,17 @@ final class BenchRun: Sendable {
         let deadline = start.advanced(by: cap)
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<bpms {
-                let base = bases[index % bases.count]
-                group.addTask { await self.createLoop(base: base, total: tasks, deadline: deadline) }
-                group.addTask { await self.readLoop(base: base, total: tasks, deadline: deadline) }
+                let target = targets[index % targets.count]
+                let creator = target.connect(), reader = target.connect()
+                group.addTask(executorPreference: creator.executor) { await self.createLoop(through: creator, total: tasks, deadline: deadline) }
+                group.addTask(executorPreference: reader.executor) { await self.readLoop(through: reader, total: tasks, deadline: deadline) }
             }
             for index in 0..<agents {
-                let base = bases[index % bases.count]
-                group.addTask {
-                    await self.agentLoop(base: base, agent: UUID(), name: "bench-\(index)", maxTasks: maxTasks, idleWait: idleWait, deadline: deadline)
+                // Each agent its own connection, kept open across idle waits, as each agent of a fleet is its own
+                // process.
+                let connection = targets[index % targets.count].connect()
+                group.addTask(executorPreference: connection.executor) {
+                    await self.agentLoop(through: connection, agent: UUID(), name: "bench-\(index)", maxTasks: maxTasks, idleWait: idleWait, deadline: deadline)
                 }
             }
             group.addTask {
@@ -94,7 +95,7 @@ final class BenchRun: Sendable {
             "tasks": .number(.integer(Int64(tasks))), "completed": .number(.integer(Int64(completed))),
             "seconds": .number(.double(seconds)), "lifecycles_per_second": .number(.double(rate)),
             "double_claims": .number(.integer(Int64(doubleClaims))), "lost": .number(.integer(Int64(lost))),
-            "agents": .number(.integer(Int64(agents))), "bpms_clients": .number(.integer(Int64(bpms))), "afm_processes": .number(.integer(Int64(bases.count))),
+            "agents": .number(.integer(Int64(agents))), "bpms_clients": .number(.integer(Int64(bpms))), "afm_processes": .number(.integer(Int64(targets.count))),
             "agents_reconnect": .bool(agentsReconnect),
             "max_tasks": .number(.integer(Int64(maxTasks))), "latency": .object(latencies),
             "errors": .object(errorCounts.mapValues { .number(.integer(Int64($0))) }),
@@ -104,7 +105,7 @@ final class BenchRun: Sendable {
 
     // MARK: Roles
 
-    private func createLoop(base: String, total: Int, deadline: ContinuousClock.Instant) async {
+    private func createLoop(through connection: BenchConnection, total: Int, deadline: ContinuousClock.Instant) async {
         while ContinuousClock.now < deadline {
             let index: Int? = book.withLock { book in
                 guard book.nextToCreate < total else { return nil }
@@ -115,25 +116,23 @@ final class BenchRun: Sendable {
             let id = UUID().uuidString.lowercased()
             let body: JSONValue = ["task_id": .string(id), "task_type": "bench", "task_version": 1, "task_data": ["n": .number(.integer(Int64(index)))]]
             book.withLock { $0.createdAt[id] = ContinuousClock.now }
-            if await send(base, .POST, "/v2/tasks", body, token: bpmsToken, recorder: create, expecting: 201) == nil {
+            if await send(through: connection, .POST, "/v2/tasks", body, token: bpmsToken, recorder: create, expecting: 201) == nil {
                 book.withLock { _ = $0.createdAt.removeValue(forKey: id) }
             }
         }
+        await connection.close()
     }
 
-    private func agentLoop(base: String, agent: UUID, name: String, maxTasks: Int, idleWait: Duration, deadline: ContinuousClock.Instant) async {
+    private func agentLoop(through connection: BenchConnection, agent: UUID, name: String, maxTasks: Int, idleWait: Duration, deadline: ContinuousClock.Instant) async {
         let pollBody: JSONValue = [
             "protocol": 1, "agent_id": .string(agent.uuidString.lowercased()), "agent_name": .string(name),
             "agent_time": "2026-11-23T00:00:00+00:00", "agent_capabilities": ["bench": ["version": 1]],
             "max_tasks": .number(.integer(Int64(maxTasks))),
         ]
-        // Each agent its own client holding one connection, kept open across idle waits, as each agent of a fleet
-        // is its own process: one pool for all would serve a quiet fleet through a handful of connections.
-        let client = Self.makeClient(connections: 1, idleTimeout: .seconds((idleWait + .seconds(60)).components.seconds))
         // Agents start spread over one idle wait, as a real fleet's polls are spread over its return time.
         await pause(idleWait * Double.random(in: 0..<1), deadline: deadline)
         while ContinuousClock.now < deadline && !finished.withLock({ $0 }) {
-            guard let answer = await send(base, .POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200, through: client, closing: agentsReconnect),
+            guard let answer = await send(through: connection, .POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200, closing: agentsReconnect),
                 case .array(let tasks)? = answer["tasks"]
             else {
                 await pause(idleWait, deadline: deadline)
@@ -152,12 +151,12 @@ final class BenchRun: Sendable {
                 }
                 if let created { postToClaim.record(created.duration(to: now)) }
                 let outcome: JSONValue = ["protocol": 1, "task_id": .string(id), "task_data": ["ok": true]]
-                if await send(base, .POST, "/tasks/response", outcome, token: agentToken, recorder: result, expecting: 200, through: client, closing: agentsReconnect) != nil {
+                if await send(through: connection, .POST, "/tasks/response", outcome, token: agentToken, recorder: result, expecting: 200, closing: agentsReconnect) != nil {
                     readQueue.continuation.yield(id)
                 }
             }
         }
-        try? await client.shutdown()
+        await connection.close()
     }
 
     /// Sleeps for `duration`, but not past the deadline: an idle agent's wait would otherwise carry the run past
@@ -166,51 +165,40 @@ final class BenchRun: Sendable {
         try? await Task.sleep(until: min(ContinuousClock.now.advanced(by: duration), deadline), clock: .continuous)
     }
 
-    private func readLoop(base: String, total: Int, deadline: ContinuousClock.Instant) async {
+    private func readLoop(through connection: BenchConnection, total: Int, deadline: ContinuousClock.Instant) async {
         for await id in readQueue.stream {
-            if ContinuousClock.now >= deadline { return }
-            if let task = await send(base, .GET, "/v2/tasks/\(id)", nil, token: bpmsToken, recorder: read, expecting: 200), task["state"] == "completed" {
+            if ContinuousClock.now >= deadline { break }
+            if let task = await send(through: connection, .GET, "/v2/tasks/\(id)", nil, token: bpmsToken, recorder: read, expecting: 200), task["state"] == "completed" {
                 book.withLock { $0.completed += 1 }
             }
         }
+        await connection.close()
     }
 
     // MARK: HTTP
 
-    /// An HTTP client of at most `connections` connections to each AFM, closing them after `idleTimeout` unused.
-    static func makeClient(connections: Int, idleTimeout: TimeAmount) -> HTTPClient {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: idleTimeout, concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
-        configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
-    /// The parsed JSON answer, or nil (counted as an error) when the status is not `expecting`. Agents send through
-    /// their own client (`through`), BPMS clients through the shared one; `closing` asks the AFM to close the
-    /// connection after answering, so the next request opens a new one.
+    /// The parsed JSON answer, or nil (counted as an error) when the status is not `expecting`.
     private func send(
-        _ base: String, _ method: HTTPMethod, _ path: String, _ body: JSONValue?, token: String?, recorder: LatencyRecorder,
-        expecting: Int, through client: HTTPClient? = nil, closing: Bool = false
+        through connection: BenchConnection, _ method: HTTPMethod, _ path: String, _ body: JSONValue?, token: String?,
+        recorder: LatencyRecorder, expecting: Int, closing: Bool = false
     ) async -> JSONValue? {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if closing { request.headers.add(name: "Connection", value: "close") }
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body { request.body = .bytes(ByteBuffer(bytes: JSONWriter.bytes(from: body))) }
+        var headers = [("Content-Type", "application/json")]
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        let bytes = body.map { ByteBuffer(bytes: JSONWriter.bytes(from: $0)) }
+        // Errors are counted by request kind: the route without ids, and the status or the kind of failure.
+        func kind() -> String { "\(method.rawValue) /\(path.split(separator: "/").prefix(2).joined(separator: "/"))" }
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            let response = try await (client ?? http).execute(request, timeout: .seconds(60))
-            let bytes = try await response.body.collect(upTo: 16 << 20)
+            let response = try await connection.send(method, path, headers: headers, body: bytes, closing: closing)
             recorder.record(start.duration(to: clock.now))
-            guard Int(response.status.code) == expecting else {
-                errors.add("\(method.rawValue) \(path.split(separator: "/").prefix(2).joined(separator: "/")) \(response.status.code)")
+            guard response.status == expecting else {
+                errors.add("\(kind()) \(response.status)")
                 return nil
             }
-            return bytes.readableBytes == 0 ? [:] : ((try? JSONParser.parse(Array(buffer: bytes))) ?? [:])
+            return response.body.readableBytes == 0 ? [:] : ((try? JSONParser.parse(response.body.readableBytesView)) ?? [:])
         } catch {
-            errors.add("\(method.rawValue) \(path.split(separator: "/").prefix(2).joined(separator: "/")) \(type(of: error))")
+            errors.add("\(kind()) \(type(of: error))")
             return nil
         }
     }
@@ -218,15 +206,16 @@ final class BenchRun: Sendable {
     /// Each AFM's own counters from /metrics, when it serves them.
     private func serverView() async -> String {
         var views: [String] = []
-        for base in bases {
-            guard let response = try? await http.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(10)),
-                response.status == .ok, let bytes = try? await response.body.collect(upTo: 16 << 20)
-            else {
-                views.append("server view of \(base): /metrics not available")
+        for target in targets {
+            let connection = target.connect(timeout: .seconds(10))
+            let response = try? await connection.send(.GET, "/metrics")
+            await connection.close()
+            guard let response, response.status == 200 else {
+                views.append("server view of \(target.url): /metrics not available")
                 continue
             }
-            let lines = String(buffer: bytes).split(separator: "\n").filter { $0.hasPrefix("afm_tasks_total") || $0.hasPrefix("afm_agents_active") }
-            views.append("server view of \(base) (/metrics):\n" + lines.map { "  " + $0 }.joined(separator: "\n"))
+            let lines = String(buffer: response.body).split(separator: "\n").filter { $0.hasPrefix("afm_tasks_total") || $0.hasPrefix("afm_agents_active") }
+            views.append("server view of \(target.url) (/metrics):\n" + lines.map { "  " + $0 }.joined(separator: "\n"))
         }
         return views.joined(separator: "\n")
     }

@@ -47,6 +47,27 @@ struct BenchTests {
         #expect(run.figures["errors"] == [:])
     }
 
+    @Test("an AFM that dies mid-run is counted as errors, and the run still ends at its cap")
+    func afmGone() async throws {
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://", "AGENT_RETURN_TIME": "1"])
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+
+        async let run = runBench(against: afm, ["--tasks", "0", "--agents", "10", "--idle-wait", "100", "--duration-cap", "4"])
+        try await Task.sleep(for: .seconds(1))
+        await afm.kill()
+        let (_, figures) = try await run
+        let seconds = try #require(figures["seconds"]?.numberValue?.doubleValue)
+        #expect(seconds >= 4 && seconds < 15, "ran \(seconds) s")
+        // Polls before the kill answered; the ones after found the connection closed or refused.
+        #expect((figures["latency"]?["poll"]?["count"]?.numberValue?.doubleValue ?? 0) > 0)
+        guard case .object(let errors)? = figures["errors"] else {
+            Issue.record("no errors object in \(figures)")
+            return
+        }
+        #expect(!errors.isEmpty && errors.keys.allSatisfy { $0.hasPrefix("POST /tasks ") && !$0.hasPrefix("POST /tasks 2") }, "\(errors)")
+    }
+
     @Test("a URL that is not loopback is refused with one line, before any request")
     func loopbackOnly() async throws {
         let result = try await runCommand(Self.executable, ["--url", "http://192.0.2.1:8080", "--tasks", "1"])

@@ -1,3 +1,4 @@
+import EventLoopExecutor
 import HTTPTypes
 import Hummingbird
 import Logging
