@@ -103,8 +103,3 @@ public enum TaskOutcome: Sendable, Equatable {
         return false
     }
 }
-
-extension UUID {
-    /// The canonical lower-case 8-4-4-4-12 form used on the wire and in the stores.
-    public var canonical: String { uuidString.lowercased() }
-}

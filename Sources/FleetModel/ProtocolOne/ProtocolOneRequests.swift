@@ -44,7 +44,7 @@ public struct PollRequest: Sendable, Equatable {
         }
         let maxTasks = members["max_tasks"]!.numberValue!.int64Value ?? 0
         poll = AgentPoll(
-            agentID: UUID(uuidString: members["agent_id"]!.stringValue!)!,
+            agentID: UUID(canonicalText: members["agent_id"]!.stringValue!)!,
             name: members["agent_name"]!.stringValue!,
             capabilities: capabilities,
             // A negative count asks for nothing; a huge one is bounded by what is waiting.
@@ -63,7 +63,7 @@ public struct TaskResultRequest: Sendable, Equatable {
         try validate(body, against: ProtocolOneSchemas.taskResponse)
         let members = body.objectValue!
         try requireSupportedProtocol(members)
-        taskID = UUID(uuidString: members["task_id"]!.stringValue!)!
+        taskID = UUID(canonicalText: members["task_id"]!.stringValue!)!
         if let result = members["task_data"] {
             outcome = .result(json: JSONWriter.string(from: result))
         } else {
@@ -83,8 +83,8 @@ public struct CreateTaskRequest: Sendable, Equatable {
             throw InvalidRequest("task_version is not a 64-bit integer")
         }
         task = NewTask(
-            id: UUID(uuidString: members["task_id"]!.stringValue!)!,
-            testID: UUID(uuidString: members["test_id"]!.stringValue!)!,
+            id: UUID(canonicalText: members["task_id"]!.stringValue!)!,
+            testID: UUID(canonicalText: members["test_id"]!.stringValue!)!,
             type: members["task_type"]!.stringValue!,
             version: version,
             dataJSON: members["task_data"].map { JSONWriter.string(from: $0) })

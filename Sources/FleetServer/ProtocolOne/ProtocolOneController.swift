@@ -48,7 +48,7 @@ struct ProtocolOneController<Context: RequestContext> {
     @Sendable func postOutcome(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let report = try TaskResultRequest(json: try await request.jsonBody(limit: settings.maximumBodySize))
-        let agentID = request.headers[Self.agentIDHeader].flatMap(UUID.init(uuidString:))
+        let agentID = request.headers[Self.agentIDHeader].flatMap(UUID.init(canonicalText:))
         let outcome: TaskOutcome
         do {
             outcome = try await schemas.recordChecked(report.outcome, forTask: report.taskID, by: agentID)
@@ -89,7 +89,7 @@ struct ProtocolOneController<Context: RequestContext> {
 
     /// `GET /task/{task_id}`: 404 for an unknown task and for a path segment that is not a UUID.
     @Sendable func readTask(_ request: Request, context: Context) async throws -> Response {
-        guard let text = context.parameters.get("task_id"), let id = UUID(uuidString: text) else {
+        guard let text = context.parameters.get("task_id"), let id = UUID(canonicalText: text) else {
             throw APIError(.notFound, "no such task: the id is not a UUID")
         }
         guard let task = try await store.task(id: id) else {

@@ -23,7 +23,7 @@ struct AgentsController<Context: RequestContext> {
     }
 
     @Sendable func read(_ request: Request, context: Context) async throws -> Response {
-        guard let text = context.parameters.get("agent_id"), let id = UUID(uuidString: text) else {
+        guard let text = context.parameters.get("agent_id"), let id = UUID(canonicalText: text) else {
             throw APIError(.notFound, "no such agent: the id is not a UUID")
         }
         guard let agent = try await store.agent(id: id) else { throw APIError(.notFound, "no such agent: \(id.canonical)") }

@@ -85,7 +85,7 @@ struct TasksController<Context: RequestContext> {
     }
 
     static func taskID(_ context: Context) throws -> UUID {
-        guard let text = context.parameters.get("task_id"), let id = UUID(uuidString: text) else {
+        guard let text = context.parameters.get("task_id"), let id = UUID(canonicalText: text) else {
             throw APIError(.notFound, "no such task: the id is not a UUID")
         }
         return id
@@ -130,11 +130,11 @@ struct TasksController<Context: RequestContext> {
             query.version = value
         }
         if let testID = text("test_id") {
-            guard let value = UUID(uuidString: testID) else { throw invalid("test_id", "a UUID") }
+            guard let value = UUID(canonicalText: testID) else { throw invalid("test_id", "a UUID") }
             query.testID = value
         }
         if let agent = text("agent") {
-            guard let value = UUID(uuidString: agent) else { throw invalid("agent", "a UUID") }
+            guard let value = UUID(canonicalText: agent) else { throw invalid("agent", "a UUID") }
             query.agentID = value
         }
         for (name, keyPath) in [("created_after", \TaskQuery.createdAfter), ("created_before", \TaskQuery.createdBefore)] {

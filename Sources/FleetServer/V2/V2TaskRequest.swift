@@ -26,8 +26,8 @@ struct V2TaskRequest {
             throw APIError(.badRequest, "the task does not match the v2 task schema", violations: violations.map { $0.prefixed(path) })
         }
         let members = body.objectValue!
-        let id = members["task_id"]?.stringValue.flatMap(UUID.init(uuidString:)) ?? UUID()
-        let testID = members["test_id"]?.stringValue.flatMap(UUID.init(uuidString:)) ?? UUID()
+        let id = members["task_id"]?.stringValue.flatMap(UUID.init(canonicalText:)) ?? UUID()
+        let testID = members["test_id"]?.stringValue.flatMap(UUID.init(canonicalText:)) ?? UUID()
         data = members["task_data"]
         var ttl = defaultTTL
         if let given = members["ttl_seconds"] { ttl = given.numberValue?.int64Value }

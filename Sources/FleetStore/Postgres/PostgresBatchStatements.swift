@@ -101,7 +101,7 @@ enum PostgresBatchStatements {
 
         let entries: [Entry]
         /// Stands in for an absent agent id (its flag is false).
-        private static let noAgent = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
+        private static let noAgent = UUID(canonicalText: "00000000-0000-0000-0000-000000000000")!
 
         func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 7)

@@ -381,7 +381,7 @@ public final class SQLiteTaskStore: TaskStore {
         return TaskRecord(
             id: try row.uuid("id"), testID: try row.uuid("test_id"), type: try row.text("type"),
             version: Int64(try row.int("version")), dataJSON: row.column("data")?.string, state: state,
-            agentID: row.column("agent_id")?.string.flatMap(UUID.init(uuidString:)),
+            agentID: row.column("agent_id")?.string.flatMap(UUID.init(canonicalText:)),
             created: time("created") ?? Timestamp(microsecondsSinceEpoch: 0), claimed: time("claimed"),
             completed: time("completed"), failed: time("failed"), resultJSON: row.column("result")?.string,
             error: row.column("error")?.string, attempts: row.column("attempts")?.integer ?? 0,
@@ -414,7 +414,7 @@ extension SQLiteRow {
     }
 
     fileprivate func uuid(_ name: String) throws -> UUID {
-        guard let text = column(name)?.string, let value = UUID(uuidString: text) else { throw missing(name) }
+        guard let text = column(name)?.string, let value = UUID(canonicalText: text) else { throw missing(name) }
         return value
     }
 
