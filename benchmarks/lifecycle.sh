@@ -10,6 +10,8 @@
 #                    fleet's agents have all connected and polled once)
 #   CPU_UNTIL=135 …  with CPU_AFTER: end that window at 135 s instead of at the end, which for an idle fleet
 #                    also counts its connections closing when afm-bench stops
+#   AFM_BINARY=/path/to/afm …  run that afm build instead of this tree's, to compare two builds on one machine
+#   SKIP_CEILING=1 …  leave out the PostgreSQL ceilings (for runs compared with each other, not with the ceiling)
 # Default store: the embedded SQLite store in a temporary directory. The PostgreSQL user must be allowed to create
 # databases (pgbench gets its own, afm_pgbench).
 set -euo pipefail
@@ -18,7 +20,11 @@ cd "$(dirname "$0")/.."
 uri="sqlite:///"
 if [ $# -gt 0 ] && [[ "$1" != --* ]]; then uri="$1"; shift; fi
 processes="${AFM_PROCESSES:-1}"
-swift build -c release --product afm >&2
+afm_binary="${AFM_BINARY:-}"
+if [ -z "$afm_binary" ]; then
+    swift build -c release --product afm >&2
+    afm_binary="$PWD/.build/release/afm"
+fi
 swift build -c release --product afm-bench >&2
 work=$(mktemp -d /tmp/afm-lifecycle.XXXXXX)
 [ "$uri" = "sqlite:///" ] && uri="sqlite:///$work/afm.sqlite"
@@ -31,7 +37,7 @@ trap 'kill "${pids[@]}" $sampler 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' 
 for n in $(seq 1 "$processes"); do
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     (cd "$work" && LOG_LEVEL=WARNING AFM_DB_URI="$uri" AGENT_RETURN_TIME="${AGENT_RETURN_TIME:-60}" \
-        exec "$OLDPWD/.build/release/afm" run 127.0.0.1 "$port") &
+        exec "$afm_binary" run 127.0.0.1 "$port") &
     pids+=($!)
     urls+=(--url "http://127.0.0.1:$port")
     for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/status" >/dev/null && break; sleep 0.1; done
@@ -48,7 +54,7 @@ if [ -n "${CPU_AFTER:-}" ]; then
     ) &
     sampler=$!
 fi
-echo "afm $(git rev-parse --short HEAD) ×$processes on ${uri%%:*}, $(nproc) cores" >&2
+echo "afm ${AFM_BINARY:-$(git rev-parse --short HEAD)} ×$processes on ${uri%%:*}, $(nproc) cores" >&2
 .build/release/afm-bench "${urls[@]}" "$@"
 elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
 ticks_per_second=$(getconf CLK_TCK)
@@ -73,7 +79,7 @@ if [ -s "$work/cpu-after" ]; then
     done <"$work/cpu-after"
 fi
 
-if [[ "$uri" == postgres* ]]; then
+if [[ "$uri" == postgres* ]] && [ -z "${SKIP_CEILING:-}" ]; then
     pgbench=$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)
     admin="${uri%/*}/postgres"
     psql "$admin" -qc 'DROP DATABASE IF EXISTS afm_pgbench' -c 'CREATE DATABASE afm_pgbench' >/dev/null
@@ -83,7 +89,7 @@ if [[ "$uri" == postgres* ]]; then
     psql "$admin" -qc 'DROP DATABASE afm_pgbench' >/dev/null
     # The ceiling for afm's own statements: one lifecycle per pgbench transaction, PostgreSQL alone.
     psql "$admin" -qc 'DROP DATABASE IF EXISTS afm_ceiling' -c 'CREATE DATABASE afm_ceiling' >/dev/null
-    LOG_LEVEL=WARNING AFM_DB_URI="${uri%/*}/afm_ceiling" .build/release/afm create-tables
+    LOG_LEVEL=WARNING AFM_DB_URI="${uri%/*}/afm_ceiling" "$afm_binary" create-tables
     echo "ceiling for afm's statements: pgbench -M prepared -f benchmarks/lifecycle.sql -c 16 -j 2 -T 15 (tps = lifecycles/s)" >&2
     PGOPTIONS='-c enable_bitmapscan=off -c enable_seqscan=off' "$pgbench" -n -M prepared -f benchmarks/lifecycle.sql -c 16 -j 2 -T 15 "${uri%/*}/afm_ceiling" 2>/dev/null | grep -E "^(tps|latency average|number of failed)"
     psql "$admin" -qc 'DROP DATABASE afm_ceiling' >/dev/null
