@@ -68,6 +68,7 @@ let package = Package(
         .target(
             name: "FleetStore",
             dependencies: [
+                "EventLoopExecutor",
                 "FleetModel",
                 "JSONSchema",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),

@@ -79,8 +79,11 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         let onLoop = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         let channel = context.channel
         let answer = self.answer
+        let executor = self.executor
         Task(executorPreference: executor) {
-            let response = await answer(Request(head: request, body: RequestBody(buffer: body)), channel)
+            let response = await PreferredExecutor.$current.withValue(executor) {
+                await answer(Request(head: request, body: RequestBody(buffer: body)), channel)
+            }
             let bytes = await CollectedResponseBody.bytes(of: response.body)
             let write: @Sendable () -> Void = {
                 let (handler, context) = onLoop.value

@@ -1,3 +1,4 @@
+import EventLoopExecutor
 import Synchronization
 
 /// Bounds database operations in time with one watchdog for all of them: an operation registers how to cancel
@@ -25,11 +26,12 @@ final class OperationDeadlines: Sendable {
         self.resolution = resolution
     }
 
-    /// Runs `body` as its own task, cancelled once `timeout` has passed; `onTimeout` makes the error thrown then.
+    /// Runs `body` as its own task, cancelled once `timeout` has passed; `onTimeout` makes the error thrown then. The
+    /// task runs on the caller's preferred executor, if it named one (a request's task, on its connection's loop).
     func run<Result: Sendable>(
         timeout: Duration, onTimeout: @Sendable () -> any Error, _ body: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
-        let task = Task { try await body() }
+        let task = Task(executorPreference: PreferredExecutor.current) { try await body() }
         let id = state.withLock { state in
             defer { state.nextID &+= 1 }
             state.pending[state.nextID] = Pending(deadline: .now + timeout, cancel: { task.cancel() })
