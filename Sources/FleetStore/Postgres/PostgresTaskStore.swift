@@ -57,6 +57,11 @@ public final class PostgresTaskStore: TaskStore {
         // More connections than cores only queue work inside PostgreSQL; a few per core keeps both sides busy.
         let poolSize = poolSize ?? Self.defaultPoolSize
         configuration.options.maximumConnections = poolSize
+        // All connections kept open, with no keep-alive pings: the pool otherwise starts timers (three tasks and a
+        // sleep) each time a connection goes back idle, to close it or ping it later, which under load cost afm
+        // about 7 % of its CPU. A connection the server closes is still noticed at once and opened again.
+        configuration.options.minimumConnections = poolSize
+        configuration.options.keepAliveBehavior = nil
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = Self.connectionParameters
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
