@@ -2,7 +2,6 @@ import Foundation
 import JSONSchema
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Synchronization
 
 /// One benchmark run: the shared bookkeeping of creators, agents and readers.
