@@ -4,6 +4,7 @@
 #   scripts/test-postgres.sh stop DIR
 #   scripts/test-postgres.sh resume DIR  → starts a stopped server again, on the same port
 # Installs PostgreSQL from apt when it is missing (needs root). No systemd: pg_ctl runs the server directly.
+# Room for 1,000 connections: the tests run many afm stores at once, and each keeps its whole pool open.
 set -euo pipefail
 
 # The server outlives this script: close every inherited descriptor above 2 first, so that it does not hold its
@@ -45,7 +46,7 @@ start)
     as_owner "$bin/initdb" -D "$dir/data" -U afm --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1
     port=$(free_port)
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300" start >&2
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=1000" start >&2
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U afm afm_test
     echo "$port" >"$dir/port"
     echo "postgresql://afm@127.0.0.1:$port/afm_test"
@@ -54,7 +55,7 @@ resume)
     bin=$(find_bin)
     port=$(cat "$dir/port")
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300" start >&2
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=1000" start >&2
     ;;
 stop)
     bin=$(find_bin)
