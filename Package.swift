@@ -124,7 +124,6 @@ let package = Package(
             name: "Databridge",
             dependencies: [
                 "JSONSchema",
-                "EventLoopExecutor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
