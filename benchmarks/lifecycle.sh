@@ -15,12 +15,13 @@
 # Default store: the embedded SQLite store in a temporary directory. The PostgreSQL user must be allowed to create
 # databases (pgbench gets its own, afm_pgbench).
 set -euo pipefail
+# A relative AFM_BINARY is the caller's, not the repository's: resolved before moving there.
+afm_binary="${AFM_BINARY:+$(realpath "$AFM_BINARY")}"
 cd "$(dirname "$0")/.."
 
 uri="sqlite:///"
 if [ $# -gt 0 ] && [[ "$1" != --* ]]; then uri="$1"; shift; fi
 processes="${AFM_PROCESSES:-1}"
-afm_binary="${AFM_BINARY:-}"
 if [ -z "$afm_binary" ]; then
     swift build -c release --product afm >&2
     afm_binary="$PWD/.build/release/afm"

@@ -3,7 +3,8 @@ import Foundation
 /// The 8-4-4-4-12 text of ids, on the wire and in the stores, read and written without the C library.
 ///
 /// Foundation reads `UUID(uuidString:)` with `sscanf` and writes `uuidString` with `snprintf`, which with the
-/// lower-casing after it cost afm about 2 % of its CPU under load: every poll, result and read parses or prints ids.
+/// lower-casing after it took about 1.5 % of afm's CPU samples under load (this code: 0.3 %): every poll, result and
+/// read parses or prints ids.
 extension UUID {
     /// The canonical lower-case 8-4-4-4-12 form used on the wire and in the stores.
     public var canonical: String {

@@ -8,9 +8,9 @@ import NIOHTTP1
 ///
 /// A task that serves a connection keeps the stack memory of the deepest call it ever made for as long as the
 /// connection is open: about 22 KB per connection with Hummingbird's own HTTP/1.1 channel (heaptrack), 220 MB for a
-/// fleet of 10,000 agents that each keep a connection open between polls a minute apart. Here the pipeline does the reading
-/// and writing, `HTTP1RequestHandler` starts a task per request that ends with its answer, and an idle connection
-/// holds only its channel, its handlers and a small receive buffer.
+/// fleet of 10,000 agents that each keep a connection open between polls a minute apart. Here the pipeline does the
+/// reading and writing, `HTTP1RequestHandler` starts a task per request that ends with its answer, and an idle
+/// connection holds only its channel, its handlers and a small receive buffer.
 struct HTTP1EventChannel: ServerChildChannel {
     struct Value: ServerChildChannelValue {
         let channel: any Channel
