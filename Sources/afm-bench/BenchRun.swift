@@ -197,7 +197,7 @@ final class BenchRun: Sendable {
             }
             return response.body.readableBytes == 0 ? [:] : ((try? JSONParser.parse(response.body.readableBytesView)) ?? [:])
         } catch {
-            errors.add("\(kind()) \(type(of: error))")
+            errors.add("\(kind()) \(FailureCause.text(of: error))")
             return nil
         }
     }
