@@ -79,8 +79,9 @@ final class BenchConnection: Sendable {
 
     private func openChannel() async throws -> any Channel {
         if let open = channel.withLock({ $0 }), open.isActive { return open }
+        // NIO's client bootstrap turns TCP_NODELAY on by itself. (`.socketOption(.tcp_nodelay)` would not: it sets
+        // option 1 at the socket level, SO_DEBUG, which needs CAP_NET_ADMIN and fails every connect without it.)
         let opened = try await ClientBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
