@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// Polls go through an `IdlePollShortcut`, which answers those that would claim nothing without a database round
 /// trip. HTTP/1.1 is served by `HTTP1EventChannel`, which keeps idle connections small. `beforeServing` runs once
 /// the store is up and before the server listens (the schema migration, when `afm` is asked to create tables).
-public struct AFMServer: Service {
+public struct AFMServer: Service, CustomStringConvertible {
     let services: [any Service]
     let logger: Logger
 
@@ -27,7 +27,10 @@ public struct AFMServer: Service {
         let store = IdlePollShortcut(wrapping: store, logger: logger)
         let responder = buildRouter(store: store, settings: settings, metrics: metrics).buildResponder()
         let serverName = "AgentFleet"
-        let channel = HTTP1EventChannel(maximumBodySize: settings.maximumBodySize) { request, channel in
+        let channel = HTTP1EventChannel(
+            maximumBodySize: settings.maximumBodySize, timeouts: settings.connectionTimeouts,
+            limit: ConnectionLimit(maximum: settings.maxConnections)
+        ) { request, channel in
             var response: Response
             do {
                 response = try await responder.respond(
@@ -50,6 +53,9 @@ public struct AFMServer: Service {
             ServingAfterPrelude(server: server, prelude: beforeServing),
         ]
     }
+
+    /// What the service group logs when it starts this service: its name only, never its settings.
+    public var description: String { "AFMServer" }
 
     public func run() async throws {
         try await ServiceGroup(services: services, logger: logger).run()

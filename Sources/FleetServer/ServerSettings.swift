@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What the HTTP application needs to know beyond the store.
 public struct ServerSettings: Sendable {
     /// Seconds an agent is told to wait before its next poll (`AGENT_RETURN_TIME`).
@@ -16,12 +18,24 @@ public struct ServerSettings: Sendable {
     /// set leaves those routes open.
     public var bpmsTokens: Set<String>
     public var agentTokens: Set<String>
+    /// Seconds a keep-alive connection may stay unused (`HTTP_IDLE_TIMEOUT`); nil: the return time plus a minute,
+    /// so that agents keep theirs from one poll to the next.
+    public var idleTimeout: Double?
+    /// Seconds a client may take to send a request head, to send the next part of a body, or to take the next part
+    /// of its answers (`HTTP_REQUEST_TIMEOUT`).
+    public var requestTimeout: Double
+    /// Open connections at most (`MAX_CONNECTIONS`); more are answered 503 and closed.
+    public var maxConnections: Int
 
     public init(
         agentReturnTime: Double = 60, agentActiveThreshold: Double = 300, maximumBodySize: Int = 1 << 20,
         taskDefaultTTL: Int64? = nil, taskMaxAttempts: Int = 3, sweepInterval: Duration = .seconds(1),
-        bpmsTokens: Set<String> = [], agentTokens: Set<String> = []
+        bpmsTokens: Set<String> = [], agentTokens: Set<String> = [], idleTimeout: Double? = nil,
+        requestTimeout: Double = 10, maxConnections: Int = 16_384
     ) {
+        self.idleTimeout = idleTimeout
+        self.requestTimeout = requestTimeout
+        self.maxConnections = maxConnections
         self.agentReturnTime = agentReturnTime
         self.agentActiveThreshold = agentActiveThreshold
         self.maximumBodySize = maximumBodySize
@@ -36,4 +50,22 @@ public struct ServerSettings: Sendable {
     /// threshold, at most 10 s. Whether an agent is active or lost is still decided well within the threshold,
     /// and an agent polling every second costs one write per 10 s instead of one per poll.
     public var lastSeenResolution: Double { min(10, agentActiveThreshold / 10) }
+
+    var connectionTimeouts: ConnectionTimeouts {
+        func amount(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1e9)) }
+        return ConnectionTimeouts(idle: amount(idleTimeout ?? agentReturnTime + 60), request: amount(requestTimeout))
+    }
+}
+
+/// Settings as they appear in logs (swift-service-lifecycle describes the services it starts): the tokens are
+/// counted, never shown.
+extension ServerSettings: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "ServerSettings(agentReturnTime: \(agentReturnTime), agentActiveThreshold: \(agentActiveThreshold), "
+            + "bpmsTokens: \(bpmsTokens.count), agentTokens: \(agentTokens.count))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
 }

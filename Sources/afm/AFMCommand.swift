@@ -28,6 +28,17 @@ struct AFMCommand: AsyncParsableCommand {
               AUTO_CREATE             create or upgrade tables on start (default True)
               LOG_LEVEL               DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)
               LOG_FILE                append logs to this file instead of standard error
+              TASK_DEFAULT_TTL        seconds a task may wait to be claimed when it does not
+                                      say (default none: forever)
+              TASK_MAX_ATTEMPTS       hand-outs of a task before a lost agent fails it (default 3)
+              AFM_BPMS_TOKENS         comma-separated bearer tokens for BPMS routes (default open)
+              AFM_AGENT_TOKENS        comma-separated bearer tokens for agent routes (default open)
+              HTTP_IDLE_TIMEOUT       seconds a keep-alive connection may stay idle
+                                      (default AGENT_RETURN_TIME + 60)
+              HTTP_REQUEST_TIMEOUT    seconds for a request head, between body reads, and for a
+                                      client to take its answer (default 10)
+              MAX_CONNECTIONS         open connections; past it 503 (default: the open-file
+                                      limit less 128, at most 65536)
             """,
         subcommands: [Run.self, CreateTables.self, DropTables.self],
         defaultSubcommand: Run.self)

@@ -18,11 +18,18 @@ struct AFMConfiguration: Sendable {
     var databasePoolSize: Int?
     var bpmsTokens: Set<String> = []
     var agentTokens: Set<String> = []
+    /// nil: the return time plus a minute.
+    var httpIdleTimeout: Double?
+    var httpRequestTimeout: Double = 10
+    /// nil: what the descriptor limit leaves room for (`DescriptorLimit`).
+    var maxConnections: Int?
 
     var serverSettings: ServerSettings {
         ServerSettings(
             agentReturnTime: agentReturnTime, agentActiveThreshold: agentActiveThreshold, taskDefaultTTL: taskDefaultTTL,
-            taskMaxAttempts: taskMaxAttempts, bpmsTokens: bpmsTokens, agentTokens: agentTokens)
+            taskMaxAttempts: taskMaxAttempts, bpmsTokens: bpmsTokens, agentTokens: agentTokens,
+            idleTimeout: httpIdleTimeout, requestTimeout: httpRequestTimeout,
+            maxConnections: maxConnections ?? DescriptorLimit.defaultMaxConnections)
     }
 
     /// The settings as a log line, the password masked.
@@ -33,6 +40,8 @@ struct AFMConfiguration: Sendable {
             "log_level": "\(logLevel)", "log_file": "\(logFile ?? "-")",
             "task_default_ttl": "\(taskDefaultTTL.map(String.init) ?? "none")", "task_max_attempts": "\(taskMaxAttempts)",
             "database_pool_size": "\(databasePoolSize.map(String.init) ?? "default")",
+            "http_idle_timeout": "\(httpIdleTimeout ?? agentReturnTime + 60)", "http_request_timeout": "\(httpRequestTimeout)",
+            "max_connections": "\(maxConnections ?? DescriptorLimit.defaultMaxConnections)",
             // Never the tokens themselves.
             "bpms_auth": "\(bpmsTokens.isEmpty ? "off" : "\(bpmsTokens.count) token(s)")",
             "agent_auth": "\(agentTokens.isEmpty ? "off" : "\(agentTokens.count) token(s)")",
@@ -113,6 +122,18 @@ struct AFMConfiguration: Sendable {
             }
             databasePoolSize = size
         }
+        if let value = values["HTTP_IDLE_TIMEOUT"] {
+            httpIdleTimeout = try Self.positiveSeconds(value, key: "HTTP_IDLE_TIMEOUT", source: source)
+        }
+        if let value = values["HTTP_REQUEST_TIMEOUT"] {
+            httpRequestTimeout = try Self.positiveSeconds(value, key: "HTTP_REQUEST_TIMEOUT", source: source)
+        }
+        if let value = values["MAX_CONNECTIONS"] {
+            guard let count = Int(value), (1...1_000_000).contains(count) else {
+                throw ConfigurationError("MAX_CONNECTIONS (\(source)): '\(value)' is not a whole number from 1 to 1000000")
+            }
+            maxConnections = count
+        }
         if let value = values["AFM_BPMS_TOKENS"] { bpmsTokens = try Self.tokens(value, key: "AFM_BPMS_TOKENS", source: source) }
         if let value = values["AFM_AGENT_TOKENS"] { agentTokens = try Self.tokens(value, key: "AFM_AGENT_TOKENS", source: source) }
     }
@@ -136,7 +157,7 @@ struct AFMConfiguration: Sendable {
 
     private static func positiveSeconds(_ value: String, key: String, source: String) throws(ConfigurationError) -> Double {
         guard let seconds = Double(value), seconds.isFinite, seconds > 0, seconds <= 31_536_000 else {
-            throw ConfigurationError("\(key) (\(source)): '\(value)' is not a number of seconds between 0 and one year")
+            throw ConfigurationError("\(key) (\(source)): '\(value)' must be a number of seconds above 0 and at most 31536000 (one year)")
         }
         return seconds
     }

@@ -18,17 +18,25 @@ public final class AFMProcess: Sendable {
         return testBinary.deletingLastPathComponent().appendingPathComponent("afm")
     }
 
-    /// Starts `afm [arguments] run 127.0.0.1 PORT` with exactly `environment` (nothing inherited but PATH and HOME).
+    /// Starts `afm [arguments] run 127.0.0.1 PORT` with exactly `environment` (nothing inherited but PATH and HOME);
+    /// with `descriptorLimit`, under that limit of open files (soft and hard, through util-linux's `prlimit`).
     public init(
-        arguments: [String] = [], environment: [String: String] = [:], workingDirectory: URL? = nil, port: Int? = nil
+        arguments: [String] = [], environment: [String: String] = [:], workingDirectory: URL? = nil, port: Int? = nil,
+        descriptorLimit: Int? = nil
     ) throws {
         self.port = try port ?? freeLoopbackPort()
         baseURL = URL(string: "http://127.0.0.1:\(self.port)")!
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("afm-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments + ["run", "127.0.0.1", String(self.port)]
+        let afmArguments = arguments + ["run", "127.0.0.1", String(self.port)]
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--nofile=\(descriptorLimit):\(descriptorLimit)", Self.executable.path] + afmArguments
+        } else {
+            process.executableURL = Self.executable
+            process.arguments = afmArguments
+        }
         process.environment = withPathAndHome(environment)
         process.currentDirectoryURL = workingDirectory ?? FileManager.default.temporaryDirectory
         process.standardError = try FileHandle(forWritingTo: logFile)
@@ -61,6 +69,30 @@ public final class AFMProcess: Sendable {
     /// Kills the process with SIGKILL, as a crash or an out-of-memory kill would, and waits for it to go.
     public func kill() async {
         await child.kill()
+    }
+
+    /// The process's id (prlimit execs afm in its own process, so this is afm's).
+    public var processIdentifier: Int32 { child.processIdentifier }
+
+    /// Descriptors the process has open now.
+    public var openDescriptors: Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(processIdentifier)/fd").count) ?? -1
+    }
+
+    /// Resident memory in MiB (VmRSS).
+    public var residentMegabytes: Double {
+        let status = (try? String(contentsOfFile: "/proc/\(processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Double(line.split(separator: " ").dropFirst().first ?? "").map { $0 / 1024 } ?? -1
+    }
+
+    /// CPU time the process has used so far, user and system, in seconds.
+    public var cpuSeconds: Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(processIdentifier)/stat", encoding: .utf8)) ?? ""
+        // Fields after the command name (which may hold spaces) start at the state, field 3; utime and stime are 14, 15.
+        let fields = stat[(stat.lastIndex(of: ")") ?? stat.startIndex)...].split(separator: " ").dropFirst()
+        let ticks = fields.dropFirst(11).prefix(2).compactMap { Double($0) }.reduce(0, +)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// What the process has written to standard error so far.

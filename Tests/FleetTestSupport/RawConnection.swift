@@ -47,12 +47,62 @@ public final class RawConnection {
         return result
     }
 
+    /// One HTTP/1.1 answer with a `Content-Length` body: its status line, header lines and body.
+    public func readResponse() throws -> (status: Int, head: String, body: [UInt8]) {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1)
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        while !bytes.ends(with: separator) {
+            guard recv(descriptor, &chunk, 1, 0) == 1 else { throw RawConnectionError.failed("answer ended after \(bytes.count) bytes") }
+            bytes.append(chunk[0])
+        }
+        let head = String(decoding: bytes, as: UTF8.self)
+        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        return (status, head, length == 0 ? [] : try read(atLeast: length))
+    }
+
+    /// Sends what fits into the socket's buffer without waiting; answers how many bytes went, or nil once the peer
+    /// has closed or reset the connection.
+    public func sendWithoutWaiting(_ bytes: [UInt8]) -> Int? {
+        let sent = bytes.withUnsafeBytes { Foundation.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        if sent >= 0 { return sent }
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : nil
+    }
+
+    /// Ends the sending side (a half-close): the peer reads the end of the stream after what was sent.
+    public func finishSending() {
+        shutdown(descriptor, Int32(SHUT_WR))
+    }
+
+    /// Whether the peer closes (or resets) the connection within `timeout` seconds; data it sends meanwhile is
+    /// read and dropped.
+    public func isClosedByPeer(within timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return false }
+            var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&waiting, 1, Int32(remaining * 1000) + 1) > 0 else { continue }
+            let count = recv(descriptor, &chunk, chunk.count, Int32(MSG_DONTWAIT))
+            if count == 0 || (count < 0 && errno == ECONNRESET) { return true }
+        }
+    }
+
     public func close() {
         if !isClosed { Foundation.close(descriptor) }
         isClosed = true
     }
 
     deinit { close() }
+}
+
+extension Array where Element == UInt8 {
+    fileprivate func ends(with suffix: [UInt8]) -> Bool {
+        count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix
+    }
 }
 
 public enum RawConnectionError: Error {

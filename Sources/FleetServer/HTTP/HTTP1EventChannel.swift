@@ -10,25 +10,36 @@ import NIOHTTP1
 /// connection is open: about 22 KB per connection with Hummingbird's own HTTP/1.1 channel (heaptrack), 220 MB for a
 /// fleet of 10,000 agents that each keep a connection open between polls a minute apart. Here the pipeline does the
 /// reading and writing, `HTTP1RequestHandler` starts a task per request that ends with its answer, and an idle
-/// connection holds only its channel, its handlers and a small receive buffer.
+/// connection holds only its channel, its handlers, one timer and a small receive buffer. `ConnectionGuard` times
+/// every connection out and paces its reads; `ConnectionLimit` turns away connections past the limit.
 struct HTTP1EventChannel: ServerChildChannel {
     struct Value: ServerChildChannelValue {
         let channel: any Channel
     }
 
     let maximumBodySize: Int
+    let timeouts: ConnectionTimeouts
+    let limit: ConnectionLimit
     let answer: HTTP1RequestHandler.Answer
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            guard limit.admit(channel) else {
+                try channel.pipeline.syncOperations.addHandler(limit.refusal())
+                return Value(channel: channel)
+            }
             // Requests from agents are a few hundred bytes; the buffer grows for larger ones and the channel keeps
             // it between reads, so it starts small rather than at NIO's 2 KB.
             try channel.syncOptions?.setOption(
                 ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
+            let connectionGuard = ConnectionGuard(timeouts: timeouts)
+            try channel.pipeline.syncOperations.addHandler(connectionGuard)
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                 withPipeliningAssistance: true, withErrorHandling: true)
             try channel.pipeline.syncOperations.addHandler(
-                HTTP1RequestHandler(eventLoop: channel.eventLoop, maximumBodySize: maximumBodySize, logger: logger, answer: answer))
+                HTTP1RequestHandler(
+                    eventLoop: channel.eventLoop, maximumBodySize: maximumBodySize, logger: logger,
+                    connectionGuard: connectionGuard, answer: answer))
             return Value(channel: channel)
         }
     }

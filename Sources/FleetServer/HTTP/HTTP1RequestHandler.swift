@@ -13,7 +13,11 @@ import NIOHTTPTypesHTTP1
 /// half-close; `HTTPServerProtocolErrorHandler` answers unparsable requests with 400. This handler collects the body
 /// (up to one byte past the limit, so that the route still sees it is too large and answers 413 while the rest is
 /// read and dropped; a client that expects `100 Continue` gets it first), asks `answer` for the response and writes
-/// it, closing the connection afterwards when the client did not ask to keep it alive.
+/// it, closing the connection afterwards when the client did not ask to keep it alive or has half-closed it.
+///
+/// A request that arrives while earlier answers are still unsent (the channel is not writable) waits for them to
+/// drain before it is answered, so a client that pipelines and never reads makes no more answers than one.
+/// `ConnectionGuard` learns each request's phases from here to time them.
 final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -25,11 +29,19 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private let maximumBodySize: Int
     private let logger: Logger
     private let executor: EventLoopTaskExecutor
+    private let connectionGuard: ConnectionGuard
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
+    /// A complete request waiting for the channel to become writable again.
+    private var waiting: (head: HTTPRequestHead, body: ByteBuffer)?
+    /// A request is being answered (from its end until its answer is written).
+    private var answering = false
+    /// The client half-closed the connection: close it once nothing is left to answer.
+    private var inputClosed = false
 
-    init(eventLoop: any EventLoop, maximumBodySize: Int, logger: Logger, answer: @escaping Answer) {
+    init(eventLoop: any EventLoop, maximumBodySize: Int, logger: Logger, connectionGuard: ConnectionGuard, answer: @escaping Answer) {
         self.executor = EventLoopTaskExecutor(eventLoop)
+        self.connectionGuard = connectionGuard
         self.answer = answer
         self.maximumBodySize = maximumBodySize
         self.logger = logger
@@ -40,6 +52,7 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         case .head(let head):
             self.head = head
             body = nil
+            connectionGuard.headReceived()
             if head.version == .http1_1, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 // curl waits a second for this before sending a body over 1 KB; a body past the limit still gets
                 // its 413 once the route sees it.
@@ -57,8 +70,32 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             body = collected
         case .end:
             guard let head = head.take() else { return }
-            respond(to: head, body: body.take() ?? ByteBuffer(), context: context)
+            connectionGuard.requestReceived()
+            answering = true
+            let body = body.take() ?? ByteBuffer()
+            if context.channel.isWritable {
+                respond(to: head, body: body, context: context)
+            } else {
+                waiting = (head, body)
+            }
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let (head, body) = waiting.take() {
+            respond(to: head, body: body, context: context)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            // The client sends nothing more: without this the connection would stay half-open (CLOSE-WAIT) for good.
+            inputClosed = true
+            if !answering && head == nil { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -111,8 +148,12 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         if mayHaveBody, request.method != .HEAD, body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
+        // Before the end is written: writing it may hand over the next pipelined request at once.
+        answering = false
+        connectionGuard.answerWritten()
+        let closing = !keepAlive || inputClosed
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
+        if closing {
             let channel = context.channel
             written.whenComplete { _ in channel.close(promise: nil) }
         }

@@ -1,0 +1,194 @@
+import FleetTestSupport
+import Foundation
+import Testing
+
+/// How a real `afm` process treats its connections, observed from outside through raw sockets and `/proc`: a peer's
+/// close closes ours, idle and slow connections are timed out, a client that never reads cannot grow its memory,
+/// and past the connection limit or the descriptor limit it answers 503 and recovers.
+@Suite("connection lifetime")
+struct ConnectionLifetimeTests {
+    static let statusRequest = Array("GET /status HTTP/1.1\r\nHost: afm\r\n\r\n".utf8)
+
+    @Test("keep-alive clients that disconnect leave no socket behind (no CLOSE-WAIT)")
+    func peerCloseClosesOurs() async throws {
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://"])
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+        try await settle(afm)
+        let baseline = afm.openDescriptors
+
+        for _ in 0..<50 {
+            let connection = try RawConnection(port: afm.port).send(Self.statusRequest)
+            #expect(try connection.readResponse().status == 200)
+            connection.close()
+        }
+        // A client that half-closes after its request still gets the answer, then the close.
+        let halfClosed = try RawConnection(port: afm.port).send(Self.statusRequest)
+        halfClosed.finishSending()
+        #expect(String(decoding: try halfClosed.readUntilClosed(), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+        halfClosed.close()
+
+        let settled = await eventually { afm.openDescriptors <= baseline }
+        #expect(settled, "descriptors: \(baseline) before, \(afm.openDescriptors) after 51 closed connections")
+    }
+
+    @Test("an idle keep-alive connection is closed after HTTP_IDLE_TIMEOUT")
+    func idleTimeout() async throws {
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://", "HTTP_IDLE_TIMEOUT": "1"])
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+
+        let connection = try RawConnection(port: afm.port).send(Self.statusRequest)
+        #expect(try connection.readResponse().status == 200)
+        let start = Date()
+        #expect(connection.isClosedByPeer(within: 4))
+        #expect(Date().timeIntervalSince(start) > 0.8, "closed before its idle timeout")
+    }
+
+    @Test("the idle timeout defaults to longer than AGENT_RETURN_TIME, so agents keep their connection between polls")
+    func idleTimeoutOutlastsReturnTime() async throws {
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://", "AGENT_RETURN_TIME": "1"])
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+        let connection = try RawConnection(port: afm.port).send(Self.statusRequest)
+        #expect(try connection.readResponse().status == 200)
+        #expect(!connection.isClosedByPeer(within: 2.5), "closed within the return time plus a margin")
+        #expect(try connection.send(Self.statusRequest).readResponse().status == 200)
+    }
+
+    @Test("a request head trickled in byte by byte (slowloris) is cut off at HTTP_REQUEST_TIMEOUT")
+    func slowHead() async throws {
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://", "HTTP_REQUEST_TIMEOUT": "1"])
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+
+        let connection = try RawConnection(port: afm.port).send(Array("GET /status HTTP/1.1\r\n".utf8))
+        let start = Date()
+        var closed = false
+        // One header byte every 200 ms: each read would have restarted a timer that counts from the last byte.
+        for byte in Array("X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8) {
+            if connection.sendWithoutWaiting([byte]) == nil || connection.isClosedByPeer(within: 0.2) {
+                closed = true
+                break
+            }
+        }
+        #expect(closed, "still open after \(Date().timeIntervalSince(start)) s")
+        #expect(Date().timeIntervalSince(start) < 4)
+    }
+
+    @Test("a body that stops arriving is cut off at HTTP_REQUEST_TIMEOUT")
+    func stalledBody() async throws {
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://", "HTTP_REQUEST_TIMEOUT": "1"])
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+
+        let connection = try RawConnection(port: afm.port)
+            .send(Array("POST /tasks HTTP/1.1\r\nHost: afm\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"proto".utf8))
+        #expect(connection.isClosedByPeer(within: 4))
+    }
+
+    @Test("a client that pipelines requests and never reads the answers cannot grow afm's memory")
+    func pipelinedFloodIsBounded() async throws {
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://", "HTTP_REQUEST_TIMEOUT": "2"])
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+        try await settle(afm)
+        let before = afm.residentMegabytes
+
+        let flood = try RawConnection(port: afm.port)
+        let requests = Array(repeating: Array("GET /metrics HTTP/1.1\r\nHost: afm\r\n\r\n".utf8), count: 200).flatMap { $0 }
+        var sent = 0
+        var peak = before
+        let start = Date()
+        var closedByAFM = false
+        while Date().timeIntervalSince(start) < 8 {
+            guard let count = flood.sendWithoutWaiting(requests) else {
+                closedByAFM = true
+                break
+            }
+            sent += count
+            peak = max(peak, afm.residentMegabytes)
+            if count == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        // Meanwhile another client is served as usual.
+        let other = try RawConnection(port: afm.port).send(Self.statusRequest)
+        #expect(try other.readResponse().status == 200)
+        #expect(peak - before < 64, "resident memory grew from \(before) to \(peak) MiB after \(sent) bytes of requests")
+        #expect(closedByAFM || flood.isClosedByPeer(within: 5), "a connection that takes no answers is closed")
+    }
+
+    @Test("past MAX_CONNECTIONS a connection is answered 503 with Retry-After; the open ones go on")
+    func connectionLimit() async throws {
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://", "MAX_CONNECTIONS": "20"])
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+
+        // Connections are served until the limit; waitUntilServing's HTTP client may hold one of the 20 itself.
+        var open: [RawConnection] = []
+        var refused: (status: Int, head: String, body: [UInt8])?
+        for _ in 0..<22 {
+            let connection = try RawConnection(port: afm.port)
+            let answer = try connection.send(Self.statusRequest).readResponse()
+            if answer.status != 200 {
+                refused = answer
+                break
+            }
+            open.append(connection)
+        }
+        #expect((18...20).contains(open.count), "\(open.count) connections served under a limit of 20")
+        #expect(refused?.status == 503)
+        #expect(refused.map { $0.head.lowercased().contains("retry-after: ") } == true)
+        let refusal = String(decoding: refused?.body ?? [], as: UTF8.self)
+        #expect(refusal.contains("too many connections"))
+        #expect(try open[0].send(Self.statusRequest).readResponse().status == 200)
+
+        open.removeLast().close()
+        let admitted = await eventually {
+            (try? RawConnection(port: afm.port).send(Self.statusRequest).readResponse().status) == 200
+        }
+        #expect(admitted, "a connection is served again once one has closed")
+    }
+
+    @Test("at the descriptor limit afm answers 503 or refuses, and serves again once the clients have gone")
+    func descriptorLimit() async throws {
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://"], descriptorLimit: 256)
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+
+        // More connections than descriptors, each with a request in flight.
+        var flood: [RawConnection] = []
+        for _ in 0..<400 {
+            guard let connection = try? RawConnection(port: afm.port) else { continue }
+            _ = connection.sendWithoutWaiting(Self.statusRequest)
+            flood.append(connection)
+        }
+        try await Task.sleep(for: .seconds(1))
+        for connection in flood { connection.close() }
+        flood.removeAll()
+
+        let serving = await eventually {
+            (try? RawConnection(port: afm.port).send(Self.statusRequest).readResponse().status) == 200
+        }
+        #expect(serving, "afm does not answer after the clients have gone")
+        // Not spinning on failed accepts: well under a core once the flood is over.
+        let cpuBefore = afm.cpuSeconds
+        try await Task.sleep(for: .seconds(2))
+        #expect(afm.cpuSeconds - cpuBefore < 0.5, "afm used \(afm.cpuSeconds - cpuBefore) CPU-seconds in 2 s while idle")
+    }
+
+    /// Lets start-up work (the first sweep, lazily opened files) finish before a baseline is read.
+    private func settle(_ afm: AFMProcess) async throws {
+        _ = try await HTTP.get(afm.baseURL.appendingPathComponent("status"))
+        try await Task.sleep(for: .milliseconds(500))
+    }
+}
+
+/// Polls `condition` every 100 ms for up to `timeout` seconds.
+func eventually(timeout: Double = 5, _ condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return condition()
+}
