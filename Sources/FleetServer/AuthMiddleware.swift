@@ -16,10 +16,13 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         case bpms, agent, open
     }
 
+    /// The route a request reaches, decided on the path as the router reads it: the router skips empty components
+    /// (`//tasks` and `/tasks/` reach `/tasks`), so this must too, or a token of one kind could reach the other's
+    /// routes through a path spelled differently.
     static func audience(of request: Request) -> Audience {
-        let path = request.uri.path
-        if ["/status", "/status/", "/metrics", "/metrics/"].contains(path) { return .open }
-        if request.method == .post && ["/tasks", "/tasks/", "/tasks/response", "/tasks/response/"].contains(path) {
+        let path = "/" + request.uri.path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
+        if ["/status", "/metrics"].contains(path) { return .open }
+        if request.method == .post && ["/tasks", "/tasks/response"].contains(path) {
             return .agent
         }
         return .bpms
