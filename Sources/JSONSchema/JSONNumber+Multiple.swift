@@ -51,7 +51,7 @@ private struct Decimal64 {
         case .integer(let value):
             significand = value.magnitude
             exponent = 0
-        case .double(let value):
+        case .double(let value), .text(_, let value):
             guard value.isFinite else { return nil }
             // Swift prints the shortest decimal that reads back as the same double: "0.01", "1e-05", "1.5e+300".
             let text = value.magnitude.description

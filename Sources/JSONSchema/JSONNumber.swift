@@ -1,22 +1,26 @@
 /// A JSON number, compared by value: `1` and `1.0` are equal.
 ///
-/// Integers that fit in 64 bits are kept exactly; everything else is a `Double`.
+/// Integers that fit in 64 bits are kept exactly; everything else is a `Double`. A parsed number whose text the
+/// `Double` would not write back as it was (`1.2345678901234567890123456789e+29`, `0.10000000000000000555`, `-0`,
+/// `1E5`) also keeps its text, so that a document passed through comes back as it was sent.
 public enum JSONNumber: Sendable {
     case integer(Int64)
     case double(Double)
+    /// The number as written, with its nearest `Double` for comparisons and arithmetic.
+    case text(String, value: Double)
 
     /// True when the number has no fractional part (`1.0` is an integer in JSON Schema).
     public var isInteger: Bool {
         switch self {
         case .integer: true
-        case .double(let value): value.isFinite && value.rounded(.towardZero) == value
+        case .double(let value), .text(_, let value): value.isFinite && value.rounded(.towardZero) == value
         }
     }
 
     public var doubleValue: Double {
         switch self {
         case .integer(let value): Double(value)
-        case .double(let value): value
+        case .double(let value), .text(_, let value): value
         }
     }
 
@@ -24,7 +28,7 @@ public enum JSONNumber: Sendable {
     public var int64Value: Int64? {
         switch self {
         case .integer(let value): value
-        case .double(let value): isInteger ? Int64(exactly: value) : nil
+        case .double(let value), .text(_, let value): isInteger ? Int64(exactly: value) : nil
         }
     }
 }
@@ -56,6 +60,7 @@ extension JSONNumber: CustomStringConvertible {
         switch self {
         case .integer(let value): String(value)
         case .double(let value): value.description
+        case .text(let text, _): text
         }
     }
 }

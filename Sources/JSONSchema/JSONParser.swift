@@ -280,11 +280,11 @@ private struct Cursor {
             while position < bytes.count && isDigit(bytes[position]) { position += 1 }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-        if isIntegral, let exact = Int64(text) { return .integer(exact) }
+        if isIntegral, text != "-0", let exact = Int64(text) { return .integer(exact) }
         guard let value = Double(text), value.isFinite else {
             throw JSONParseError(offset: start, reason: "number out of range")
         }
-        return .double(value)
+        return value.description == text ? .double(value) : .text(text, value: value)
     }
 
     func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }

@@ -52,6 +52,7 @@ public struct JSONWriter: Sendable {
         case .double(let value):
             // Integral doubles print as "3.0"; large ones as "1e+20". Both are valid JSON numbers.
             appendASCII(value.description)
+        case .text(let text, _): appendASCII(text)
         }
     }
 

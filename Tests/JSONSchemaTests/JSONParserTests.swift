@@ -18,6 +18,15 @@ struct JSONParserTests {
         #expect(try JSONParser.parse("123456789012345678901234567890") == .number(.double(1.2345678901234568e29)))
     }
 
+    @Test("a number is written back as it was sent, whatever a Double would make of it", arguments: [
+        "123456789012345678901234567890", "0.1000000000000000055511151231257827", "-0", "-0.0", "1E5", "1e-7",
+        "2.50", "-9223372036854775809", "0.1", "-2.5", "1.0", "17",
+    ])
+    func numbersRoundTrip(text: String) throws {
+        let document = "[\(text),{\"n\":\(text)}]"
+        #expect(String(decoding: JSONWriter.bytes(from: try JSONParser.parse(document)), as: UTF8.self) == document)
+    }
+
     @Test("refuses what RFC 8259 refuses", arguments: [
         "", "  ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "NaN", "Infinity", "'x'", "{a:1}", "\"\\x\"",
         "\"\\ud800\"", "\"\\udc00x\"", "\"tab\there\"", "[1] 2", "tru", "nul", "1e", "-", "1e999",

@@ -167,11 +167,3 @@ struct CEPSystemTests {
     }
 }
 
-extension JSONNumber {
-    var doubleValue: Double {
-        switch self {
-        case .integer(let value): Double(value)
-        case .double(let value): value
-        }
-    }
-}
