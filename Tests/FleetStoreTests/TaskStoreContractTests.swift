@@ -23,6 +23,29 @@ struct TaskStoreContractTests {
         }
     }
 
+    @Test("a create the database refuses fails alone, not the creates batched into one statement with it",
+          arguments: [StoreEngine.postgres])
+    func refusedInsertFailsAlone(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            // PostgreSQL text cannot hold NUL: these reach the database only here, below the HTTP layer's check.
+            let tasks = (0..<300).map { index in Sample.task(type: index % 10 == 0 ? "wait\u{0}" : "wait") }
+            let failed = try await withThrowingTaskGroup(of: (NewTask, Bool).self) { group in
+                for task in tasks {
+                    group.addTask { (task, (try? await store.createTask(task, at: Sample.time(0))) == nil) }
+                }
+                return try await group.reduce(into: [NewTask]()) { if $1.1 { $0.append($1.0) } }
+            }
+            let refused = Set(tasks.filter { $0.type != "wait" }.map(\.id))
+            #expect(failed.count == refused.count && failed.allSatisfy { refused.contains($0.id) },
+                    "\(failed.count) creates failed, \(failed.filter { !refused.contains($0.id) }.count) of them valid")
+            var missing = 0
+            for task in tasks where task.type == "wait" {
+                if try await store.task(id: task.id) == nil { missing += 1 }
+            }
+            #expect(missing == 0, "\(missing) valid tasks were not created")
+        }
+    }
+
     @Test("a task without data keeps no data", arguments: StoreEngine.allCases)
     func taskWithoutData(engine: StoreEngine) async throws {
         try await engine.withStore { store in

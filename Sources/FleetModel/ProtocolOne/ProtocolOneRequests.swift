@@ -28,6 +28,7 @@ public struct PollRequest: Sendable, Equatable {
         try validate(body, against: ProtocolOneSchemas.poll)
         let members = body.objectValue!
         try requireSupportedProtocol(members)
+        try requireStorableText(body)
         var capabilities: [Capability] = []
         for (type, details) in members["agent_capabilities"]!.objectValue! {
             guard let version = details["version"]?.numberValue?.int64Value else {
@@ -63,6 +64,7 @@ public struct TaskResultRequest: Sendable, Equatable {
         try validate(body, against: ProtocolOneSchemas.taskResponse)
         let members = body.objectValue!
         try requireSupportedProtocol(members)
+        try requireStorableText(body, documents: ["task_data"])
         taskID = UUID(canonicalText: members["task_id"]!.stringValue!)!
         if let result = members["task_data"] {
             outcome = .result(json: JSONWriter.string(from: result))
@@ -78,6 +80,7 @@ public struct CreateTaskRequest: Sendable, Equatable {
 
     public init(json body: JSONValue) throws(InvalidRequest) {
         try validate(body, against: ProtocolOneSchemas.createTask)
+        try requireStorableText(body, documents: ["task_data"])
         let members = body.objectValue!
         guard let version = members["task_version"]!.numberValue!.int64Value else {
             throw InvalidRequest("task_version is not a 64-bit integer")
@@ -95,6 +98,13 @@ private func validate(_ body: JSONValue, against schema: JSONSchema) throws(Inva
     // The verdict alone is cheaper; messages are only built for a body that fails.
     guard !schema.isValid(body) else { return }
     throw InvalidRequest("request body does not match the protocol-1 schema", violations: schema.validate(body))
+}
+
+/// Refuses a body with a NUL character in any text kept in a column (`documents` are kept as JSON text).
+private func requireStorableText(_ body: JSONValue, documents: Set<String> = []) throws(InvalidRequest) {
+    if let field = TextField.firstUnstorable(in: body, documents: documents) {
+        throw InvalidRequest(TextField.unstorableMessage(field))
+    }
 }
 
 private func requireSupportedProtocol(_ members: [String: JSONValue]) throws(InvalidRequest) {

@@ -21,6 +21,7 @@ struct TaskTypesController<Context: RequestContext> {
         guard let type = context.parameters.get("type"), !type.isEmpty,
             let version = context.parameters.get("version").flatMap({ Int64($0) })
         else { throw APIError(.notFound, "no such task type: the version must be an integer") }
+        guard TextField.isStorable(type) else { throw APIError(.badRequest, TextField.unstorableMessage("the task type")) }
         return (type, version)
     }
 

@@ -124,7 +124,10 @@ struct TasksController<Context: RequestContext> {
             guard let value = TaskState(rawValue: state) else { throw invalid("state", TaskState.allCases.map(\.rawValue).joined(separator: ", ")) }
             query.state = value
         }
-        query.type = text("type")
+        if let type = text("type") {
+            guard TextField.isStorable(type) else { throw APIError(.badRequest, TextField.unstorableMessage("query parameter type")) }
+            query.type = type
+        }
         if let version = text("version") {
             guard let value = Int64(version) else { throw invalid("version", "an integer") }
             query.version = value

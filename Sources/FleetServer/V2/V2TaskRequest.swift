@@ -25,6 +25,9 @@ struct V2TaskRequest {
         guard violations.isEmpty else {
             throw APIError(.badRequest, "the task does not match the v2 task schema", violations: violations.map { $0.prefixed(path) })
         }
+        if let field = TextField.firstUnstorable(in: body, documents: ["task_data"]) {
+            throw APIError(.badRequest, TextField.unstorableMessage(path.isEmpty ? field : "\(path): \(field)"))
+        }
         let members = body.objectValue!
         let id = members["task_id"]?.stringValue.flatMap(UUID.init(canonicalText:)) ?? UUID()
         let testID = members["test_id"]?.stringValue.flatMap(UUID.init(canonicalText:)) ?? UUID()

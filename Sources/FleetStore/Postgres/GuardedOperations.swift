@@ -19,7 +19,7 @@ struct GuardedOperations: Sendable {
         } catch let error as StoreUnavailable {
             throw error
         } catch let error as PSQLError {
-            throw StoreUnavailable(operation: operation, cause: Self.describe(error))
+            throw StoreUnavailable(operation: operation, cause: Self.describe(error), refusedByDatabase: error.serverInfo != nil)
         } catch {
             throw StoreUnavailable(operation: operation, cause: "\(error)")
         }

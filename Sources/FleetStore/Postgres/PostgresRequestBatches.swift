@@ -98,6 +98,27 @@ struct PostgresRequestBatches: Sendable {
         }
     }
 
+    /// Runs `entries` together; when the database refuses the statement (it then took no effect), runs each entry on
+    /// its own, so that one request the database cannot take fails alone and not the others batched with it.
+    private func isolating<Entry, Answer>(
+        _ entries: [Entry], _ run: ([Entry]) async throws -> [Result<Answer, any Error>]
+    ) async throws -> [Result<Answer, any Error>] {
+        do {
+            return try await run(entries)
+        } catch let error as StoreUnavailable where error.refusedByDatabase && entries.count > 1 {
+            logger.debug("batch refused; running its requests one by one", metadata: ["cause": "\(error.cause)", "size": "\(entries.count)"])
+            var results: [Result<Answer, any Error>] = []
+            for entry in entries {
+                do {
+                    results.append(try await run([entry])[0])
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+            return results
+        }
+    }
+
     /// Runs the entries whose key comes first in the batch through `run` together, then each repeat of a key on its
     /// own, in order; answers in the order of `entries`.
     private func inOrder<Entry, Answer>(
@@ -110,7 +131,7 @@ struct PostgresRequestBatches: Sendable {
             if seen.insert(key(entry)).inserted { first.append(index) } else { repeats.append(index) }
         }
         var results = [Result<Answer, any Error>?](repeating: nil, count: entries.count)
-        for (index, result) in zip(first, try await run(first.map { entries[$0] })) { results[index] = result }
+        for (index, result) in zip(first, try await isolating(first.map { entries[$0] }, run)) { results[index] = result }
         for index in repeats {
             do {
                 results[index] = try await run([entries[index]])[0]
