@@ -15,6 +15,8 @@ public struct TaskRunner: Sendable {
         case stoppedWithWorkLeft
         /// The AFM refused a poll with a 4xx: this agent does not speak its protocol.
         case refusedByAFM(String)
+        /// The AFM wants an agent token (401), or another one (403): a configuration error.
+        case notAuthorized(String)
     }
 
     let settings: AgentSettings
@@ -58,6 +60,13 @@ public struct TaskRunner: Sendable {
                     }
                     if !answer.tasks.isEmpty { logger.info("received \(answer.tasks.count) task(s)") }
                     wait = Self.delay(until: answer.returnTime, fallback: settings.defaultWait)
+                } catch .refused(let status, let message) where status == 401 || status == 403 {
+                    let reason = settings.token == nil
+                        ? "the AFM at \(settings.afmURL) requires an agent token (HTTP \(status)); set AFM_AGENT_TOKEN"
+                        : "the AFM at \(settings.afmURL) does not accept the token in AFM_AGENT_TOKEN (HTTP \(status): \(message))"
+                    ending = .notAuthorized(reason)
+                    shutdown.request()
+                    break
                 } catch .refused(let status, let message) {
                     let reason = "the AFM refused the poll with HTTP \(status): \(message); this agent does not speak its protocol"
                     logger.error("\(reason)")
@@ -81,7 +90,10 @@ public struct TaskRunner: Sendable {
             let delivered = await uploader.waitUntilDelivered(before: deadline)
             uploader.finish()
             group.cancelAll()
-            if case .refusedByAFM = ending { return ending }
+            switch ending {
+            case .refusedByAFM, .notAuthorized: return ending
+            case .stopped, .stoppedWithWorkLeft: break
+            }
             return tasksFinished && delivered ? .stopped : .stoppedWithWorkLeft
         }
     }

@@ -102,6 +102,9 @@ struct AgentCommand: AsyncParsableCommand {
         // much as one on a kept connection. Five minutes covers the usual return times.
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.connectionPool = .init(idleTimeout: .minutes(5))
+        // A refused or failed connect is reported at once (the client would otherwise retry it quietly for its whole
+        // connect timeout): the agent's own loop polls again after its wait, and a URL check reports the failure.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
 
         var runner: TaskRunner?
@@ -161,6 +164,8 @@ struct AgentCommand: AsyncParsableCommand {
             throw stop("afm-agent: stopped with work left; undelivered results stay in \(settings?.stateDirectory ?? "")/outbox", status: 3)
         case .refusedByAFM(let reason):
             throw stop("afm-agent: \(reason)", status: 2)
+        case .notAuthorized(let reason):
+            throw stop("afm-agent: \(reason)", status: 1)
         }
     }
 

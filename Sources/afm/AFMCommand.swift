@@ -96,9 +96,10 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try global.loadConfiguration()
+        if let problem = ListenAddress.check(host: host, port: port) { throw stopWithMessage(problem) }
         let logger = Logger(label: "afm")
+        let store = try await openStore(configuration, poolSize: configuration.databasePoolSize, logger: logger)
         logger.info("starting", metadata: configuration.summary.merging(["host": "\(host)", "port": "\(port)"]) { $1 })
-        let store = try await openStore(configuration.databaseURI, poolSize: configuration.databasePoolSize, logger: logger)
         var migration: (@Sendable () async throws -> Void)?
         if configuration.autoCreate {
             migration = { try await migrateWithRetries(store, logger: logger) }
@@ -119,7 +120,7 @@ struct CreateTables: AsyncParsableCommand {
     func run() async throws {
         let configuration = try global.loadConfiguration()
         let logger = Logger(label: "afm")
-        let store = try await openStore(configuration.databaseURI, logger: logger)
+        let store = try await openStore(configuration, logger: logger)
         try await withRunningStore(store) { try await $0.migrate() }
         logger.info("tables created", metadata: ["database": "\(configuration.databaseURI)"])
     }
@@ -134,13 +135,23 @@ struct DropTables: AsyncParsableCommand {
     func run() async throws {
         let configuration = try global.loadConfiguration()
         let logger = Logger(label: "afm")
-        let store = try await openStore(configuration.databaseURI, logger: logger)
+        let store = try await openStore(configuration, logger: logger)
         try await withRunningStore(store) { try await $0.dropTables() }
         logger.info("tables dropped", metadata: ["database": "\(configuration.databaseURI)"])
     }
 }
 
-private func openStore(_ uri: DatabaseURI, poolSize: Int? = nil, logger: Logger) async throws -> any TaskStore {
+/// Opens the configured store; a PostgreSQL server is tried once first, so that one that cannot be reached stops
+/// `afm` at once with the reason and the key that named it.
+private func openStore(_ configuration: AFMConfiguration, poolSize: Int? = nil, logger: Logger) async throws -> any TaskStore {
+    let uri = configuration.databaseURI
+    if case .postgres(let location) = uri {
+        do {
+            try await PostgresReachability.check(location)
+        } catch {
+            throw stopWithMessage("afm: \(error) (database URI from \(configuration.databaseURISource))")
+        }
+    }
     do {
         return try await TaskStoreFactory.open(uri, poolSize: poolSize, logger: logger)
     } catch {

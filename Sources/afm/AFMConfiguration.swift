@@ -7,6 +7,8 @@ import Logging
 /// (`--config` or `SLAMON_AFM_CFG`), environment variables of the same names, then command-line flags.
 struct AFMConfiguration: Sendable {
     var databaseURI: DatabaseURI = .defaultEmbedded
+    /// Where the database URI came from, for messages: `AFM_DB_URI (environment)`, `--database-uri`, `default`.
+    var databaseURISource = "default"
     var agentReturnTime: Double = 60
     var agentActiveThreshold: Double = 300
     var autoCreate = true
@@ -75,13 +77,17 @@ struct AFMConfiguration: Sendable {
         try configuration.apply(environment, source: "environment")
         if let databaseURIFlag {
             configuration.databaseURI = try parseDatabaseURI(databaseURIFlag, key: "--database-uri", source: "command line")
+            configuration.databaseURISource = "--database-uri"
         }
         return configuration
     }
 
     private mutating func apply(_ values: [String: String], source: String) throws(ConfigurationError) {
         for key in Self.databaseURIKeys {
-            if let value = values[key] { databaseURI = try Self.parseDatabaseURI(value, key: key, source: source) }
+            if let value = values[key] {
+                databaseURI = try Self.parseDatabaseURI(value, key: key, source: source)
+                databaseURISource = "\(key) (\(source))"
+            }
         }
         if let value = values["AGENT_RETURN_TIME"] {
             agentReturnTime = try Self.positiveSeconds(value, key: "AGENT_RETURN_TIME", source: source)

@@ -80,6 +80,11 @@ struct AFMProcessTests {
         .init(name: "missing configuration file", arguments: ["--config", "/nonexistent/afm.cfg"], environment: [:], fileContents: nil, mentions: "/nonexistent/afm.cfg"),
         .init(name: "broken configuration file line", arguments: [], environment: [:], fileContents: "AGENT_RETURN_TIME = 60\nthis is not a setting\n", mentions: "line 2"),
         .init(name: "configuration file value of the wrong kind", arguments: [], environment: [:], fileContents: "AGENT_RETURN_TIME = 'often'\n", mentions: "AGENT_RETURN_TIME"),
+        .init(name: "AGENT_RETURN_TIME of 0", arguments: [], environment: ["AGENT_RETURN_TIME": "0"], fileContents: nil, mentions: "AGENT_RETURN_TIME (environment): '0' must be a number of seconds above 0"),
+        .init(name: "HTTP_IDLE_TIMEOUT that is not a number", arguments: [], environment: ["HTTP_IDLE_TIMEOUT": "long"], fileContents: nil, mentions: "HTTP_IDLE_TIMEOUT"),
+        .init(name: "MAX_CONNECTIONS of 0", arguments: [], environment: ["MAX_CONNECTIONS": "0"], fileContents: nil, mentions: "MAX_CONNECTIONS"),
+        .init(name: "PostgreSQL that refuses connections", arguments: [], environment: ["AFM_DB_URI": "postgresql://afm@127.0.0.1:1/afm"], fileContents: nil, mentions: "cannot connect to PostgreSQL at 127.0.0.1:1: connection refused (database URI from AFM_DB_URI"),
+        .init(name: "PostgreSQL host that does not exist", arguments: ["--database-uri", "postgresql://afm@no-such-host.invalid/afm"], environment: [:], fileContents: nil, mentions: "no-such-host.invalid:5432: host no-such-host.invalid not found (database URI from --database-uri)"),
     ]
 
     @Test("an invalid setting stops afm with one line naming it", arguments: badConfigurations)
@@ -98,13 +103,35 @@ struct AFMProcessTests {
         #expect(stderr.contains(bad.mentions), "expected a mention of \(bad.mentions): \(stderr)")
     }
 
+    @Test("a port in use stops afm with one line naming it, before the database is touched")
+    func portInUse() async throws {
+        let directory = try Self.temporaryDirectory()
+        let holder = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://"])
+        defer { holder.requestStop() }
+        try await holder.waitUntilServing()
+        let (status, stderr) = try await runAFM(["run", "127.0.0.1", String(holder.port)], workingDirectory: directory)
+        #expect(status == 1)
+        #expect(stderr == "afm: cannot listen on 127.0.0.1:\(holder.port): the port is in use\n")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("afm.sqlite").path), "the database was opened")
+    }
+
+    @Test("a mistyped sub-command is not taken for a host name")
+    func mistypedSubcommand() async throws {
+        let (status, stderr) = try await runAFM(["serve"], workingDirectory: try Self.temporaryDirectory())
+        #expect(status != 0)
+        #expect(stderr.split(separator: "\n").count == 1)
+        #expect(stderr.contains("'serve' is neither a sub-command (run, create-tables, drop-tables)"), "\(stderr)")
+    }
+
     @Test("--help describes the sub-commands and every configuration key")
     func help() async throws {
         let result = try await runCommand(AFMProcess.executable, ["--help"])
         let text = result.output
         #expect(result.status == 0)
         for word in ["run", "create-tables", "drop-tables", "SQLALCHEMY_DATABASE_URI", "AFM_DB_URI", "AGENT_RETURN_TIME",
-                     "AGENT_ACTIVE_THRESHOLD", "AUTO_CREATE", "LOG_LEVEL", "LOG_FILE", "SLAMON_AFM_CFG"] {
+                     "AGENT_ACTIVE_THRESHOLD", "AUTO_CREATE", "LOG_LEVEL", "LOG_FILE", "SLAMON_AFM_CFG", "DATABASE_POOL_SIZE",
+                     "TASK_DEFAULT_TTL", "TASK_MAX_ATTEMPTS", "AFM_BPMS_TOKENS", "AFM_AGENT_TOKENS", "HTTP_IDLE_TIMEOUT",
+                     "HTTP_REQUEST_TIMEOUT", "MAX_CONNECTIONS"] {
             #expect(text.contains(word), "--help does not mention \(word)")
         }
     }

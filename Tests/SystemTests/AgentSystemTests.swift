@@ -214,6 +214,30 @@ struct AgentSystemTests {
         #expect(agent.log.contains("refused the poll with HTTP 404"))
     }
 
+    @Test("an AFM that wants an agent token stops an agent without one (or with a wrong one) with status 1, naming AFM_AGENT_TOKEN",
+          arguments: [nil, "not-the-right-token"])
+    func missingToken(token: String?) async throws {
+        let workspace = try Workspace()
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://", "AFM_AGENT_TOKENS": "the-agent-token-1"])
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+        let agent = try AgentProcess(
+            afm: afm.baseURL, stateDirectory: workspace.state, environment: token.map { ["AFM_AGENT_TOKEN": $0] } ?? [:])
+        #expect(await agent.waitForExit(timeout: .seconds(15)) == 1)
+        let message = token == nil ? "requires an agent token (HTTP 401); set AFM_AGENT_TOKEN" : "does not accept the token in AFM_AGENT_TOKEN"
+        #expect(agent.log.split(separator: "\n").last?.contains("afm-agent: the AFM at \(afm.baseURL.absoluteString) \(message)") == true, "\(agent.log)")
+    }
+
+    @Test("a refused connection is reported at once, not after the HTTP client's connect timeout")
+    func refusedConnection() async throws {
+        let workspace = try Workspace()
+        let closedPort = try freeLoopbackPort()
+        let agent = try AgentProcess(afm: URL(string: "http://127.0.0.1:\(closedPort)")!, stateDirectory: workspace.state)
+        defer { agent.signal(SIGKILL) }
+        let reported = await eventually(timeout: 3) { agent.log.contains("poll failed") }
+        #expect(reported, "\(agent.log)")
+    }
+
     static let badConfigurations: [(arguments: [String], environment: [String: String], message: String)] = [
         ([], [:], "no AFM URL"),
         (["-u", "ftp://afm"], [:], "must be an http or https URL"),
