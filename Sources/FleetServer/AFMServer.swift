@@ -49,8 +49,10 @@ public struct AFMServer: Service, CustomStringConvertible {
             onServerRunning: onServerRunning, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         self.logger = logger
         services = [
-            store, Sweeper(store: store, settings: settings, metrics: metrics, logger: logger),
-            ServingAfterPrelude(server: server, prelude: beforeServing),
+            store,
+            AfterPrelude(
+                prelude: beforeServing,
+                services: [Sweeper(store: store, settings: settings, metrics: metrics, logger: logger), server]),
         ]
     }
 
@@ -62,13 +64,20 @@ public struct AFMServer: Service, CustomStringConvertible {
     }
 }
 
-/// Runs `prelude` (when there is one) before the server starts listening.
-private struct ServingAfterPrelude: Service {
-    let server: any Service
+/// Runs `prelude` (the schema migration, when there is one) before the sweeper and the server start, so that neither
+/// touches tables that are still being created. The services run as one: when one ends, the others are cancelled.
+private struct AfterPrelude: Service {
     let prelude: (@Sendable () async throws -> Void)?
+    let services: [any Service]
 
     func run() async throws {
         try await prelude?()
-        try await server.run()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services {
+                group.addTask { try await service.run() }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
     }
 }

@@ -12,7 +12,7 @@ struct Sweeper: Service {
     let logger: Logger
 
     func run() async throws {
-        // Waits first: at start the schema may still be migrating, before the server takes requests.
+        // Waits first: a sweep right at start would find nothing due.
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: settings.sweepInterval)
             if Task.isCancelled || Task.isShuttingDownGracefully { break }
