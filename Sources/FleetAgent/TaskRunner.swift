@@ -22,14 +22,19 @@ public struct TaskRunner: Sendable {
     let settings: AgentSettings
     let registry: HandlerRegistry
     let outbox: ResultOutbox
+    let held: HeldTasks
     let client: AFMClient
     let poll: PollRequest
     let logger: Logger
 
-    public init(settings: AgentSettings, agentID: UUID, registry: HandlerRegistry, outbox: ResultOutbox, client: AFMClient, logger: Logger) {
+    public init(
+        settings: AgentSettings, agentID: UUID, registry: HandlerRegistry, outbox: ResultOutbox, held: HeldTasks, client: AFMClient,
+        logger: Logger
+    ) {
         self.settings = settings
         self.registry = registry
         self.outbox = outbox
+        self.held = held
         self.client = client
         self.poll = PollRequest(agentID: agentID, agentName: settings.name, capabilities: registry.capabilities, location: settings.location)
         self.logger = logger
@@ -37,6 +42,13 @@ public struct TaskRunner: Sendable {
 
     public func run(until shutdown: ShutdownSignal) async -> Ending {
         let uploader = ResultUploader(outbox: outbox, client: client, logger: logger)
+        // Tasks an earlier run held when it was killed cannot be finished: they are reported as failed.
+        do {
+            let reported = try held.reportLeftTasks(into: outbox)
+            if !reported.isEmpty { logger.warning("reporting \(reported.count) task(s) an earlier run left unfinished as failed: \(reported.joined(separator: ", "))") }
+        } catch {
+            logger.error("cannot read the tasks an earlier run held: \(error)")
+        }
         // Results left by an earlier run go first.
         if case .blocked(let failure) = await uploader.uploadPending() {
             logger.warning("results from an earlier run wait in the outbox: \(failure)")
@@ -52,6 +64,11 @@ public struct TaskRunner: Sendable {
                     // A stop request interrupts a poll that waits on an unreachable AFM.
                     guard let answer = try await pollUnlessStopped(maxTasks: max(0, free), shutdown: shutdown) else { break }
                     for task in answer.tasks {
+                        do {
+                            try held.hold(taskID: task.id)
+                        } catch {
+                            logger.error("cannot note task \(task.id) as held: \(error); a crash now would leave it claimed")
+                        }
                         busy.add(1)
                         group.addTask {
                             await execute(task, uploader: uploader)
@@ -139,8 +156,11 @@ public struct TaskRunner: Sendable {
             // Without the outbox the result can only be sent directly, once.
             logger.error("cannot write the result of task \(task.id) to the outbox: \(error); sending it directly")
             try? await client.postResult(outcome)
+            try? held.release(taskID: task.id)
             return
         }
+        // The outcome is in the outbox: from now on the outbox answers for it.
+        try? held.release(taskID: task.id)
         uploader.notify()
     }
 

@@ -118,7 +118,9 @@ struct AgentCommand: AsyncParsableCommand {
                     try registry.loadPlugins(from: directory, timeout: settings.handlerTimeout, logger: logger)
                 }
                 let client = AFMClient(baseURL: settings.afmURL, client: http, timeout: settings.httpTimeout, agentID: agentID, token: settings.token)
-                runner = TaskRunner(settings: settings, agentID: agentID, registry: registry, outbox: outbox, client: client, logger: logger)
+                let held = try HeldTasks(stateDirectory: settings.stateDirectory)
+                runner = TaskRunner(
+                    settings: settings, agentID: agentID, registry: registry, outbox: outbox, held: held, client: client, logger: logger)
                 logger.notice("agent \(agentID.uuidString.lowercased()) (\(settings.name)) polling \(settings.afmURL) with \(settings.executors) executor(s); handlers: \(registry.capabilities.sorted { $0.key < $1.key }.map { "\($0.key) v\($0.value)" }.joined(separator: ", "))")
             } catch {
                 try? await http.shutdown()

@@ -129,6 +129,30 @@ struct AgentSystemTests {
         #expect(await second.waitForExit(timeout: .seconds(10)) == 0)
     }
 
+    @Test("an agent killed with tasks in hand reports them as failed when it starts again: none stays claimed")
+    func killedWithTasksInHand() async throws {
+        let workspace = try Workspace()
+        let afm = try await workspace.startAFM()
+        defer { afm.requestStop() }
+        var ids: [String] = []
+        for _ in 0..<2 { ids.append(try await BPMS.createTask(on: afm.baseURL, type: "wait", data: ["time": 600])) }
+        let first = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.state, arguments: ["-x", "2"])
+        try await waitUntil(timeout: .seconds(15)) { first.log.contains("received 2 task(s)") }
+        first.signal(SIGKILL)
+        _ = await first.waitForExit(timeout: .seconds(5))
+
+        // Restarted at once with the same id, so its lease never lapses: only the agent itself can end the tasks.
+        let second = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.state)
+        let outcomes = try await BPMS.waitForOutcomes(on: afm.baseURL, ids: ids, timeout: .seconds(20))
+        for id in ids {
+            #expect(outcomes[id]?["task_failed"] != nil, "\(id): \(outcomes[id].map { "\($0)" } ?? "no outcome")")
+            #expect(outcomes[id]?["task_error"]?.stringValue?.contains("the agent stopped while running this task") == true)
+        }
+        #expect(second.log.contains("reporting 2 task(s) an earlier run left unfinished as failed"), "\(second.log)")
+        second.signal(SIGTERM)
+        #expect(await second.waitForExit(timeout: .seconds(10)) == 0)
+    }
+
     @Test("SIGTERM lets a running task finish and deliver before the agent exits with status 0")
     func gracefulShutdown() async throws {
         let workspace = try Workspace()
