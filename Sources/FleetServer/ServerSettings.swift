@@ -12,6 +12,9 @@ public struct ServerSettings: Sendable {
     public var taskDefaultTTL: Int64?
     /// Times a task is handed out before a lost agent fails it for good (`TASK_MAX_ATTEMPTS`).
     public var taskMaxAttempts: Int
+    /// Seconds a claimed task may run before the sweeper hands it back (or fails it with `run timed out`) as it
+    /// does a lost agent's (`TASK_RUN_TIMEOUT`); nil: no bound.
+    public var taskRunTimeout: Double?
     /// How often expiry and lost agents are checked.
     public var sweepInterval: Duration
     /// Bearer tokens for the BPMS routes (`AFM_BPMS_TOKENS`) and the agent routes (`AFM_AGENT_TOKENS`); an empty
@@ -29,7 +32,7 @@ public struct ServerSettings: Sendable {
 
     public init(
         agentReturnTime: Double = 60, agentActiveThreshold: Double = 300, maximumBodySize: Int = 1 << 20,
-        taskDefaultTTL: Int64? = nil, taskMaxAttempts: Int = 3, sweepInterval: Duration = .seconds(1),
+        taskDefaultTTL: Int64? = nil, taskMaxAttempts: Int = 3, taskRunTimeout: Double? = 3600, sweepInterval: Duration = .seconds(1),
         bpmsTokens: Set<String> = [], agentTokens: Set<String> = [], idleTimeout: Double? = nil,
         requestTimeout: Double = 10, maxConnections: Int = 16_384
     ) {
@@ -41,6 +44,7 @@ public struct ServerSettings: Sendable {
         self.maximumBodySize = maximumBodySize
         self.taskDefaultTTL = taskDefaultTTL
         self.taskMaxAttempts = taskMaxAttempts
+        self.taskRunTimeout = taskRunTimeout
         self.sweepInterval = sweepInterval
         self.bpmsTokens = bpmsTokens
         self.agentTokens = agentTokens

@@ -24,7 +24,8 @@ struct Sweeper: Service {
         let now = Timestamp.now()
         do {
             let report = try await store.sweep(
-                at: now, agentSeenSince: now.adding(seconds: -settings.agentActiveThreshold), maxAttempts: settings.taskMaxAttempts)
+                at: now, agentSeenSince: now.adding(seconds: -settings.agentActiveThreshold),
+                claimedBefore: settings.taskRunTimeout.map { now.adding(seconds: -$0) }, maxAttempts: settings.taskMaxAttempts)
             metrics.tasks("expired", count: report.expired)
             metrics.tasks("handed_back", count: report.handedBack)
             metrics.tasks("lost", count: report.lost)

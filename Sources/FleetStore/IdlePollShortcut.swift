@@ -127,12 +127,12 @@ public final class IdlePollShortcut: TaskStore {
         return try await store.insertTask(task, at: now, unlessTaskTypeRegistered: unlessTaskTypeRegistered)
     }
 
-    public func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport {
+    public func sweep(at now: Timestamp, agentSeenSince: Timestamp, claimedBefore: Timestamp?, maxAttempts: Int) async throws -> SweepReport {
         // Agents seen here must not look lost to the sweep.
         await writeSightings()
         let report: SweepReport
         do {
-            report = try await store.sweep(at: now, agentSeenSince: agentSeenSince, maxAttempts: maxAttempts)
+            report = try await store.sweep(at: now, agentSeenSince: agentSeenSince, claimedBefore: claimedBefore, maxAttempts: maxAttempts)
         } catch {
             tasksMayBeClaimable()
             throw error

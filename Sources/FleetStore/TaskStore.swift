@@ -28,8 +28,9 @@ public protocol TaskStore: Service {
     func cancelTask(id: UUID, at now: Timestamp) async throws -> TaskRecord
     func listTasks(_ query: TaskQuery) async throws -> TaskPage
     /// Expires unclaimed tasks past their time to live; hands back tasks whose agent was last seen before
-    /// `agentSeenSince` (or fails them with `agent lost` once they have been handed back `maxAttempts - 1` times).
-    func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport
+    /// `agentSeenSince`, or that were claimed before `claimedBefore` (a run that took too long), or fails them
+    /// (`agent lost`, `run timed out`) once they have been handed back `maxAttempts - 1` times.
+    func sweep(at now: Timestamp, agentSeenSince: Timestamp, claimedBefore: Timestamp?, maxAttempts: Int) async throws -> SweepReport
     /// Records that the agent was seen with its capabilities, then claims up to `maxTasks` waiting tasks whose
     /// type and version it can run, oldest first. The agent row is only written when something changed or its
     /// last-seen time is `lastSeenResolution` seconds old or more: agents that poll often cost no write per poll.
@@ -67,6 +68,11 @@ public protocol TaskStore: Service {
 }
 
 extension TaskStore {
+    /// A sweep without a bound on how long a claimed task may run.
+    public func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport {
+        try await sweep(at: now, agentSeenSince: agentSeenSince, claimedBefore: nil, maxAttempts: maxAttempts)
+    }
+
     /// Stores a new waiting task unless its id is taken (nil then).
     public func insertTask(_ task: NewTask, at now: Timestamp) async throws -> TaskRecord? {
         try await insertTask(task, at: now, unlessTaskTypeRegistered: false)

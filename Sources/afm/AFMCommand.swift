@@ -31,6 +31,8 @@ struct AFMCommand: AsyncParsableCommand {
               TASK_DEFAULT_TTL        seconds a task may wait to be claimed when it does not
                                       say (default none: forever)
               TASK_MAX_ATTEMPTS       hand-outs of a task before a lost agent fails it (default 3)
+              TASK_RUN_TIMEOUT        seconds a claimed task may run before it is handed back
+                                      like a lost agent's (default 3600; none or 0: no bound)
               AFM_BPMS_TOKENS         comma-separated bearer tokens for BPMS routes (default open)
               AFM_AGENT_TOKENS        comma-separated bearer tokens for agent routes (default open)
               HTTP_IDLE_TIMEOUT       seconds a keep-alive connection may stay idle

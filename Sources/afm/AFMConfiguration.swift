@@ -16,6 +16,8 @@ struct AFMConfiguration: Sendable {
     var logFile: String?
     var taskDefaultTTL: Int64?
     var taskMaxAttempts = 3
+    /// nil: claimed tasks may run for ever.
+    var taskRunTimeout: Double? = 3600
     /// Connections to PostgreSQL; nil picks the store's default for the machine's cores.
     var databasePoolSize: Int?
     var bpmsTokens: Set<String> = []
@@ -29,7 +31,7 @@ struct AFMConfiguration: Sendable {
     var serverSettings: ServerSettings {
         ServerSettings(
             agentReturnTime: agentReturnTime, agentActiveThreshold: agentActiveThreshold, taskDefaultTTL: taskDefaultTTL,
-            taskMaxAttempts: taskMaxAttempts, bpmsTokens: bpmsTokens, agentTokens: agentTokens,
+            taskMaxAttempts: taskMaxAttempts, taskRunTimeout: taskRunTimeout, bpmsTokens: bpmsTokens, agentTokens: agentTokens,
             idleTimeout: httpIdleTimeout, requestTimeout: httpRequestTimeout,
             maxConnections: maxConnections ?? DescriptorLimit.defaultMaxConnections)
     }
@@ -41,6 +43,7 @@ struct AFMConfiguration: Sendable {
             "agent_active_threshold": "\(agentActiveThreshold)", "auto_create": "\(autoCreate)",
             "log_level": "\(logLevel)", "log_file": "\(logFile ?? "-")",
             "task_default_ttl": "\(taskDefaultTTL.map(String.init) ?? "none")", "task_max_attempts": "\(taskMaxAttempts)",
+            "task_run_timeout": "\(taskRunTimeout.map { "\($0)" } ?? "none")",
             "database_pool_size": "\(databasePoolSize.map(String.init) ?? "default")",
             "http_idle_timeout": "\(httpIdleTimeout ?? agentReturnTime + 60)", "http_request_timeout": "\(httpRequestTimeout)",
             "max_connections": "\(maxConnections ?? DescriptorLimit.defaultMaxConnections)",
@@ -114,6 +117,12 @@ struct AFMConfiguration: Sendable {
             switch value.lowercased() {
             case "none", "0": taskDefaultTTL = nil
             default: taskDefaultTTL = Int64(try Self.positiveSeconds(value, key: "TASK_DEFAULT_TTL", source: source).rounded(.up))
+            }
+        }
+        if let value = values["TASK_RUN_TIMEOUT"] {
+            switch value.lowercased() {
+            case "none", "0": taskRunTimeout = nil
+            default: taskRunTimeout = try Self.positiveSeconds(value, key: "TASK_RUN_TIMEOUT", source: source)
             }
         }
         if let value = values["TASK_MAX_ATTEMPTS"] {

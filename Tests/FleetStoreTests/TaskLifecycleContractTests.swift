@@ -74,6 +74,38 @@ struct TaskLifecycleContractTests {
         }
     }
 
+    @Test("a task claimed longer than the run bound is handed back though its agent keeps polling, then failed as 'run timed out'",
+          arguments: StoreEngine.allCases)
+    func runTimeout(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let task = Sample.task()
+            let other = Sample.task(type: "other")
+            try await store.createTask(task, at: Sample.time(0))
+            try await store.createTask(other, at: Sample.time(0))
+            let agent = UUID()
+            _ = try await store.poll(Sample.poll(agent: agent), at: Sample.time(1))
+            _ = try await store.poll(Sample.poll(agent: agent, capabilities: [.init(type: "other", version: 1)]), at: Sample.time(90))
+            // The agent is seen at t=90; the first task was claimed at t=1, before the bound (t=50), the other after.
+            var report = try await store.sweep(at: Sample.time(100), agentSeenSince: Sample.time(80), claimedBefore: Sample.time(50), maxAttempts: 2)
+            #expect(report.handedBack == 1 && report.lost == 0)
+            let handedBack = try #require(try await store.task(id: task.id))
+            #expect(handedBack.state == .waiting && handedBack.attempts == 1)
+            #expect(try await store.task(id: other.id)?.state == .claimed)
+            _ = try await store.poll(Sample.poll(agent: agent), at: Sample.time(101))
+            report = try await store.sweep(at: Sample.time(300), agentSeenSince: Sample.time(100), claimedBefore: Sample.time(250), maxAttempts: 2)
+            #expect(report.lost == 1 && report.handedBack == 1)
+            let record = try #require(try await store.task(id: task.id))
+            #expect(record.state == .failed && record.error == "run timed out" && record.attempts == 2)
+            // Without a bound, a task whose agent keeps polling stays claimed.
+            let third = Sample.task()
+            try await store.createTask(third, at: Sample.time(400))
+            _ = try await store.poll(Sample.poll(agent: agent), at: Sample.time(401))
+            _ = try await store.poll(Sample.poll(agent: agent), at: Sample.time(10_000))
+            report = try await store.sweep(at: Sample.time(10_001), agentSeenSince: Sample.time(9_000), maxAttempts: 2)
+            #expect(report.handedBack == 0 && report.lost == 0)
+        }
+    }
+
     @Test("creating again with the same body is idempotent; a different body is a conflict", arguments: StoreEngine.allCases)
     func idempotentCreate(engine: StoreEngine) async throws {
         try await engine.withStore { store in

@@ -82,6 +82,7 @@ struct AFMProcessTests {
         .init(name: "configuration file value of the wrong kind", arguments: [], environment: [:], fileContents: "AGENT_RETURN_TIME = 'often'\n", mentions: "AGENT_RETURN_TIME"),
         .init(name: "AGENT_RETURN_TIME of 0", arguments: [], environment: ["AGENT_RETURN_TIME": "0"], fileContents: nil, mentions: "AGENT_RETURN_TIME (environment): '0' must be a number of seconds above 0"),
         .init(name: "HTTP_IDLE_TIMEOUT that is not a number", arguments: [], environment: ["HTTP_IDLE_TIMEOUT": "long"], fileContents: nil, mentions: "HTTP_IDLE_TIMEOUT"),
+        .init(name: "TASK_RUN_TIMEOUT that is not a number", arguments: [], environment: ["TASK_RUN_TIMEOUT": "an hour"], fileContents: nil, mentions: "TASK_RUN_TIMEOUT"),
         .init(name: "MAX_CONNECTIONS of 0", arguments: [], environment: ["MAX_CONNECTIONS": "0"], fileContents: nil, mentions: "MAX_CONNECTIONS"),
         .init(name: "PostgreSQL that refuses connections", arguments: [], environment: ["AFM_DB_URI": "postgresql://afm@127.0.0.1:1/afm"], fileContents: nil, mentions: "cannot connect to PostgreSQL at 127.0.0.1:1: connection refused (database URI from AFM_DB_URI"),
         .init(name: "PostgreSQL host that does not exist", arguments: ["--database-uri", "postgresql://afm@no-such-host.invalid/afm"], environment: [:], fileContents: nil, mentions: "no-such-host.invalid:5432: host no-such-host.invalid not found (database URI from --database-uri)"),
@@ -130,7 +131,7 @@ struct AFMProcessTests {
         #expect(result.status == 0)
         for word in ["run", "create-tables", "drop-tables", "SQLALCHEMY_DATABASE_URI", "AFM_DB_URI", "AGENT_RETURN_TIME",
                      "AGENT_ACTIVE_THRESHOLD", "AUTO_CREATE", "LOG_LEVEL", "LOG_FILE", "SLAMON_AFM_CFG", "DATABASE_POOL_SIZE",
-                     "TASK_DEFAULT_TTL", "TASK_MAX_ATTEMPTS", "AFM_BPMS_TOKENS", "AFM_AGENT_TOKENS", "HTTP_IDLE_TIMEOUT",
+                     "TASK_DEFAULT_TTL", "TASK_MAX_ATTEMPTS", "TASK_RUN_TIMEOUT", "AFM_BPMS_TOKENS", "AFM_AGENT_TOKENS", "HTTP_IDLE_TIMEOUT",
                      "HTTP_REQUEST_TIMEOUT", "MAX_CONNECTIONS"] {
             #expect(text.contains(word), "--help does not mention \(word)")
         }

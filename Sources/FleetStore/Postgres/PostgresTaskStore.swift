@@ -169,7 +169,7 @@ public final class PostgresTaskStore: TaskStore {
         return TaskPage(tasks: page, nextCursor: found.count > query.limit ? page.last?.sequence : nil)
     }
 
-    public func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport {
+    public func sweep(at now: Timestamp, agentSeenSince: Timestamp, claimedBefore: Timestamp?, maxAttempts: Int) async throws -> SweepReport {
         try await guarded("sweep") {
             var report = SweepReport(expired: 0, handedBack: 0, lost: 0)
             for try await (expired, lost, handedBack) in try await self.client.query(
@@ -179,14 +179,22 @@ public final class PostgresTaskStore: TaskStore {
                     WHERE state = 'waiting' AND expires IS NOT NULL AND expires <= \(now) RETURNING seq
                 ), lost_agents AS (
                     SELECT id FROM agents WHERE last_seen < \(agentSeenSince)
+                ), abandoned AS (
+                    -- Its agent is lost, or its run has taken longer than the bound (NULL when there is none). The
+                    -- updates check the state again: a result that commits meanwhile is re-read there, not here.
+                    SELECT seq, agent_id IN (SELECT id FROM lost_agents) AS agent_lost FROM tasks
+                    WHERE state = 'claimed' AND (agent_id IN (SELECT id FROM lost_agents) OR claimed < \(claimedBefore))
                 ), lost AS (
-                    UPDATE tasks SET state = 'failed', failed = \(now), error = 'agent lost', attempts = attempts + 1
-                    WHERE state = 'claimed' AND attempts + 1 >= \(maxAttempts) AND agent_id IN (SELECT id FROM lost_agents)
-                    RETURNING seq
+                    UPDATE tasks SET state = 'failed', failed = \(now), attempts = attempts + 1,
+                        error = CASE WHEN abandoned.agent_lost THEN 'agent lost' ELSE 'run timed out' END
+                    FROM abandoned
+                    WHERE tasks.seq = abandoned.seq AND tasks.state = 'claimed' AND tasks.attempts + 1 >= \(maxAttempts)
+                    RETURNING tasks.seq
                 ), handed_back AS (
-                    UPDATE tasks SET state = 'waiting', agent_id = NULL, claimed = NULL, attempts = attempts + 1
-                    WHERE state = 'claimed' AND attempts + 1 < \(maxAttempts) AND agent_id IN (SELECT id FROM lost_agents)
-                    RETURNING seq
+                    UPDATE tasks SET state = 'waiting', agent_id = NULL, claimed = NULL, attempts = tasks.attempts + 1
+                    FROM abandoned
+                    WHERE tasks.seq = abandoned.seq AND tasks.state = 'claimed' AND tasks.attempts + 1 < \(maxAttempts)
+                    RETURNING tasks.seq
                 )
                 SELECT (SELECT count(*) FROM expired), (SELECT count(*) FROM lost), (SELECT count(*) FROM handed_back)
                 """, logger: self.logger

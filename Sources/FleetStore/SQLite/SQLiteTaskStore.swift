@@ -126,25 +126,29 @@ public final class SQLiteTaskStore: TaskStore {
         return TaskPage(tasks: page, nextCursor: found.count > query.limit ? page.last?.sequence : nil)
     }
 
-    public func sweep(at now: Timestamp, agentSeenSince: Timestamp, maxAttempts: Int) async throws -> SweepReport {
+    public func sweep(at now: Timestamp, agentSeenSince: Timestamp, claimedBefore: Timestamp?, maxAttempts: Int) async throws -> SweepReport {
         let time = SQLiteData.integer(Int(now.microsecondsSinceEpoch))
         let seen = SQLiteData.integer(Int(agentSeenSince.microsecondsSinceEpoch))
+        let runDeadline = claimedBefore.map { SQLiteData.integer(Int($0.microsecondsSinceEpoch)) } ?? .null
         let expired = try await rows(
             """
             UPDATE tasks SET state = 'expired', failed = expires, error = 'expired'
             WHERE state = 'waiting' AND expires IS NOT NULL AND expires <= ? RETURNING seq
             """, [time]).count
-        let lostAgents = "SELECT id FROM agents WHERE last_seen < ?"
+        // Abandoned: its agent is lost, or its run has taken longer than the bound (?4, NULL when there is none).
+        let lostAgent = "agent_id IN (SELECT id FROM agents WHERE last_seen < ?3)"
+        let abandoned = "(\(lostAgent) OR claimed < ?4)"
         let lost = try await rows(
             """
-            UPDATE tasks SET state = 'failed', failed = ?, error = 'agent lost', attempts = attempts + 1
-            WHERE state = 'claimed' AND attempts + 1 >= ? AND agent_id IN (\(lostAgents)) RETURNING seq
-            """, [time, .integer(maxAttempts), seen]).count
+            UPDATE tasks SET state = 'failed', failed = ?1, attempts = attempts + 1,
+                error = CASE WHEN \(lostAgent) THEN 'agent lost' ELSE 'run timed out' END
+            WHERE state = 'claimed' AND attempts + 1 >= ?2 AND \(abandoned) RETURNING seq
+            """, [time, .integer(maxAttempts), seen, runDeadline]).count
         let handedBack = try await rows(
             """
             UPDATE tasks SET state = 'waiting', agent_id = NULL, claimed = NULL, attempts = attempts + 1
-            WHERE state = 'claimed' AND agent_id IN (\(lostAgents)) RETURNING seq
-            """, [seen]).count
+            WHERE state = 'claimed' AND \(abandoned) RETURNING seq
+            """, [time, .integer(maxAttempts), seen, runDeadline]).count
         return SweepReport(expired: expired, handedBack: handedBack, lost: lost)
     }
 
