@@ -1,0 +1,84 @@
+import FleetTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// `kill -9` of `afm` on the embedded store while BPMS clients create tasks and an agent posts results: everything
+/// that was answered with success is there after a restart. An answer goes out only after its commit.
+@Suite("crash durability")
+struct CrashDurabilityTests {
+    /// Rounds of start, load, kill; `AFM_CRASH_ROUNDS` runs more (the README's long version).
+    static let rounds = Int(ProcessInfo.processInfo.environment["AFM_CRASH_ROUNDS"] ?? "") ?? 8
+
+    @Test("every create and every result answered before a kill -9 is there after the restart")
+    func answeredWritesSurviveKill() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("afm-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let environment = ["AFM_DB_URI": "sqlite:///" + directory.appendingPathComponent("afm.sqlite").path, "LOG_LEVEL": "WARNING"]
+        let acknowledged = Acknowledged()
+
+        for round in 0..<Self.rounds {
+            let afm = try AFMProcess(environment: environment)
+            try await afm.waitUntilServing()
+            let base = afm.baseURL
+            let load = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    // Two clients create through protocol 1 (200), two through v2 (201).
+                    for (route, success) in [("task", 200), ("task", 200), ("v2/tasks", 201), ("v2/tasks", 201)] {
+                        group.addTask {
+                            while !Task.isCancelled {
+                                let id = UUID().uuidString.lowercased()
+                                let body = #"{"task_id":"\#(id)","test_id":"\#(id)","task_type":"wait","task_version":1,"task_data":{"time":0}}"#
+                                guard let answer = try? await HTTP.post(base.appendingPathComponent(route), json: body) else { return }
+                                if answer.status == success { acknowledged.created.withLock { $0.append(id) } }
+                            }
+                        }
+                    }
+                    group.addTask {
+                        let agent = UUID().uuidString.lowercased()
+                        let poll = #"{"protocol":1,"agent_id":"\#(agent)","agent_name":"crash","agent_time":"t","agent_capabilities":{"wait":{"version":1}},"max_tasks":20}"#
+                        while !Task.isCancelled {
+                            guard let answer = try? await HTTP.post(base.appendingPathComponent("tasks"), json: poll) else { return }
+                            let ids = String(decoding: answer.body, as: UTF8.self).matches(of: /"task_id":\s*"([0-9a-f-]{36})"/).map { String($0.1) }
+                            for id in ids {
+                                let result = #"{"protocol":1,"task_id":"\#(id)","task_data":{"time":0}}"#
+                                guard let posted = try? await HTTP.post(base.appendingPathComponent("tasks/response"), json: result) else { return }
+                                if posted.status == 200 { acknowledged.completed.withLock { $0.append(id) } }
+                            }
+                        }
+                    }
+                }
+            }
+            // Killed at a different moment of the load each round.
+            try await Task.sleep(for: .milliseconds(300 + 97 * (round % 7)))
+            await afm.kill()
+            load.cancel()
+            await load.value
+        }
+
+        let afm = try AFMProcess(environment: environment)
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+        let acknowledgedCreates = acknowledged.created.withLock { $0 }
+        let acknowledgedResults = Set(acknowledged.completed.withLock { $0 })
+        #expect(acknowledgedCreates.count > Self.rounds && !acknowledgedResults.isEmpty, "the load did not run")
+        var missing: [String] = []
+        var notCompleted: [String] = []
+        for id in acknowledgedCreates {
+            let (status, body) = try await HTTP.get(afm.baseURL.appendingPathComponent("v2/tasks/\(id)"))
+            if status == 404 { missing.append(id); continue }
+            if acknowledgedResults.contains(id) && !String(decoding: body, as: UTF8.self).contains(#""state":"completed""#) {
+                notCompleted.append(id)
+            }
+        }
+        #expect(missing.isEmpty, "\(missing.count) of \(acknowledgedCreates.count) answered creates are gone: \(missing.prefix(5))")
+        #expect(notCompleted.isEmpty, "\(notCompleted.count) of \(acknowledgedResults.count) answered results are gone: \(notCompleted.prefix(5))")
+    }
+}
+
+/// Ids whose writes `afm` answered with success.
+private final class Acknowledged: Sendable {
+    let created = Mutex<[String]>([])
+    let completed = Mutex<[String]>([])
+}
