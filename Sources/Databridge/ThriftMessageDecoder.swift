@@ -7,27 +7,26 @@ public struct ThriftMessageDecoder: ByteToMessageDecoder {
     public typealias InboundOut = ThriftMessage
 
     private let limits: ThriftLimits
-    private var bytesNeeded = 1
+    /// Where the message under way ends, found as its bytes arrive: each byte is looked at once until the message
+    /// is complete, then the whole message is parsed once.
+    private var scanner: ThriftMessageScanner
 
     public init(limits: ThriftLimits = ThriftLimits()) {
         self.limits = limits
+        self.scanner = ThriftMessageScanner(limits: limits)
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard buffer.readableBytes >= bytesNeeded else { return .needMoreData }
-        var reader = ThriftBinaryReader(Array(buffer.readableBytesView), limits: limits)
-        do {
-            let message = try reader.readMessage()
-            buffer.moveReaderIndex(forwardBy: reader.offset)
-            bytesNeeded = 1
-            context.fireChannelRead(wrapInboundOut(message))
-            return .continue
-        } catch .needMoreBytes(let total) {
-            bytesNeeded = total
-            return .needMoreData
-        } catch {
-            throw error
+        let length = try buffer.withUnsafeReadableBytes { bytes throws(ThriftDecodingError) in try scanner.messageLength(in: bytes) }
+        guard let length else { return .needMoreData }
+        var reader = ThriftBinaryReader(Array(buffer.readableBytesView.prefix(length)), limits: limits)
+        let message = try reader.readMessage()
+        guard reader.offset == length else {
+            throw ThriftDecodingError.malformed("the message ended after \(reader.offset) of its \(length) bytes")
         }
+        buffer.moveReaderIndex(forwardBy: length)
+        context.fireChannelRead(wrapInboundOut(message))
+        return .continue
     }
 
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {

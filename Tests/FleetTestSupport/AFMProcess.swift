@@ -74,26 +74,11 @@ public final class AFMProcess: Sendable {
     /// The process's id (prlimit execs afm in its own process, so this is afm's).
     public var processIdentifier: Int32 { child.processIdentifier }
 
-    /// Descriptors the process has open now.
-    public var openDescriptors: Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(processIdentifier)/fd").count) ?? -1
-    }
-
-    /// Resident memory in MiB (VmRSS).
-    public var residentMegabytes: Double {
-        let status = (try? String(contentsOfFile: "/proc/\(processIdentifier)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return Double(line.split(separator: " ").dropFirst().first ?? "").map { $0 / 1024 } ?? -1
-    }
-
-    /// CPU time the process has used so far, user and system, in seconds.
-    public var cpuSeconds: Double {
-        let stat = (try? String(contentsOfFile: "/proc/\(processIdentifier)/stat", encoding: .utf8)) ?? ""
-        // Fields after the command name (which may hold spaces) start at the state, field 3; utime and stime are 14, 15.
-        let fields = stat[(stat.lastIndex(of: ")") ?? stat.startIndex)...].split(separator: " ").dropFirst()
-        let ticks = fields.dropFirst(11).prefix(2).compactMap { Double($0) }.reduce(0, +)
-        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    /// Descriptors, resident memory and CPU time of the process, from /proc.
+    public var statistics: ProcessStatistics { ProcessStatistics(processIdentifier) }
+    public var openDescriptors: Int { statistics.openDescriptors }
+    public var residentMegabytes: Double { statistics.residentMegabytes }
+    public var cpuSeconds: Double { statistics.cpuSeconds }
 
     /// What the process has written to standard error so far.
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }

@@ -72,6 +72,9 @@ public final class CEPStubProcess: Sendable {
 
     public var isRunning: Bool { child.isRunning }
 
+    /// Descriptors, resident memory and CPU time of the process, from /proc.
+    public var statistics: ProcessStatistics { ProcessStatistics(child.processIdentifier) }
+
     /// The recorded events matching `query` (e.g. `stream=…&member_id=…`), oldest first.
     public func events(_ query: String = "") async throws -> [JSONValue] {
         let answer = try await HTTP.get(URL(string: "\(baseURL.absoluteString)/events?\(query)")!)

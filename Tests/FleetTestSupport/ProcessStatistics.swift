@@ -1,0 +1,31 @@
+import Foundation
+
+/// What a running process uses, read from /proc: tests check that resources return to their baseline.
+public struct ProcessStatistics: Sendable {
+    public let processIdentifier: Int32
+
+    public init(_ processIdentifier: Int32) {
+        self.processIdentifier = processIdentifier
+    }
+
+    /// Descriptors the process has open now.
+    public var openDescriptors: Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(processIdentifier)/fd").count) ?? -1
+    }
+
+    /// Resident memory in MiB (VmRSS).
+    public var residentMegabytes: Double {
+        let status = (try? String(contentsOfFile: "/proc/\(processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Double(line.split(separator: " ").dropFirst().first ?? "").map { $0 / 1024 } ?? -1
+    }
+
+    /// CPU time the process has used so far, user and system, in seconds.
+    public var cpuSeconds: Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(processIdentifier)/stat", encoding: .utf8)) ?? ""
+        // Fields after the command name (which may hold spaces) start at the state, field 3; utime and stime are 14, 15.
+        let fields = stat[(stat.lastIndex(of: ")") ?? stat.startIndex)...].split(separator: " ").dropFirst()
+        let ticks = fields.dropFirst(11).prefix(2).compactMap { Double($0) }.reduce(0, +)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
