@@ -41,7 +41,11 @@ final class ConnectionGuard: ChannelDuplexHandler {
 
     private let timeouts: ConnectionTimeouts
     private var phase = Phase.idle
-    private var phaseDeadline: Scheduled<Void>?
+    /// When the connection is closed unless its phase moves on first; nil while a request is being answered.
+    private var deadline: NIODeadline?
+    /// The one timer of the phases, and when it fires. A later deadline does not move it: it fires, finds the
+    /// deadline not yet reached and waits the rest, so a request costs one timer, not one per phase.
+    private var timer: (task: Scheduled<Void>, at: NIODeadline)?
     private var stallDeadline: Scheduled<Void>?
     private var heldRead = false
     private var context: ChannelHandlerContext?
@@ -117,8 +121,7 @@ final class ConnectionGuard: ChannelDuplexHandler {
 
     func requestReceived() {
         phase = .answering
-        phaseDeadline?.cancel()
-        phaseDeadline = nil
+        deadline = nil
     }
 
     func answerWritten() {
@@ -127,15 +130,35 @@ final class ConnectionGuard: ChannelDuplexHandler {
     }
 
     private func arm(_ timeout: TimeAmount) {
-        phaseDeadline?.cancel()
+        let due = NIODeadline.now() + timeout
+        deadline = due
+        if let timer, timer.at <= due { return }
+        schedule(at: due)
+    }
+
+    private func schedule(at due: NIODeadline) {
+        timer?.task.cancel()
         guard let context else { return }
-        let channel = context.channel
-        phaseDeadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        // Held until the timer fires or is cancelled, which channelInactive and handlerRemoved do.
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let task = context.eventLoop.scheduleTask(deadline: due) { handler.value.timerFired() }
+        timer = (task, due)
+    }
+
+    private func timerFired() {
+        timer = nil
+        guard let deadline, let context else { return }
+        if deadline <= .now() {
+            context.channel.close(promise: nil)
+        } else {
+            schedule(at: deadline)
+        }
     }
 
     private func disarm() {
-        phaseDeadline?.cancel()
-        phaseDeadline = nil
+        timer?.task.cancel()
+        timer = nil
+        deadline = nil
         stallDeadline?.cancel()
         stallDeadline = nil
     }
