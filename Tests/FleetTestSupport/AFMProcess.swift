@@ -1,15 +1,28 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
 /// A real `afm` process, started from the build folder, listening on a free loopback port, its standard error in
 /// a log file.
+///
+/// A free port can be taken by another process between our choosing it and afm binding it (tests run in parallel):
+/// afm then stops with "the port is in use", and `waitUntilServing` starts it again on another free port. It also
+/// makes sure the server answering on the port is this process, not another test's that took the port.
 public final class AFMProcess: Sendable {
-    public let port: Int
-    public let baseURL: URL
     public let logFile: URL
-    private let child: ChildProcess
+    private struct Running: Sendable {
+        var port: Int
+        var child: ChildProcess
+    }
+    private let running: Mutex<Running>
+    private let portChosen: Bool
+    private let start: @Sendable (Int) throws -> ChildProcess
+
+    public var port: Int { running.withLock { $0.port } }
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    private var child: ChildProcess { running.withLock { $0.child } }
 
     /// The `afm` executable built next to the test binary (`AFM_BINARY` overrides).
     public static var executable: URL {
@@ -24,32 +37,51 @@ public final class AFMProcess: Sendable {
         arguments: [String] = [], environment: [String: String] = [:], workingDirectory: URL? = nil, port: Int? = nil,
         descriptorLimit: Int? = nil
     ) throws {
-        self.port = try port ?? freeLoopbackPort()
-        baseURL = URL(string: "http://127.0.0.1:\(self.port)")!
-        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("afm-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let process = Process()
-        let afmArguments = arguments + ["run", "127.0.0.1", String(self.port)]
-        if let descriptorLimit {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-            process.arguments = ["--nofile=\(descriptorLimit):\(descriptorLimit)", Self.executable.path] + afmArguments
-        } else {
-            process.executableURL = Self.executable
-            process.arguments = afmArguments
+        let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("afm-\(UUID().uuidString).log")
+        self.logFile = logFile
+        start = { port in
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+            let process = Process()
+            let afmArguments = arguments + ["run", "127.0.0.1", String(port)]
+            if let descriptorLimit {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+                process.arguments = ["--nofile=\(descriptorLimit):\(descriptorLimit)", Self.executable.path] + afmArguments
+            } else {
+                process.executableURL = Self.executable
+                process.arguments = afmArguments
+            }
+            process.environment = withPathAndHome(environment)
+            process.currentDirectoryURL = workingDirectory ?? FileManager.default.temporaryDirectory
+            process.standardError = try FileHandle(forWritingTo: logFile)
+            process.standardOutput = FileHandle.nullDevice
+            return try ChildProcess(starting: process)
         }
-        process.environment = withPathAndHome(environment)
-        process.currentDirectoryURL = workingDirectory ?? FileManager.default.temporaryDirectory
-        process.standardError = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = FileHandle.nullDevice
-        child = try ChildProcess(starting: process)
+        portChosen = port == nil
+        let chosen = try port ?? freeLoopbackPort()
+        running = Mutex(Running(port: chosen, child: try start(chosen)))
     }
 
-    /// Waits until `GET /status` answers (any status: the server is up), or fails after `timeout`.
+    /// Waits until this process answers `GET /status` (any status: the server is up), or fails after `timeout`.
     public func waitUntilServing(timeout: TimeInterval = 30) async throws {
         let deadline = Date().addingTimeInterval(timeout)
+        var restarts = 0
         while Date() < deadline {
-            guard child.isRunning else { throw Failure("afm exited early: \(await stopAndReadLog())") }
-            if (try? await HTTP.get(baseURL.appendingPathComponent("status"))) != nil { return }
+            let child = self.child
+            if !child.isRunning {
+                guard portChosen, restarts < 3, log.contains("the port is in use") else {
+                    throw Failure("afm exited early: \(await stopAndReadLog())")
+                }
+                restarts += 1
+                let port = try freeLoopbackPort()
+                let restarted = try start(port)
+                running.withLock { $0 = Running(port: port, child: restarted) }
+                continue
+            }
+            if (try? await HTTP.get(baseURL.appendingPathComponent("status"))) != nil,
+                listens(processIdentifier: child.processIdentifier, port: port)
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw Failure("afm did not start serving within \(timeout) s")

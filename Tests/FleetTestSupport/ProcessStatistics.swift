@@ -29,3 +29,22 @@ public struct ProcessStatistics: Sendable {
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
+
+/// Whether process `processIdentifier` holds the socket listening on 127.0.0.1:`port` (from /proc/net/tcp and the
+/// process's descriptors).
+public func listens(processIdentifier: Int32, port: Int) -> Bool {
+    let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+    let address = "0100007F:" + String(format: "%04X", port)
+    let listening = table.split(separator: "\n").dropFirst().compactMap { line -> String? in
+        let fields = line.split(separator: " ")
+        // local_address is field 1, st field 3 (0A: LISTEN), inode field 9.
+        guard fields.count > 9, fields[1] == address, fields[3] == "0A" else { return nil }
+        return "socket:[\(fields[9])]"
+    }
+    guard !listening.isEmpty else { return false }
+    let directory = "/proc/\(processIdentifier)/fd"
+    let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    return descriptors.contains { name in
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(name)")).map(listening.contains) ?? false
+    }
+}
