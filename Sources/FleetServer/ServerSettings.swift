@@ -55,9 +55,12 @@ public struct ServerSettings: Sendable {
     /// and an agent polling every second costs one write per 10 s instead of one per poll.
     public var lastSeenResolution: Double { min(10, agentActiveThreshold / 10) }
 
+    /// The idle timeout in force: the one set, or the return time plus a minute.
+    public var effectiveIdleTimeout: Double { idleTimeout ?? agentReturnTime + 60 }
+
     var connectionTimeouts: ConnectionTimeouts {
         func amount(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64(seconds * 1e9)) }
-        return ConnectionTimeouts(idle: amount(idleTimeout ?? agentReturnTime + 60), request: amount(requestTimeout))
+        return ConnectionTimeouts(idle: amount(effectiveIdleTimeout), request: amount(requestTimeout))
     }
 }
 

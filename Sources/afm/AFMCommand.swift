@@ -97,6 +97,7 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
+        DescriptorLimit.raise()
         let configuration = try global.loadConfiguration()
         if let problem = ListenAddress.check(host: host, port: port) { throw stopWithMessage(problem) }
         let logger = Logger(label: "afm")

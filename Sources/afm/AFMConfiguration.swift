@@ -45,8 +45,8 @@ struct AFMConfiguration: Sendable {
             "task_default_ttl": "\(taskDefaultTTL.map(String.init) ?? "none")", "task_max_attempts": "\(taskMaxAttempts)",
             "task_run_timeout": "\(taskRunTimeout.map { "\($0)" } ?? "none")",
             "database_pool_size": "\(databasePoolSize.map(String.init) ?? "default")",
-            "http_idle_timeout": "\(httpIdleTimeout ?? agentReturnTime + 60)", "http_request_timeout": "\(httpRequestTimeout)",
-            "max_connections": "\(maxConnections ?? DescriptorLimit.defaultMaxConnections)",
+            "http_idle_timeout": "\(serverSettings.effectiveIdleTimeout)", "http_request_timeout": "\(httpRequestTimeout)",
+            "max_connections": "\(serverSettings.maxConnections)",
             // Never the tokens themselves.
             "bpms_auth": "\(bpmsTokens.isEmpty ? "off" : "\(bpmsTokens.count) token(s)")",
             "agent_auth": "\(agentTokens.isEmpty ? "off" : "\(agentTokens.count) token(s)")",

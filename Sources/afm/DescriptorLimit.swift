@@ -12,19 +12,22 @@ enum DescriptorLimit {
     private static let openFiles = RLIMIT_NOFILE
     #endif
 
-    /// Raises the soft limit to the hard one, as servers that hold many connections do; answers the limit in force.
-    @discardableResult
-    static func raise() -> Int {
+    /// Raises the soft limit to the hard one, as servers that hold many connections do. `afm run` calls it first,
+    /// whatever `MAX_CONNECTIONS` says: the database and the log need descriptors too.
+    static func raise() {
+        var limit = rlimit()
+        guard getrlimit(openFiles, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(openFiles, &limit)
+    }
+
+    /// The soft limit in force.
+    static var current: Int {
         var limit = rlimit()
         guard getrlimit(openFiles, &limit) == 0 else { return 1024 }
-        if limit.rlim_cur < limit.rlim_max {
-            var raised = limit
-            raised.rlim_cur = limit.rlim_max
-            if setrlimit(openFiles, &raised) == 0 { limit = raised }
-        }
         return Int(clamping: limit.rlim_cur)
     }
 
     /// `MAX_CONNECTIONS` when not set: what the descriptor limit leaves after the reserve, at most 65,536.
-    static let defaultMaxConnections: Int = max(16, min(raise() - reserve, 65_536))
+    static var defaultMaxConnections: Int { max(16, min(current - reserve, 65_536)) }
 }

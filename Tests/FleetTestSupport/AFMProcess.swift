@@ -32,10 +32,11 @@ public final class AFMProcess: Sendable {
     }
 
     /// Starts `afm [arguments] run 127.0.0.1 PORT` with exactly `environment` (nothing inherited but PATH and HOME);
-    /// with `descriptorLimit`, under that limit of open files (soft and hard, through util-linux's `prlimit`).
+    /// with `descriptorLimit`, under that limit of open files (soft, and hard unless `hardDescriptorLimit` says
+    /// otherwise, through util-linux's `prlimit`).
     public init(
         arguments: [String] = [], environment: [String: String] = [:], workingDirectory: URL? = nil, port: Int? = nil,
-        descriptorLimit: Int? = nil
+        descriptorLimit: Int? = nil, hardDescriptorLimit: Int? = nil
     ) throws {
         let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("afm-\(UUID().uuidString).log")
         self.logFile = logFile
@@ -45,7 +46,8 @@ public final class AFMProcess: Sendable {
             let afmArguments = arguments + ["run", "127.0.0.1", String(port)]
             if let descriptorLimit {
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-                process.arguments = ["--nofile=\(descriptorLimit):\(descriptorLimit)", Self.executable.path] + afmArguments
+                let hard = hardDescriptorLimit ?? descriptorLimit
+                process.arguments = ["--nofile=\(descriptorLimit):\(hard)", Self.executable.path] + afmArguments
             } else {
                 process.executableURL = Self.executable
                 process.arguments = afmArguments
@@ -108,9 +110,6 @@ public final class AFMProcess: Sendable {
 
     /// Descriptors, resident memory and CPU time of the process, from /proc.
     public var statistics: ProcessStatistics { ProcessStatistics(processIdentifier) }
-    public var openDescriptors: Int { statistics.openDescriptors }
-    public var residentMegabytes: Double { statistics.residentMegabytes }
-    public var cpuSeconds: Double { statistics.cpuSeconds }
 
     /// What the process has written to standard error so far.
     public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }

@@ -13,6 +13,13 @@ public struct ProcessStatistics: Sendable {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(processIdentifier)/fd").count) ?? -1
     }
 
+    /// The soft limit of open files in force (from /proc/PID/limits).
+    public var openFileLimit: Int {
+        let limits = (try? String(contentsOfFile: "/proc/\(processIdentifier)/limits", encoding: .utf8)) ?? ""
+        let line = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") } ?? ""
+        return Int(line.dropFirst("Max open files".count).split(separator: " ").first ?? "") ?? -1
+    }
+
     /// Resident memory in MiB (VmRSS).
     public var residentMegabytes: Double {
         let status = (try? String(contentsOfFile: "/proc/\(processIdentifier)/status", encoding: .utf8)) ?? ""

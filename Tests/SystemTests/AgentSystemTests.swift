@@ -258,7 +258,7 @@ struct AgentSystemTests {
         let closedPort = try freeLoopbackPort()
         let agent = try AgentProcess(afm: URL(string: "http://127.0.0.1:\(closedPort)")!, stateDirectory: workspace.state)
         defer { agent.signal(SIGKILL) }
-        let reported = await eventually(timeout: 3) { agent.log.contains("poll failed") }
+        let reported = await eventually(timeout: .seconds(3)) { agent.log.contains("poll failed") }
         #expect(reported, "\(agent.log)")
     }
 
@@ -296,11 +296,3 @@ struct AgentSystemTests {
     }
 }
 
-/// Polls `condition` every 100 ms until it holds, or fails after `timeout`.
-func waitUntil(timeout: Duration, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw Failure("condition not met within \(timeout)") }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-}

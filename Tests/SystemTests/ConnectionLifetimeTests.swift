@@ -15,7 +15,7 @@ struct ConnectionLifetimeTests {
         defer { afm.requestStop() }
         try await afm.waitUntilServing()
         try await settle(afm)
-        let baseline = afm.openDescriptors
+        let baseline = afm.statistics.openDescriptors
 
         for _ in 0..<50 {
             let connection = try RawConnection(port: afm.port).send(Self.statusRequest)
@@ -28,8 +28,8 @@ struct ConnectionLifetimeTests {
         #expect(String(decoding: try halfClosed.readUntilClosed(), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
         halfClosed.close()
 
-        let settled = await eventually { afm.openDescriptors <= baseline }
-        #expect(settled, "descriptors: \(baseline) before, \(afm.openDescriptors) after 51 closed connections")
+        let settled = await eventually { afm.statistics.openDescriptors <= baseline }
+        #expect(settled, "descriptors: \(baseline) before, \(afm.statistics.openDescriptors) after 51 closed connections")
     }
 
     @Test("an idle keep-alive connection is closed after HTTP_IDLE_TIMEOUT")
@@ -93,7 +93,7 @@ struct ConnectionLifetimeTests {
         defer { afm.requestStop() }
         try await afm.waitUntilServing()
         try await settle(afm)
-        let before = afm.residentMegabytes
+        let before = afm.statistics.residentMegabytes
 
         let flood = try RawConnection(port: afm.port)
         let requests = Array(repeating: Array("GET /metrics HTTP/1.1\r\nHost: afm\r\n\r\n".utf8), count: 200).flatMap { $0 }
@@ -107,7 +107,7 @@ struct ConnectionLifetimeTests {
                 break
             }
             sent += count
-            peak = max(peak, afm.residentMegabytes)
+            peak = max(peak, afm.statistics.residentMegabytes)
             if count == 0 { try await Task.sleep(for: .milliseconds(20)) }
         }
         // Meanwhile another client is served as usual.
@@ -149,6 +149,16 @@ struct ConnectionLifetimeTests {
         #expect(admitted, "a connection is served again once one has closed")
     }
 
+    @Test("afm raises its open-file limit to the hard limit at start, also when MAX_CONNECTIONS is set")
+    func raisesDescriptorLimit() async throws {
+        for environment in [["AFM_DB_URI": "sqlite://"], ["AFM_DB_URI": "sqlite://", "MAX_CONNECTIONS": "20"]] {
+            let afm = try AFMProcess(environment: environment, descriptorLimit: 256, hardDescriptorLimit: 2048)
+            defer { afm.requestStop() }
+            try await afm.waitUntilServing()
+            #expect(afm.statistics.openFileLimit == 2048, "\(environment)")
+        }
+    }
+
     @Test("at the descriptor limit afm answers 503 or refuses, and serves again once the clients have gone")
     func descriptorLimit() async throws {
         let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://"], descriptorLimit: 256)
@@ -170,9 +180,9 @@ struct ConnectionLifetimeTests {
         }
         #expect(serving, "afm does not answer after the clients have gone")
         // Not spinning on failed accepts: well under a core once the flood is over.
-        let cpuBefore = afm.cpuSeconds
+        let cpuBefore = afm.statistics.cpuSeconds
         try await Task.sleep(for: .seconds(2))
-        #expect(afm.cpuSeconds - cpuBefore < 0.5, "afm used \(afm.cpuSeconds - cpuBefore) CPU-seconds in 2 s while idle")
+        #expect(afm.statistics.cpuSeconds - cpuBefore < 0.5, "afm used \(afm.statistics.cpuSeconds - cpuBefore) CPU-seconds in 2 s while idle")
     }
 
     /// Lets start-up work (the first sweep, lazily opened files) finish before a baseline is read.
@@ -180,14 +190,4 @@ struct ConnectionLifetimeTests {
         _ = try await HTTP.get(afm.baseURL.appendingPathComponent("status"))
         try await Task.sleep(for: .milliseconds(500))
     }
-}
-
-/// Polls `condition` every 100 ms for up to `timeout` seconds.
-func eventually(timeout: Double = 5, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(100))
-    }
-    return condition()
 }

@@ -112,11 +112,11 @@ struct SoakTests {
 
         // Resources: a fresh baseline of this afm process, some ordinary traffic, then back near it.
         let current = afm
-        let baseline = (descriptors: current.openDescriptors, memory: current.residentMegabytes)
+        let baseline = (descriptors: current.statistics.openDescriptors, memory: current.statistics.residentMegabytes)
         for _ in 0..<200 { _ = try await HTTP.get(base.appendingPathComponent("status")) }
-        let settled = await eventually(timeout: 10) { current.openDescriptors <= baseline.descriptors + 4 }
-        #expect(settled, "descriptors \(baseline.descriptors) → \(current.openDescriptors)")
-        #expect(current.residentMegabytes < baseline.memory + 32, "memory \(baseline.memory) → \(current.residentMegabytes) MiB")
+        let settled = await eventually(timeout: .seconds(10)) { current.statistics.openDescriptors <= baseline.descriptors + 4 }
+        #expect(settled, "descriptors \(baseline.descriptors) → \(current.statistics.openDescriptors)")
+        #expect(current.statistics.residentMegabytes < baseline.memory + 32, "memory \(baseline.memory) → \(current.statistics.residentMegabytes) MiB")
 
         for agent in agents { agent.signal(SIGTERM) }
         for agent in agents { _ = await agent.waitForExit(timeout: .seconds(15)) }

@@ -17,8 +17,6 @@ final class ConnectionLimit: Sendable {
         self.maximum = maximum
     }
 
-    var openConnections: Int { open.load(ordering: .relaxed) }
-
     /// Counts `channel` until it closes; false (and not counted) when the limit is reached.
     func admit(_ channel: any Channel) -> Bool {
         let count = open.wrappingAdd(1, ordering: .relaxed).newValue
