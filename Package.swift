@@ -14,27 +14,29 @@ let package = Package(
         .library(name: "JSONSchema", targets: ["JSONSchema"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
-        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
-        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
-        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
-        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
-        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
-        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
-        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", exact: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
     ],
     targets: [
-        // JSON Schema compiler and validator: standard library and Foundation only.
-        .target(name: "JSONSchema"),
+        // The JSON value, its parser and writer, timestamps and canonical UUID text: standard library and Foundation.
+        .target(name: "JSON"),
+        // JSON Schema compiler and validator.
+        .target(name: "JSONSchema", dependencies: ["JSON"]),
         // Runs JSON-Schema-Test-Suite folders; shared by the jsonschema-suite executable and the tests.
-        .target(name: "JSONSchemaSuite", dependencies: ["JSONSchema"]),
+        .target(name: "JSONSchemaSuite", dependencies: ["JSON", "JSONSchema"]),
         .executableTarget(
             name: "jsonschema-suite",
             dependencies: [
@@ -46,6 +48,8 @@ let package = Package(
         .executableTarget(
             name: "jsonschema-bench",
             dependencies: [
+                "JSON",
+                "JSONSchema",
                 "FleetModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -54,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "afm-bench",
             dependencies: [
-                "JSONSchema",
+                "JSON",
                 "EventLoopExecutor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -63,14 +67,15 @@ let package = Package(
             ]
         ),
         // Wire types (protocol 1), the task and agent domain, and its errors.
-        .target(name: "FleetModel", dependencies: ["JSONSchema"]),
-        // The TaskStore contract and its two engines, with their migrations.
+        .target(name: "FleetModel", dependencies: ["JSON", "JSONSchema"]),
+        // The storage contracts (task queue, fleet directory, task-type registry) and their two engines, with their
+        // migrations.
         .target(
             name: "FleetStore",
             dependencies: [
                 "EventLoopExecutor",
                 "FleetModel",
-                "JSONSchema",
+                "JSON",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -79,11 +84,28 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The domain: task creation and outcomes with their schemas, the fleet overview, the sweep, the clock and
+        // the metrics events. Controllers call it; it calls the storage contracts.
+        .target(
+            name: "FleetService",
+            dependencies: [
+                "FleetModel",
+                "FleetStore",
+                "JSON",
+                "JSONSchema",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The HTTP application: routes, middleware, dashboard.
         .target(
             name: "FleetServer",
             dependencies: [
+                "FleetService",
                 "FleetStore",
+                "FleetModel",
+                "JSON",
+                "JSONSchema",
                 "EventLoopExecutor",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -98,13 +120,14 @@ let package = Package(
         // One-line-per-event log output shared by the executables.
         .target(
             name: "FleetLogging",
-            dependencies: ["FleetModel", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["JSON", .product(name: "Logging", package: "swift-log")]
         ),
         // The afm executable: CLI, configuration, service group.
         .executableTarget(
             name: "afm",
             dependencies: [
                 "FleetServer",
+                "FleetStore",
                 "FleetLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -119,13 +142,13 @@ let package = Package(
         // The agent's cartridge side: agent.conf and launch parameters, Stratos lifecycle on MQTT, extensions.
         .target(
             name: "Cartridge",
-            dependencies: ["MQTT", "Databridge", "FleetAgent", "JSONSchema", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MQTT", "Databridge", "FleetAgent", "JSON", .product(name: "Logging", package: "swift-log")]
         ),
         // The WSO2 data bridge: Thrift binary protocol, the event transmission services, client and server.
         .target(
             name: "Databridge",
             dependencies: [
-                "JSONSchema",
+                "JSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -138,6 +161,7 @@ let package = Package(
             dependencies: [
                 "Databridge",
                 "FleetLogging",
+                "JSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -149,8 +173,7 @@ let package = Package(
         .target(
             name: "FleetAgent",
             dependencies: [
-                "FleetModel",
-                "JSONSchema",
+                "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -170,27 +193,35 @@ let package = Package(
             name: "FleetTestSupport",
             dependencies: [
                 "FleetStore",
-                "JSONSchema",
+                "FleetModel",
+                "JSON",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/FleetTestSupport"
         ),
-        .testTarget(name: "JSONSchemaTests", dependencies: ["JSONSchema", "JSONSchemaSuite", "FleetTestSupport"]),
-        .testTarget(name: "FleetModelTests", dependencies: ["FleetModel"]),
-        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent"]),
+        .testTarget(name: "JSONSchemaTests", dependencies: ["JSON", "JSONSchema", "JSONSchemaSuite", "FleetTestSupport"]),
+        .testTarget(name: "FleetModelTests", dependencies: ["FleetModel", "JSON"]),
+        .testTarget(
+            name: "FleetServiceTests",
+            dependencies: ["FleetService", "FleetStore", "FleetModel", "JSON", "FleetTestSupport"]
+        ),
+        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "JSON"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "FleetTestSupport"]),
-        .testTarget(name: "CartridgeTests", dependencies: ["Cartridge", "Databridge"]),
+        .testTarget(name: "CartridgeTests", dependencies: ["Cartridge", "Databridge", "MQTT"]),
         .testTarget(
             name: "DatabridgeTests",
-            dependencies: ["Databridge", "JSONSchema", "FleetTestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Databridge", "FleetTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "FleetStoreTests",
-            dependencies: ["FleetStore", "FleetTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]),
+            dependencies: ["FleetStore", "FleetModel", "FleetTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(
             name: "FleetServerTests",
             dependencies: [
                 "FleetServer",
+                "FleetStore",
+                "FleetModel",
+                "JSON",
                 "FleetTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -198,6 +229,6 @@ let package = Package(
             ]
         ),
         // Starts the real afm executable (and the original SLAMon agent when installed) and talks HTTP to it.
-        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "Databridge", "afm", "afm-agent", "afm-bench", "cep-stub"]),
+        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "Databridge", "JSON", "afm", "afm-agent", "afm-bench", "cep-stub"]),
     ]
 )

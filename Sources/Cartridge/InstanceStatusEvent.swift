@@ -1,5 +1,5 @@
 import Foundation
-import JSONSchema
+import JSON
 
 /// The instance-status events the agent publishes, on Stratos' topics with Stratos' JSON (camelCase fields, every
 /// field present, `null` when unknown, keys sorted).

@@ -1,4 +1,4 @@
-import JSONSchema
+import JSON
 
 /// A WSO2 stream definition, as `defineStream` carries it in JSON: name, version, and typed attributes in three
 /// groups. Its id is `name:version`.

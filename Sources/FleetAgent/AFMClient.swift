@@ -1,7 +1,6 @@
 import AsyncHTTPClient
-import FleetModel
 import Foundation
-import JSONSchema
+import JSON
 import NIOCore
 import NIOHTTP1
 

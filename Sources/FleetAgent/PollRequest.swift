@@ -1,5 +1,5 @@
 import Foundation
-import JSONSchema
+import JSON
 
 /// The protocol-1 poll body.
 struct PollRequest: Sendable {

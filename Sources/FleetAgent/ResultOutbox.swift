@@ -1,5 +1,5 @@
 import Foundation
-import JSONSchema
+import JSON
 
 /// A task's outcome as the AFM receives it: the exact `POST /tasks/response` body.
 public struct PendingResult: Sendable, Equatable {

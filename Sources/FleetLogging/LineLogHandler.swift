@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FleetModel
+import JSON
 import Logging
 
 /// Writes one line per event: `2026-11-23T14:00:00.123456+00:00 info afm: message key=value …`.

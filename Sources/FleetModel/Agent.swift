@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A task type and version an agent can run.
 public struct Capability: Sendable, Hashable, Comparable {

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Domain failures a store reports; the HTTP layer maps them to status codes.
 public enum FleetError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,19 +1,29 @@
 import Foundation
+import JSON
 
 /// A task as the BPMS submits it.
 public struct NewTask: Sendable, Equatable {
     public let id: UUID
     public let testID: UUID
+    /// False when the BPMS gave no test id and `testID` was generated: a repeat of the request then matches the task
+    /// whatever its test id.
+    public let testIDGiven: Bool
     public let type: String
     public let version: Int64
     /// `task_data` as serialized JSON, nil when the BPMS gave none.
     public let dataJSON: String?
     /// Seconds the task may wait to be claimed; nil waits forever.
     public let ttlSeconds: Int64?
+    /// The registration of the task's type (its `updated` time) whose task schema the data was checked against;
+    /// nil when it was checked against none. The store refuses the task when that is not the current one.
+    public var schemaCheckedAgainst: Timestamp?
 
-    public init(id: UUID, testID: UUID, type: String, version: Int64, dataJSON: String?, ttlSeconds: Int64? = nil) {
+    public init(
+        id: UUID, testID: UUID, testIDGiven: Bool = true, type: String, version: Int64, dataJSON: String?, ttlSeconds: Int64? = nil
+    ) {
         self.id = id
         self.testID = testID
+        self.testIDGiven = testIDGiven
         self.type = type
         self.version = version
         self.dataJSON = dataJSON
@@ -22,7 +32,7 @@ public struct NewTask: Sendable, Equatable {
 
     /// Whether `record` is this task as it was created (for idempotent creation).
     public func matches(_ record: TaskRecord) -> Bool {
-        record.id == id && record.testID == testID && record.type == type && record.version == version
+        record.id == id && (!testIDGiven || record.testID == testID) && record.type == type && record.version == version
             && record.dataJSON == dataJSON && record.ttlSeconds == ttlSeconds
     }
 }

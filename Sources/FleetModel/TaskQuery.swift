@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Which tasks a listing returns: every given filter must hold. Ordered by creation, one page at a time.
 public struct TaskQuery: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import JSON
 /// The JSON Schemas registered for a task type and version: `task_data` must satisfy the task schema, a result the
 /// result schema (when there is one).
 public struct TaskTypeRecord: Sendable, Equatable {

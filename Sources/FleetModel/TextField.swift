@@ -1,4 +1,4 @@
-import JSONSchema
+import JSON
 
 /// Rules for text that `afm` keeps in a database column. PostgreSQL's text cannot hold the NUL character, so a field
 /// with one is refused as bad input on every engine alike, instead of failing in the database (a 500, and on

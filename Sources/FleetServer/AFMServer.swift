@@ -1,3 +1,4 @@
+import FleetService
 import FleetStore
 import Hummingbird
 import HummingbirdCore
@@ -6,7 +7,8 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The AFM as a service: the store, the sweeper and the HTTP server, started together and stopped in reverse.
+/// The AFM as a service: the store, the idle-poll shortcut, the sweeper and the HTTP server, started together and
+/// stopped in reverse.
 ///
 /// Polls go through an `IdlePollShortcut`, which answers those that would claim nothing without a database round
 /// trip. HTTP/1.1 is served by `HTTP1EventChannel`, which keeps idle connections small. `beforeServing` runs once
@@ -24,8 +26,11 @@ public struct AFMServer: Service, CustomStringConvertible {
         beforeServing: (@Sendable () async throws -> Void)? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) {
-        let store = IdlePollShortcut(wrapping: store, logger: logger)
-        let responder = buildRouter(store: store, settings: settings, metrics: metrics).buildResponder()
+        let shortcut = IdlePollShortcut(wrapping: store, recordingAgentsIn: store, logger: logger)
+        let fleet = FleetService(
+            queue: shortcut, directory: store, registry: store, policy: settings.policy, events: metrics, logger: logger,
+            beforeReadingAgents: { await shortcut.writeSightings() })
+        let responder = buildRouter(fleet: fleet, settings: settings, metrics: metrics).buildResponder()
         let serverName = "AgentFleet"
         let channel = HTTP1EventChannel(
             maximumBodySize: settings.maximumBodySize, timeouts: settings.connectionTimeouts,
@@ -49,10 +54,11 @@ public struct AFMServer: Service, CustomStringConvertible {
             onServerRunning: onServerRunning, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         self.logger = logger
         services = [
+            // Stopped in reverse: the server drains, then the polls it answered from memory are written, then the
+            // store closes.
             store,
-            AfterPrelude(
-                prelude: beforeServing,
-                services: [Sweeper(store: store, settings: settings, metrics: metrics, logger: logger), server]),
+            shortcut,
+            AfterPrelude(prelude: beforeServing, services: [fleet.sweeper, server]),
         ]
     }
 

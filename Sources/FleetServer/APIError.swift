@@ -1,5 +1,5 @@
-import FleetModel
 import Hummingbird
+import JSON
 import JSONSchema
 
 /// An error answer: a status and a short JSON body `{"error": "…", "violations": [...]}`.

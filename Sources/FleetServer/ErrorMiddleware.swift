@@ -1,4 +1,5 @@
 import FleetModel
+import FleetService
 import FleetStore
 import Hummingbird
 import Logging
@@ -32,6 +33,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as APIError:
             return error
         case let error as InvalidRequest:
+            return APIError(.badRequest, error.message, violations: error.violations)
+        case let error as InvalidDocument:
             return APIError(.badRequest, error.message, violations: error.violations)
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, "request body is larger than the limit")

@@ -1,9 +1,10 @@
+import FleetService
 import Prometheus
 import Synchronization
 
 /// The AFM's metrics in Prometheus form, served at `GET /metrics`: requests and latency by route, method and
 /// status; tasks by what happened to them; claim batch sizes; active agents and waiting tasks.
-public final class FleetMetrics: Sendable {
+public final class FleetMetrics: FleetEvents {
     public let registry: PrometheusCollectorRegistry
 
     static let latencyBuckets: [Duration] = [
@@ -53,23 +54,22 @@ public final class FleetMetrics: Sendable {
         handles.duration.record(duration)
     }
 
-    /// `created`, `claimed`, `completed`, `failed`, `expired`, `cancelled`, `handed_back`, `lost`.
-    func tasks(_ event: String, count: Int = 1) {
+    public func tasks(_ event: TaskEvent, count: Int) {
         guard count > 0 else { return }
         let counter = taskCounters.withLock { counters in
-            if let known = counters[event] { return known }
-            let made = registry.makeCounter(descriptor: Self.taskEvents, labels: [("event", event)])
-            counters[event] = made
+            if let known = counters[event.rawValue] { return known }
+            let made = registry.makeCounter(descriptor: Self.taskEvents, labels: [("event", event.rawValue)])
+            counters[event.rawValue] = made
             return made
         }
         counter.increment(by: Int64(count))
     }
 
-    func claimBatch(size: Int) {
-        claimBatchSizes.record(Double(size))
+    public func claimed(batchSize: Int) {
+        claimBatchSizes.record(Double(batchSize))
     }
 
-    func fleet(activeAgents: Int, waitingTasks: Int) {
+    public func fleet(activeAgents: Int, waitingTasks: Int) {
         registry.makeGauge(descriptor: Self.activeAgents).set(Double(activeAgents))
         registry.makeGauge(descriptor: Self.waitingTasks).set(Double(waitingTasks))
     }

@@ -1,6 +1,5 @@
-import FleetModel
 import Hummingbird
-import JSONSchema
+import JSON
 
 extension Request {
     /// Reads the whole body (refusing more than `limit` bytes with 413) and parses it as JSON.

@@ -1,10 +1,19 @@
+import FleetService
 import FleetStore
 import Hummingbird
 import Logging
 import NIOCore
 
-/// The AFM's routes and middleware: `AFMServer` serves them, and in-process tests drive them directly.
+/// The AFM's routes and middleware over one store, without the idle-poll shortcut: for in-process tests.
 public func buildRouter(store: any TaskStore, settings: ServerSettings, metrics: FleetMetrics = FleetMetrics()) -> Router<BasicRequestContext> {
+    var logger = Logger(label: "afm")
+    logger.logLevel = .warning
+    let fleet = FleetService(store: store, policy: settings.policy, events: metrics, logger: logger)
+    return buildRouter(fleet: fleet, settings: settings, metrics: metrics)
+}
+
+/// The AFM's routes and middleware: `AFMServer` serves them, and in-process tests drive them directly.
+public func buildRouter(fleet: FleetService, settings: ServerSettings, metrics: FleetMetrics) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
@@ -14,17 +23,16 @@ public func buildRouter(store: any TaskStore, settings: ServerSettings, metrics:
         router.add(middleware: AuthMiddleware(bpmsTokens: settings.bpmsTokens, agentTokens: settings.agentTokens))
     }
     var routes = RouteTable(router: router)
-    let schemas = TaskTypeSchemas(store: store)
-    ProtocolOneController(store: store, settings: settings, schemas: schemas, metrics: metrics).addRoutes(to: &routes)
-    DashboardController(store: store).addRoutes(to: &routes)
-    TaskTypesController(store: store, schemas: schemas, settings: settings).addRoutes(to: &routes)
-    TasksController(store: store, schemas: schemas, settings: settings, metrics: metrics).addRoutes(to: &routes)
+    ProtocolOneController(fleet: fleet, settings: settings).addRoutes(to: &routes)
+    DashboardController(overview: fleet.overview).addRoutes(to: &routes)
+    TaskTypesController(catalog: fleet.taskTypes, settings: settings).addRoutes(to: &routes)
+    TasksController(tasks: fleet.tasks, settings: settings).addRoutes(to: &routes)
     routes.on("/metrics", .get) { _, _ in
         Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }
-    AgentsController(store: store, settings: settings).addRoutes(to: &routes)
+    AgentsController(overview: fleet.overview).addRoutes(to: &routes)
     routes.addMethodNotAllowedRoutes()
     return router
 }

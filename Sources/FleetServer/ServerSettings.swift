@@ -1,3 +1,4 @@
+import FleetService
 import NIOCore
 
 /// What the HTTP application needs to know beyond the store.
@@ -50,10 +51,12 @@ public struct ServerSettings: Sendable {
         self.agentTokens = agentTokens
     }
 
-    /// How stale an agent's stored last-seen time may get before a poll writes it again: a tenth of the active
-    /// threshold, at most 10 s. Whether an agent is active or lost is still decided well within the threshold,
-    /// and an agent polling every second costs one write per 10 s instead of one per poll.
-    public var lastSeenResolution: Double { min(10, agentActiveThreshold / 10) }
+    /// The domain's share of the settings.
+    public var policy: FleetPolicy {
+        FleetPolicy(
+            agentReturnTime: agentReturnTime, agentActiveThreshold: agentActiveThreshold, taskDefaultTTL: taskDefaultTTL,
+            taskMaxAttempts: taskMaxAttempts, taskRunTimeout: taskRunTimeout, sweepInterval: sweepInterval)
+    }
 
     /// The idle timeout in force: the one set, or the return time plus a minute.
     public var effectiveIdleTimeout: Double { idleTimeout ?? agentReturnTime + 60 }

@@ -1,24 +1,26 @@
 import FleetModel
 import Foundation
+import JSON
 import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// A store in front of another that answers idle polls from memory.
+/// A task queue in front of another that answers idle polls from memory.
 ///
 /// Most polls of a quiet fleet claim nothing, yet each would cost a database round trip. This store remembers, for
 /// each set of capabilities, that a claim found fewer tasks than it asked for; until a task may have become
 /// claimable since (this process created one, or the sweep handed one back), it answers the next polls with the
 /// same capabilities with nothing. The agents those polls describe are written once a second, all in one statement
-/// (`recordAgents`), and before anything here reads agents, so that this process never shows an agent older than
-/// its last poll. Everything else goes straight to the store behind.
+/// (`FleetDirectory.recordAgents`), and before the sweep; readers of agents call `writeSightings()` first, so that
+/// this process never shows an agent older than its last poll. Everything else goes straight to the queue behind.
 ///
 /// Tasks created or handed back through another process sharing the database are not seen here, so a remembered
 /// empty claim is trusted for `emptyClaimLifetime` only (one second): a poll may then miss a task created through
 /// another `afm` process within the last second. The same bound covers a claim that skipped rows locked by a
 /// transaction that then rolled back.
-public final class IdlePollShortcut: TaskStore {
-    private let store: any TaskStore
+public final class IdlePollShortcut: TaskQueue, Service {
+    private let queue: any TaskQueue
+    private let directory: any FleetDirectory
     private let logger: Logger
     private let emptyClaimLifetime: Double
     private let sightingInterval: Duration
@@ -27,33 +29,28 @@ public final class IdlePollShortcut: TaskStore {
     /// Beyond this many agents or capability sets, the memory starts again empty: it only saves work.
     private static let maximumRemembered = 100_000
 
+    /// Answers idle polls for `queue`; the agents those polls describe are written to `directory`.
     public init(
-        wrapping store: any TaskStore, logger: Logger, emptyClaimLifetime: Double = 1, sightingInterval: Duration = .seconds(1)
+        wrapping queue: any TaskQueue, recordingAgentsIn directory: any FleetDirectory, logger: Logger,
+        emptyClaimLifetime: Double = 1, sightingInterval: Duration = .seconds(1)
     ) {
-        self.store = store
+        self.queue = queue
+        self.directory = directory
         self.logger = logger
         self.emptyClaimLifetime = emptyClaimLifetime
         self.sightingInterval = sightingInterval
     }
 
-    public var engine: String { store.engine }
-
-    /// Runs the store behind, and writes the agents seen by polls answered here every `sightingInterval`.
+    /// Writes the agents seen by polls answered here every `sightingInterval`, and once more at shutdown.
     public func run() async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await self.store.run() }
-            group.addTask {
-                await cancelWhenGracefulShutdown {
-                    while true {
-                        do { try await Task.sleep(for: self.sightingInterval) } catch { break }
-                        await self.writeSightings()
-                    }
-                }
+        await cancelWhenGracefulShutdown {
+            while true {
+                do { try await Task.sleep(for: self.sightingInterval) } catch { break }
+                await self.writeSightings()
             }
         }
+        await writeSightings()
     }
-
-    public func close() async throws { try await store.close() }
 
     // MARK: Polls
 
@@ -65,7 +62,7 @@ public final class IdlePollShortcut: TaskStore {
         case .askStore(let current):
             generation = current
         }
-        let claimed = try await store.poll(poll, at: now, lastSeenResolution: lastSeenResolution)
+        let claimed = try await queue.poll(poll, at: now, lastSeenResolution: lastSeenResolution)
         state.withLock { $0.remember(poll, claimed: claimed.count, generation: generation, at: now, lastSeenResolution: lastSeenResolution) }
         return claimed
     }
@@ -95,7 +92,7 @@ public final class IdlePollShortcut: TaskStore {
         }
         guard !sightings.isEmpty else { return }
         do {
-            try await store.recordAgents(Array(sightings.values))
+            try await directory.recordAgents(Array(sightings.values))
             let recovered = state.withLock { state in
                 for sighting in sightings.values { state.written(sighting) }
                 defer { state.writesFailing = false }
@@ -115,16 +112,12 @@ public final class IdlePollShortcut: TaskStore {
         }
     }
 
-    public func recordAgents(_ sightings: [AgentSighting]) async throws {
-        try await store.recordAgents(sightings)
-    }
-
     // MARK: What can make a task claimable
 
-    public func insertTask(_ task: NewTask, at now: Timestamp, unlessTaskTypeRegistered: Bool) async throws -> TaskRecord? {
+    public func insertTask(_ task: NewTask, at now: Timestamp) async throws -> TaskRecord? {
         // After the insert has committed (or failed, perhaps after committing): a claim that starts later sees it.
         defer { tasksMayBeClaimable() }
-        return try await store.insertTask(task, at: now, unlessTaskTypeRegistered: unlessTaskTypeRegistered)
+        return try await queue.insertTask(task, at: now)
     }
 
     public func sweep(at now: Timestamp, agentSeenSince: Timestamp, claimedBefore: Timestamp?, maxAttempts: Int) async throws -> SweepReport {
@@ -132,7 +125,7 @@ public final class IdlePollShortcut: TaskStore {
         await writeSightings()
         let report: SweepReport
         do {
-            report = try await store.sweep(at: now, agentSeenSince: agentSeenSince, claimedBefore: claimedBefore, maxAttempts: maxAttempts)
+            report = try await queue.sweep(at: now, agentSeenSince: agentSeenSince, claimedBefore: claimedBefore, maxAttempts: maxAttempts)
         } catch {
             tasksMayBeClaimable()
             throw error
@@ -145,57 +138,15 @@ public final class IdlePollShortcut: TaskStore {
         state.withLock { $0.generation &+= 1 }
     }
 
-    // MARK: Everything else goes to the store behind
-
-    public func migrate() async throws { try await store.migrate() }
-    public func dropTables() async throws { try await store.dropTables() }
-
     public func cancelTask(id: UUID, at now: Timestamp) async throws -> TaskRecord {
-        try await store.cancelTask(id: id, at: now)
+        // A cancelled claim frees the agent's place, not a task: nothing becomes claimable.
+        try await queue.cancelTask(id: id, at: now)
     }
-
-    public func listTasks(_ query: TaskQuery) async throws -> TaskPage { try await store.listTasks(query) }
 
     public func recordOutcome(
-        _ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp, unlessResultSchema: Bool
+        _ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?, at now: Timestamp, resultCheckedAgainst: Timestamp?
     ) async throws -> Bool {
-        try await store.recordOutcome(outcome, forTask: id, by: agentID, at: now, unlessResultSchema: unlessResultSchema)
-    }
-
-    public func task(id: UUID) async throws -> TaskRecord? { try await store.task(id: id) }
-
-    // MARK: Reads of agents see every poll answered here
-
-    public func status(activeSince: Timestamp) async throws -> FleetStatus {
-        await writeSightings()
-        return try await store.status(activeSince: activeSince)
-    }
-
-    public func dashboard(limits: DashboardLimits) async throws -> DashboardSnapshot {
-        await writeSightings()
-        return try await store.dashboard(limits: limits)
-    }
-
-    public func agents(limit: Int) async throws -> [AgentRecord] {
-        await writeSightings()
-        return try await store.agents(limit: limit)
-    }
-
-    public func agent(id: UUID) async throws -> AgentRecord? {
-        await writeSightings()
-        return try await store.agent(id: id)
-    }
-
-    public func putTaskType(_ taskType: TaskTypeRecord) async throws -> Bool { try await store.putTaskType(taskType) }
-
-    public func taskType(_ type: String, version: Int64) async throws -> TaskTypeRecord? {
-        try await store.taskType(type, version: version)
-    }
-
-    public func taskTypes() async throws -> [TaskTypeRecord] { try await store.taskTypes() }
-
-    public func deleteTaskType(_ type: String, version: Int64) async throws -> Bool {
-        try await store.deleteTaskType(type, version: version)
+        try await queue.recordOutcome(outcome, forTask: id, by: agentID, at: now, resultCheckedAgainst: resultCheckedAgainst)
     }
 }
 

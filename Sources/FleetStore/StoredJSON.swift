@@ -1,5 +1,5 @@
 import FleetModel
-import JSONSchema
+import JSON
 
 /// How agent details are kept in a text column: capabilities as `[{"type":…,"version":…}]`, location as an object.
 enum StoredJSON {

@@ -1,3 +1,4 @@
+import JSON
 /// Index of a compiled subschema in `SchemaProgram.nodes`. `$ref`s point at indexes, so cycles need no pointers.
 typealias NodeID = Int
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Draft-07's `contentEncoding` (base64) and `contentMediaType` (application/json) as assertions on strings.
 /// Draft 2019-09 and later make them annotations only, so only draft-07 schemas compile them.

@@ -1,3 +1,4 @@
+import JSON
 extension JSONNumber {
     /// Whether `self` is an integer multiple of `divisor`, decided on the decimal values, so that `19.99` is a
     /// multiple of `0.01` even though neither is exact in binary floating point.

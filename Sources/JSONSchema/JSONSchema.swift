@@ -1,3 +1,4 @@
+import JSON
 /// A compiled JSON Schema: compile once with `init`, then validate any number of instances, from any thread.
 ///
 /// Draft 2020-12 is the default dialect; `$schema` selects draft 2020-12, 2019-09 or draft-07 (draft-06 and

@@ -1,3 +1,4 @@
+import JSON
 /// Turns a schema document (and the registry documents it references) into a `SchemaProgram`, refusing anything
 /// malformed with the location of the problem.
 ///

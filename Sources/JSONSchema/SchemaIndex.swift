@@ -1,3 +1,4 @@
+import JSON
 /// Where a subschema sits: a loaded document and a path into it, interned in `SchemaPaths`.
 struct SchemaLocation: Hashable {
     let document: Int

@@ -1,3 +1,4 @@
+import JSON
 /// Schema documents that `$ref` and `$schema` may name, by URI. Nothing is ever fetched from the network: a
 /// reference to a URI that is not here is a compile error.
 ///

@@ -19,6 +19,11 @@ public struct ValidationError: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         "\(instanceLocation.isEmpty ? "/" : instanceLocation): \(message)"
     }
+
+    /// The same violation of a document found under `prefix` in a larger one (`/task_data` + `/url`).
+    public func prefixed(_ prefix: String) -> ValidationError {
+        ValidationError(instanceLocation: prefix + instanceLocation, keywordLocation: keywordLocation, keyword: keyword, message: message)
+    }
 }
 
 /// A schema that cannot be compiled, and where in it the problem is.

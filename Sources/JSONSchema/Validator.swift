@@ -1,3 +1,4 @@
+import JSON
 /// Walks an instance against a compiled program, collecting errors with their locations.
 ///
 /// Locations are kept as component stacks and rendered to JSON Pointers only when an error is recorded, so a valid

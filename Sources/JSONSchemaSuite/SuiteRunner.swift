@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import JSONSchema
 
 /// Runs test files laid out like one draft folder of the official JSON-Schema-Test-Suite: each file holds groups

@@ -1,5 +1,5 @@
 import ArgumentParser
-import JSONSchema
+import JSON
 
 /// A load benchmark for any AFM on loopback: BPMS clients create tasks, simulated agents poll, claim and post
 /// results, and the BPMS reads each result back. Counts task lifecycles per second, latencies, double claims and

@@ -1,7 +1,7 @@
 import Databridge
 import Foundation
 import Hummingbird
-import JSONSchema
+import JSON
 
 /// The stub's HTTP side: what it received, for tests and the smoke check.
 ///

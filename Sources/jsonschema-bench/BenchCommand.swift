@@ -1,5 +1,6 @@
 import ArgumentParser
 import FleetModel
+import JSON
 import JSONSchema
 
 /// Validations per second on one thread: the protocol-1 poll request and a 2 KB task payload.

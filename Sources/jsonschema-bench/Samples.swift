@@ -1,4 +1,4 @@
-import JSONSchema
+import JSON
 
 /// The documents the benchmark validates: a protocol-1 poll, and a realistic task payload with its schema.
 enum Samples {

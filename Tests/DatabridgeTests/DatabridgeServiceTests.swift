@@ -1,5 +1,4 @@
 @testable import Databridge
-import JSONSchema
 import Logging
 import Testing
 

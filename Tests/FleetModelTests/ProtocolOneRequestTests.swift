@@ -1,6 +1,6 @@
 import FleetModel
 import Foundation
-import JSONSchema
+import JSON
 import Testing
 
 @Suite("Protocol-1 requests")

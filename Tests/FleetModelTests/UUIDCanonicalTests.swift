@@ -1,5 +1,5 @@
-import FleetModel
 import Foundation
+import JSON
 import Testing
 
 /// Ids read and written without the C library must agree with Foundation's own reading and writing.

@@ -3,7 +3,7 @@ import FleetTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import JSONSchema
+import JSON
 import Testing
 
 /// Every kind of bad request gets a 4xx with a short JSON error body, never a 5xx or a crash.

@@ -3,7 +3,6 @@ import FleetTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import JSONSchema
 import Testing
 
 @Suite("Prometheus metrics at /metrics")

@@ -1,10 +1,8 @@
-import FleetModel
 import FleetStore
 import FleetTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import JSONSchema
 import Testing
 
 @Suite("Protocol-1 routes")

@@ -4,7 +4,7 @@ import FleetTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import JSONSchema
+import JSON
 
 /// Drives the real router in process, on a fresh in-memory embedded store.
 struct ServerHarness {

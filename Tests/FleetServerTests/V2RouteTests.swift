@@ -6,7 +6,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import JSONSchema
+import JSON
 import Testing
 
 @Suite("BPMS API v2 routes")

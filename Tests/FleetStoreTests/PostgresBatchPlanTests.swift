@@ -66,13 +66,13 @@ struct PostgresBatchPlanTests {
             EXECUTE insert_tasks('{\(newIDs.joined(separator: ","))}', '{\(testIDs.joined(separator: ","))}',
                 \(array("'backlog'", "text")), \(array("1", "int8")), \(array("true", "bool")), \(array("'{}'", "text")),
                 \(array("now()", "timestamptz")), \(array("false", "bool")), \(array("0", "int8")),
-                \(array("now()", "timestamptz")), \(array("true", "bool")))
+                \(array("now()", "timestamptz")), \(array("false", "bool")), \(array("now()", "timestamptz")))
             """)
         let outcomes = try await probe.explain("""
             EXECUTE record_outcomes('{\(claimed.joined(separator: ","))}', \(array("true", "bool")),
                 \(array("'{\"ok\": true}'", "text")), \(array("false", "bool")),
                 \(array("'00000000-0000-0000-0000-000000000000'", "uuid")), \(array("now()", "timestamptz")),
-                \(array("true", "bool")))
+                \(array("false", "bool")), \(array("now()", "timestamptz")))
             """)
         let read = try await probe.explain("EXECUTE read_tasks('{\(claimed.joined(separator: ","))}')")
         return (insert.rows, outcomes.rows, read.rows, (insert.pages, outcomes.pages, read.pages))

@@ -1,4 +1,3 @@
-import FleetModel
 import FleetStore
 import FleetTestSupport
 import Foundation

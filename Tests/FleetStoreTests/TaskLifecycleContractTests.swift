@@ -106,19 +106,6 @@ struct TaskLifecycleContractTests {
         }
     }
 
-    @Test("creating again with the same body is idempotent; a different body is a conflict", arguments: StoreEngine.allCases)
-    func idempotentCreate(engine: StoreEngine) async throws {
-        try await engine.withStore { store in
-            let task = Sample.task(ttl: 60)
-            let first = try await store.createTasks([task], at: Sample.time(0))
-            #expect(first.map(\.created) == [true])
-            let again = try await store.createTasks([task], at: Sample.time(1))
-            #expect(again.map(\.created) == [false] && again.first?.record.created == Sample.time(0))
-            let changed = Sample.task(data: #"{"time":2}"#, id: task.id, testID: task.testID, ttl: 60)
-            await #expect(throws: FleetError.taskConflict(task.id)) { _ = try await store.createTasks([changed], at: Sample.time(2)) }
-        }
-    }
-
     @Test("listing filters by state, type, version, test, agent and creation time, page by page", arguments: StoreEngine.allCases)
     func listing(engine: StoreEngine) async throws {
         try await engine.withStore { store in
@@ -197,43 +184,63 @@ struct TaskLifecycleContractTests {
         }
     }
 
-    @Test("an insert or a result that must not skip a registered schema stores nothing and says so", arguments: StoreEngine.allCases)
+    @Test("task data and results are stored only when checked against the current registration of their type",
+          arguments: StoreEngine.allCases)
     func schemaGuards(engine: StoreEngine) async throws {
         try await engine.withStore { store in
             // No type registered: stored at once.
             let plain = Sample.task(type: "plain")
-            #expect(try await store.insertTask(plain, at: Sample.time(0), unlessTaskTypeRegistered: true)?.id == plain.id)
+            #expect(try await store.insertTask(plain, at: Sample.time(0))?.id == plain.id)
 
-            _ = try await store.putTaskType(TaskTypeRecord(
+            let registration = TaskTypeRecord(
                 type: "wait", version: 1, taskSchemaJSON: #"{"type":"object"}"#, resultSchemaJSON: #"{"required":["ok"]}"#,
-                created: Sample.time(0), updated: Sample.time(0)))
-            let checked = Sample.task()
-            #expect(try await store.insertTask(checked, at: Sample.time(1), unlessTaskTypeRegistered: true) == nil)
+                created: Sample.time(0), updated: Sample.time(0))
+            _ = try await store.putTaskType(registration)
+            var checked = Sample.task()
+            // Unchecked, or checked against another registration: refused, nothing stored.
+            #expect(try await store.insertTask(checked, at: Sample.time(1)) == nil)
+            checked.schemaCheckedAgainst = Sample.time(-1)
+            #expect(try await store.insertTask(checked, at: Sample.time(1)) == nil)
             #expect(try await store.task(id: checked.id) == nil)
+            checked.schemaCheckedAgainst = registration.updated
             #expect(try await store.insertTask(checked, at: Sample.time(1))?.id == checked.id)
+            var second = Sample.task()
+            second.schemaCheckedAgainst = registration.updated
+            #expect(try await store.insertTask(second, at: Sample.time(1))?.id == second.id)
             // Another version of the type has no schemas.
             let other = Sample.task(version: 2)
-            #expect(try await store.insertTask(other, at: Sample.time(1), unlessTaskTypeRegistered: true)?.id == other.id)
+            #expect(try await store.insertTask(other, at: Sample.time(1))?.id == other.id)
 
             let agent = UUID()
             let claimed = try await store.poll(
                 Sample.poll(agent: agent, capabilities: [Capability(type: "wait", version: 1), Capability(type: "plain", version: 1)], maxTasks: 5),
                 at: Sample.time(2))
-            #expect(Set(claimed.map(\.id)) == [plain.id, checked.id])
-            // A result for the type with a result schema: refused, the task still held.
-            let recorded = try await store.recordOutcome(.result(json: #"{"ok":true}"#), forTask: checked.id, by: agent, at: Sample.time(3), unlessResultSchema: true)
+            #expect(Set(claimed.map(\.id)) == [plain.id, checked.id, second.id])
+            // A result for the type with a result schema, unchecked: refused, the task still held.
+            let recorded = try await store.recordOutcome(.result(json: #"{"ok":true}"#), forTask: checked.id, by: agent, at: Sample.time(3))
             #expect(!recorded)
             let held = try await store.task(id: checked.id)
             #expect(held?.state == .claimed && held?.agentID == agent)
             // Another agent is still told the task is not its own; an error is never held back.
             await #expect(throws: FleetError.taskHeldByAnotherAgent(checked.id)) {
-                try await store.recordOutcome(.result(json: "{}"), forTask: checked.id, by: UUID(), at: Sample.time(3), unlessResultSchema: true)
+                try await store.recordOutcome(.result(json: "{}"), forTask: checked.id, by: UUID(), at: Sample.time(3))
             }
-            let failed = try await store.recordOutcome(.error("broken"), forTask: checked.id, by: agent, at: Sample.time(4), unlessResultSchema: true)
+            let failed = try await store.recordOutcome(.error("broken"), forTask: checked.id, by: agent, at: Sample.time(4))
             #expect(failed)
             #expect(try await store.task(id: checked.id)?.state == .failed)
+            // Checked against the current registration: recorded; against one replaced since: refused.
+            _ = try await store.putTaskType(TaskTypeRecord(
+                type: "wait", version: 1, taskSchemaJSON: #"{"type":"object"}"#, resultSchemaJSON: #"{"required":["ok"]}"#,
+                created: Sample.time(0), updated: Sample.time(5)))
+            let stale = try await store.recordOutcome(
+                .result(json: #"{"ok":true}"#), forTask: second.id, by: agent, at: Sample.time(6), resultCheckedAgainst: registration.updated)
+            #expect(!stale)
+            let current = try await store.recordOutcome(
+                .result(json: #"{"ok":true}"#), forTask: second.id, by: agent, at: Sample.time(6), resultCheckedAgainst: Sample.time(5))
+            #expect(current)
+            #expect(try await store.task(id: second.id)?.state == .completed)
             // No result schema for the other type: recorded at once.
-            let completed = try await store.recordOutcome(.result(json: "{}"), forTask: plain.id, by: agent, at: Sample.time(4), unlessResultSchema: true)
+            let completed = try await store.recordOutcome(.result(json: "{}"), forTask: plain.id, by: agent, at: Sample.time(4))
             #expect(completed)
             #expect(try await store.task(id: plain.id)?.state == .completed)
         }
@@ -244,7 +251,7 @@ struct TaskLifecycleContractTests {
         try await engine.withStore { store in
             var tasks: [NewTask] = []
             for _ in 0..<40 { tasks.append(Sample.task(ttl: 10)) }
-            _ = try await store.createTasks(tasks, at: Sample.time(0))
+            try await store.createTasks(tasks, at: Sample.time(0))
             let agent = UUID()
             async let sweep = store.sweep(at: Sample.time(10), agentSeenSince: Sample.time(0), maxAttempts: 3)
             async let early = store.poll(Sample.poll(agent: agent, maxTasks: 20), at: Sample.time(9.999))
@@ -263,7 +270,7 @@ struct TaskLifecycleContractTests {
         try await engine.withStore { store in
             var tasks: [NewTask] = []
             for _ in 0..<60 { tasks.append(Sample.task()) }
-            _ = try await store.createTasks(tasks, at: Sample.time(0))
+            try await store.createTasks(tasks, at: Sample.time(0))
             let agent = UUID()
             // Cancel every task while an agent claims and completes them, all at once.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -273,7 +280,7 @@ struct TaskLifecycleContractTests {
                 group.addTask {
                     for _ in 0..<30 {
                         for claimed in try await store.poll(Sample.poll(agent: agent, maxTasks: 2), at: Sample.time(1)) {
-                            try? await store.recordOutcome(.result(json: "{}"), forTask: claimed.id, by: agent, at: Sample.time(2))
+                            _ = try? await store.recordOutcome(.result(json: "{}"), forTask: claimed.id, by: agent, at: Sample.time(2))
                         }
                     }
                 }
@@ -292,7 +299,7 @@ struct TaskLifecycleContractTests {
             let slow = UUID()
             _ = try await store.poll(Sample.poll(agent: slow), at: Sample.time(11))
             async let sweep = store.sweep(at: Sample.time(500), agentSeenSince: Sample.time(100), maxAttempts: 3)
-            async let late: Void? = try? store.recordOutcome(.result(json: "{}"), forTask: lease.id, by: slow, at: Sample.time(500))
+            async let late: Bool? = try? store.recordOutcome(.result(json: "{}"), forTask: lease.id, by: slow, at: Sample.time(500))
             let (report, _) = try await (sweep, late)
             let record = try #require(try await store.task(id: lease.id))
             if report.handedBack == 1 {

@@ -1,5 +1,5 @@
 import Foundation
-import JSONSchema
+import JSON
 
 /// A real `afm-agent` process from the build folder, its output in a log file.
 public final class AgentProcess: Sendable {

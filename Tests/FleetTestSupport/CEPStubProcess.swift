@@ -1,5 +1,5 @@
 import Foundation
-import JSONSchema
+import JSON
 
 /// A real `cep-stub` process from the build folder on loopback ports, its output in a log file.
 public final class CEPStubProcess: Sendable {

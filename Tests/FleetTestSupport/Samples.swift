@@ -1,5 +1,6 @@
 import FleetModel
 import Foundation
+import JSON
 
 /// Small builders for the values tests pass around.
 public enum Sample {

@@ -1,4 +1,3 @@
-import FleetModel
 import FleetStore
 import Foundation
 import Logging

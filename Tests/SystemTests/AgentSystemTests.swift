@@ -1,6 +1,6 @@
 import FleetTestSupport
 import Foundation
-import JSONSchema
+import JSON
 import Testing
 
 /// The real `afm-agent` against the real `afm` (embedded store), over loopback.

@@ -1,6 +1,6 @@
 import FleetTestSupport
 import Foundation
-import JSONSchema
+import JSON
 import Testing
 
 /// The `afm-bench` executable against a real `afm` (embedded store) over loopback: what it counts must be what

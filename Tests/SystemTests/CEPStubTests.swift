@@ -1,7 +1,6 @@
 import Databridge
 import FleetTestSupport
 import Foundation
-import JSONSchema
 import Testing
 
 /// The cep-stub process: bad input on both ports is refused and it keeps serving; settings from flags and

@@ -1,6 +1,6 @@
 import FleetTestSupport
 import Foundation
-import JSONSchema
+import JSON
 import Testing
 
 /// afm-agent's health statistics reaching real cep-stub processes over TLS and plain TCP, with failover,

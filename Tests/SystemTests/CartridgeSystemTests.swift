@@ -1,6 +1,6 @@
 import FleetTestSupport
 import Foundation
-import JSONSchema
+import JSON
 import Testing
 
 /// afm-agent's cartridge side against a real Mosquitto broker: lifecycle events checked field by field by an

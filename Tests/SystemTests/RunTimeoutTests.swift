@@ -1,6 +1,6 @@
 import FleetTestSupport
 import Foundation
-import JSONSchema
+import JSON
 import Testing
 
 /// `TASK_RUN_TIMEOUT` on a real `afm`: a task whose agent keeps polling but never answers is handed back, then

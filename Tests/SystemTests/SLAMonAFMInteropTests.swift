@@ -1,6 +1,5 @@
 import FleetTestSupport
 import Foundation
-import JSONSchema
 import Testing
 
 /// Our `afm-agent` against the original SLAMon AFM (`slamon-afm` 1.1.0 from PyPI, unmodified, in-memory SQLite).

@@ -1,6 +1,6 @@
 import FleetTestSupport
 import Foundation
-import JSONSchema
+import JSON
 import Synchronization
 import Testing
 

@@ -1,6 +1,6 @@
 import FleetTestSupport
 import Foundation
-import JSONSchema
+import JSON
 import Testing
 
 /// An independent Thrift implementation (thriftpy2 from PyPI, loading only thrift/databridge.thrift) on the other

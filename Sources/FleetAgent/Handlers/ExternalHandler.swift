@@ -1,5 +1,5 @@
 import Foundation
-import JSONSchema
+import JSON
 
 /// A handler plug-in: an executable named `TYPE@VERSION` (optionally with an extension, `disk_free@1.sh`) in the
 /// handlers directory. It gets `task_data` as JSON on standard input and prints the result object as JSON on

@@ -1,5 +1,4 @@
 import Foundation
-import JSONSchema
 import Logging
 
 /// The handlers this agent runs, by (type, version). Their list is exactly the capabilities sent to the AFM.

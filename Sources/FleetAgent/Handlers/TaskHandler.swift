@@ -1,4 +1,4 @@
-import JSONSchema
+import JSON
 
 /// Runs one kind of task: a (type, version) pair, as the AFM names them in polls and tasks.
 public protocol TaskHandler: Sendable {

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import JSONSchema
+import JSON
 import NIOCore
 
 /// `url_http_status` version 1: `{"url": "https://…"}` fetches the URL (following redirects) and answers

@@ -1,4 +1,4 @@
-import JSONSchema
+import JSON
 
 /// `wait` version 1: `{"time": seconds}` sleeps that long and answers `{"time": seconds actually slept}`.
 public struct WaitHandler: TaskHandler {

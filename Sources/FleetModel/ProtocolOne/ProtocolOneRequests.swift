@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import JSONSchema
 
 /// A protocol-1 request body that broke the rules: the HTTP layer answers 400 with these details.

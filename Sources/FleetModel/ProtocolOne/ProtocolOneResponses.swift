@@ -1,4 +1,4 @@
-import JSONSchema
+import JSON
 
 /// Serializes protocol-1 response bodies, member names exactly as the wire has them, sorted by key.
 ///

@@ -1,3 +1,4 @@
+import JSON
 import JSONSchema
 
 /// The JSON Schemas that protocol-1 request bodies must satisfy, compiled once.

@@ -1,11 +1,10 @@
 import FleetModel
-import FleetStore
+import FleetService
 import Hummingbird
 
 /// `GET /dashboard/status` (JSON) and `GET /dashboard` (the same, as an HTML page that refreshes itself).
 struct DashboardController<Context: RequestContext> {
-    let store: any TaskStore
-    let limits = DashboardLimits()
+    let overview: FleetOverview
 
     func addRoutes(to routes: inout RouteTable<Context>) {
         routes.on("/dashboard/status", .get, use: status)
@@ -13,11 +12,11 @@ struct DashboardController<Context: RequestContext> {
     }
 
     @Sendable func status(_ request: Request, context: Context) async throws -> Response {
-        .json(ProtocolOneResponses.dashboard(try await store.dashboard(limits: limits)))
+        .json(ProtocolOneResponses.dashboard(try await overview.dashboard()))
     }
 
     @Sendable func page(_ request: Request, context: Context) async throws -> Response {
-        let html = DashboardPage.render(try await store.dashboard(limits: limits), now: .now())
+        let html = DashboardPage.render(try await overview.dashboard(), now: .now())
         return Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: html)))

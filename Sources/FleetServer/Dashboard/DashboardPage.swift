@@ -1,4 +1,5 @@
 import FleetModel
+import JSON
 
 /// Renders the dashboard as one self-contained HTML page (no scripts, no external assets) that reloads every
 /// five seconds.

@@ -1,18 +1,16 @@
 import FleetModel
-import FleetStore
+import FleetService
 import Foundation
 import HTTPTypes
 import Hummingbird
-import JSONSchema
+import JSON
 import Logging
 
 /// The SLAMon AFM 1.1 routes, byte-compatible with the original: agents poll and post outcomes, the BPMS creates
 /// and reads tasks. Protocol quirks (status codes, empty 200 bodies) live here and nowhere else.
 struct ProtocolOneController<Context: RequestContext> {
-    let store: any TaskStore
+    let fleet: FleetService
     let settings: ServerSettings
-    let schemas: TaskTypeSchemas
-    let metrics: FleetMetrics
 
     /// Sent by agents that say who they are (ours does); a result from an agent that no longer holds the task is
     /// then refused with 409.
@@ -30,17 +28,15 @@ struct ProtocolOneController<Context: RequestContext> {
     @Sendable func poll(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let poll = try PollRequest(json: try await request.jsonBody(limit: settings.maximumBodySize)).poll
-        let now = Timestamp.now()
-        let tasks = try await store.poll(poll, at: now, lastSeenResolution: settings.lastSeenResolution)
-        metrics.claimBatch(size: tasks.count)
-        metrics.tasks("claimed", count: tasks.count)
+        let answer = try await fleet.tasks.poll(poll)
+        let tasks = answer.tasks
         if !tasks.isEmpty {
             context.logger.info(
                 "assigned tasks",
                 metadata: ["agent_id": "\(poll.agentID.canonical)", "agent_name": "\(poll.name)",
                            "task_ids": "\(tasks.map(\.id.canonical).joined(separator: ","))"])
         }
-        return .json(ProtocolOneResponses.poll(tasks: tasks, returnTime: now.adding(seconds: settings.agentReturnTime)))
+        return .json(ProtocolOneResponses.poll(tasks: tasks, returnTime: answer.returnTime))
     }
 
     /// `POST /tasks/response`: 400 for an unknown, unclaimed or finished task, as the original answers. A result
@@ -51,7 +47,7 @@ struct ProtocolOneController<Context: RequestContext> {
         let agentID = request.headers[Self.agentIDHeader].flatMap(UUID.init(canonicalText:))
         let outcome: TaskOutcome
         do {
-            outcome = try await schemas.recordChecked(report.outcome, forTask: report.taskID, by: agentID)
+            outcome = try await fleet.tasks.recordOutcome(report.outcome, forTask: report.taskID, by: agentID)
         } catch FleetError.taskHeldByAnotherAgent(let id) {
             throw APIError(.conflict, FleetError.taskHeldByAnotherAgent(id).description)
         } catch let error as FleetError {
@@ -62,7 +58,6 @@ struct ProtocolOneController<Context: RequestContext> {
         case .result: state = "completed"
         case .error: state = "failed"
         }
-        metrics.tasks(state)
         context.logger.info("task \(state)", metadata: ["task_id": "\(report.taskID.canonical)"])
         return .emptyOK
     }
@@ -75,11 +70,15 @@ struct ProtocolOneController<Context: RequestContext> {
         let parsed = try CreateTaskRequest(json: body).task
         let task = NewTask(
             id: parsed.id, testID: parsed.testID, type: parsed.type, version: parsed.version, dataJSON: parsed.dataJSON,
-            ttlSeconds: settings.taskDefaultTTL)
-        guard try await schemas.insertChecked(task, data: body["task_data"], at: .now()) != nil else {
+            ttlSeconds: fleet.policy.taskDefaultTTL)
+        // The original answers 400 for a taken id, whatever the body.
+        let created: CreatedTask
+        do {
+            created = try await fleet.tasks.create(task, data: body["task_data"])
+        } catch FleetError.taskConflict {
             throw APIError(.badRequest, FleetError.taskAlreadyExists(task.id).description)
         }
-        metrics.tasks("created")
+        guard created.created else { throw APIError(.badRequest, FleetError.taskAlreadyExists(task.id).description) }
         context.logger.info(
             "task created",
             metadata: ["task_id": "\(task.id.canonical)", "test_id": "\(task.testID.canonical)",
@@ -92,7 +91,7 @@ struct ProtocolOneController<Context: RequestContext> {
         guard let text = context.parameters.get("task_id"), let id = UUID(canonicalText: text) else {
             throw APIError(.notFound, "no such task: the id is not a UUID")
         }
-        guard let task = try await store.task(id: id) else {
+        guard let task = try await fleet.tasks.task(id: id) else {
             throw APIError(.notFound, "no such task: \(id.canonical)")
         }
         return .json(ProtocolOneResponses.task(task))
@@ -100,7 +99,6 @@ struct ProtocolOneController<Context: RequestContext> {
 
     /// `GET /status`: active agents and waiting tasks; 500 when the database cannot answer.
     @Sendable func status(_ request: Request, context: Context) async throws -> Response {
-        let status = try await store.status(activeSince: Timestamp.now().adding(seconds: -settings.agentActiveThreshold))
-        return .json(ProtocolOneResponses.status(status))
+        .json(ProtocolOneResponses.status(try await fleet.overview.status()))
     }
 }

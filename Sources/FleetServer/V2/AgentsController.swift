@@ -1,24 +1,20 @@
-import FleetModel
-import FleetStore
+import FleetService
 import Foundation
 import Hummingbird
-import JSONSchema
+import JSON
 
 /// `/v2/agents`: who is polling, what they can run, whether they are active or lost, and what they hold.
 struct AgentsController<Context: RequestContext> {
-    let store: any TaskStore
-    let settings: ServerSettings
+    let overview: FleetOverview
 
     func addRoutes(to routes: inout RouteTable<Context>) {
         routes.on("/v2/agents", .get, use: list)
         routes.on("/v2/agents/{agent_id}", .get, use: read)
     }
 
-    private var activeSince: Timestamp { Timestamp.now().adding(seconds: -settings.agentActiveThreshold) }
-
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
-        let agents = try await store.agents(limit: 1000)
-        let since = activeSince
+        let agents = try await overview.agents(limit: 1000)
+        let since = overview.activeSince
         return .json(Array(JSONWriter.string(from: ["agents": .array(agents.map { V2Representations.agent($0, activeSince: since) })]).utf8))
     }
 
@@ -26,7 +22,7 @@ struct AgentsController<Context: RequestContext> {
         guard let text = context.parameters.get("agent_id"), let id = UUID(canonicalText: text) else {
             throw APIError(.notFound, "no such agent: the id is not a UUID")
         }
-        guard let agent = try await store.agent(id: id) else { throw APIError(.notFound, "no such agent: \(id.canonical)") }
-        return .json(Array(JSONWriter.string(from: V2Representations.agent(agent, activeSince: activeSince)).utf8))
+        guard let agent = try await overview.agent(id: id) else { throw APIError(.notFound, "no such agent: \(id.canonical)") }
+        return .json(Array(JSONWriter.string(from: V2Representations.agent(agent, activeSince: overview.activeSince)).utf8))
     }
 }

@@ -1,13 +1,12 @@
 import FleetModel
-import FleetStore
+import FleetService
 import Foundation
 import Hummingbird
-import JSONSchema
+import JSON
 
 /// `/v2/task-types`: the JSON Schemas that task data and results of a task type and version must satisfy.
 struct TaskTypesController<Context: RequestContext> {
-    let store: any TaskStore
-    let schemas: TaskTypeSchemas
+    let catalog: TaskTypeCatalog
     let settings: ServerSettings
 
     func addRoutes(to routes: inout RouteTable<Context>) {
@@ -26,13 +25,13 @@ struct TaskTypesController<Context: RequestContext> {
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
-        let types = try await store.taskTypes()
+        let types = try await catalog.taskTypes()
         return .json(Array(JSONWriter.string(from: ["task_types": .array(types.map(V2Representations.taskType))]).utf8))
     }
 
     @Sendable func read(_ request: Request, context: Context) async throws -> Response {
         let (type, version) = try Self.key(context)
-        guard let taskType = try await store.taskType(type, version: version) else {
+        guard let taskType = try await catalog.taskType(type, version: version) else {
             throw APIError(.notFound, "no such task type: \(type) version \(version)")
         }
         return .json(Array(JSONWriter.string(from: V2Representations.taskType(taskType)).utf8))
@@ -54,27 +53,14 @@ struct TaskTypesController<Context: RequestContext> {
         case .none, .some(.null): resultSchema = nil
         case .some(let schema): resultSchema = schema
         }
-        for (name, schema) in [("task_schema", taskSchema), ("result_schema", resultSchema)] {
-            guard let schema else { continue }
-            do {
-                _ = try JSONSchema(schema)
-            } catch {
-                throw APIError(.badRequest, "\(name) is not a valid JSON Schema: \(error)")
-            }
-        }
-        let now = Timestamp.now()
-        let existing = try await store.taskType(type, version: version)
-        let record = TaskTypeRecord(
-            type: type, version: version, taskSchemaJSON: JSONWriter.string(from: taskSchema),
-            resultSchemaJSON: resultSchema.map { JSONWriter.string(from: $0) }, created: existing?.created ?? now, updated: now)
-        let created = try await store.putTaskType(record)
+        let (record, created) = try await catalog.put(type: type, version: version, taskSchema: taskSchema, resultSchema: resultSchema)
         context.logger.info("task type \(created ? "registered" : "replaced")", metadata: ["task_type": "\(type)", "task_version": "\(version)"])
         return .json(Array(JSONWriter.string(from: V2Representations.taskType(record)).utf8), status: created ? .created : .ok)
     }
 
     @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
         let (type, version) = try Self.key(context)
-        guard try await store.deleteTaskType(type, version: version) else {
+        guard try await catalog.delete(type, version: version) else {
             throw APIError(.notFound, "no such task type: \(type) version \(version)")
         }
         return Response(status: .noContent)

@@ -1,15 +1,14 @@
 import FleetModel
-import FleetStore
+import FleetService
 import Foundation
 import Hummingbird
+import JSON
 import JSONSchema
 
 /// `/v2/tasks`: create (one or a batch, idempotent on the task id), read, list with filters and a cursor, cancel.
 struct TasksController<Context: RequestContext> {
-    let store: any TaskStore
-    let schemas: TaskTypeSchemas
+    let tasks: TaskService
     let settings: ServerSettings
-    let metrics: FleetMetrics
 
     static var maximumBatch: Int { 1000 }
 
@@ -26,13 +25,7 @@ struct TasksController<Context: RequestContext> {
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let parsed = try V2TaskRequest(try await request.jsonBody(limit: settings.maximumBodySize), defaultTTL: settings.taskDefaultTTL)
-        // A repeat of a known id is answered by createOrConflict: the same body is found, another is a conflict.
-        let created: CreatedTask
-        if let record = try await schemas.insertChecked(parsed.task, data: parsed.data, at: .now()) {
-            created = CreatedTask(record: record, created: true)
-        } else {
-            created = try await createOrConflict([parsed.task]).first!
-        }
+        let created = try await Self.conflictIs409 { try await tasks.create(parsed.task, data: parsed.data) }
         if created.created { log(created.record, context: context) }
         return .json(Array(JSONWriter.string(from: V2Representations.task(created.record)).utf8), status: created.created ? .created : .ok)
     }
@@ -48,13 +41,12 @@ struct TasksController<Context: RequestContext> {
         guard (1...Self.maximumBatch).contains(items.count) else {
             throw APIError(.badRequest, "a batch holds 1 to \(Self.maximumBatch) tasks, not \(items.count)")
         }
-        var tasks: [NewTask] = []
+        var batch: [TaskService.BatchItem] = []
         var violations: [ValidationError] = []
         for (index, item) in items.enumerated() {
             do {
                 let parsed = try V2TaskRequest(item, path: "/tasks/\(index)", defaultTTL: settings.taskDefaultTTL)
-                try await schemas.validateTaskData(type: parsed.task.type, version: parsed.task.version, data: parsed.data, pathPrefix: "/tasks/\(index)/task_data")
-                tasks.append(parsed.task)
+                batch.append(.init(task: parsed.task, data: parsed.data, dataLocation: "/tasks/\(index)/task_data"))
             } catch let error as APIError {
                 violations += error.violations.isEmpty
                     ? [ValidationError(instanceLocation: "/tasks/\(index)", keywordLocation: "", keyword: "", message: error.message)]
@@ -62,23 +54,21 @@ struct TasksController<Context: RequestContext> {
             }
         }
         guard violations.isEmpty else { throw APIError(.badRequest, "some tasks of the batch are invalid; none was created", violations: violations) }
-        guard Set(tasks.map(\.id)).count == tasks.count else { throw APIError(.badRequest, "a task id appears twice in the batch") }
-        let created = try await createOrConflict(tasks)
+        let created = try await Self.conflictIs409 { try await tasks.createBatch(batch) }
         for task in created where task.created { log(task.record, context: context) }
         let json: JSONValue = ["tasks": .array(created.map { V2Representations.task($0.record) })]
         return .json(Array(JSONWriter.string(from: json).utf8), status: .created)
     }
 
-    private func createOrConflict(_ tasks: [NewTask]) async throws -> [CreatedTask] {
+    private static func conflictIs409<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
-            return try await store.createTasks(tasks, at: .now())
+            return try await body()
         } catch let error as FleetError {
             throw APIError(.conflict, error.description)
         }
     }
 
     private func log(_ task: TaskRecord, context: Context) {
-        metrics.tasks("created")
         context.logger.info(
             "task created",
             metadata: ["task_id": "\(task.id.canonical)", "task_type": "\(task.type)", "task_version": "\(task.version)"])
@@ -93,7 +83,7 @@ struct TasksController<Context: RequestContext> {
 
     @Sendable func read(_ request: Request, context: Context) async throws -> Response {
         let id = try Self.taskID(context)
-        guard let task = try await store.task(id: id) else { throw APIError(.notFound, "no such task: \(id.canonical)") }
+        guard let task = try await tasks.task(id: id) else { throw APIError(.notFound, "no such task: \(id.canonical)") }
         return .json(Array(JSONWriter.string(from: V2Representations.task(task)).utf8))
     }
 
@@ -101,8 +91,7 @@ struct TasksController<Context: RequestContext> {
     @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
         let id = try Self.taskID(context)
         do {
-            let task = try await store.cancelTask(id: id, at: .now())
-            metrics.tasks("cancelled")
+            let task = try await tasks.cancel(id: id)
             context.logger.info("task cancelled", metadata: ["task_id": "\(id.canonical)"])
             return .json(Array(JSONWriter.string(from: V2Representations.task(task)).utf8))
         } catch FleetError.taskNotFound {
@@ -156,7 +145,7 @@ struct TasksController<Context: RequestContext> {
             guard let value = Int64(cursor), value >= 0 else { throw invalid("cursor", "a cursor from an earlier page") }
             query.afterSequence = value
         }
-        let page = try await store.listTasks(query)
+        let page = try await tasks.list(query)
         let json: JSONValue = [
             "tasks": .array(page.tasks.map { V2Representations.task($0) }),
             "next_cursor": page.nextCursor.map { .string(String($0)) } ?? .null,

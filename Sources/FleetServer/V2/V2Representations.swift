@@ -1,6 +1,6 @@
 import FleetModel
 import Foundation
-import JSONSchema
+import JSON
 
 /// The v2 JSON forms of tasks, agents and task types. Times are ISO 8601 UTC; absent facts are left out.
 enum V2Representations {

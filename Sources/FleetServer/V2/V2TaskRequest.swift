@@ -1,5 +1,6 @@
 import FleetModel
 import Foundation
+import JSON
 import JSONSchema
 
 /// A task as `POST /v2/tasks` takes it: `task_type`, `task_version`, optional `task_id` (generated when absent),
@@ -30,12 +31,12 @@ struct V2TaskRequest {
         }
         let members = body.objectValue!
         let id = members["task_id"]?.stringValue.flatMap(UUID.init(canonicalText:)) ?? UUID()
-        let testID = members["test_id"]?.stringValue.flatMap(UUID.init(canonicalText:)) ?? UUID()
+        let givenTestID = members["test_id"]?.stringValue.flatMap(UUID.init(canonicalText:))
         data = members["task_data"]
         var ttl = defaultTTL
         if let given = members["ttl_seconds"] { ttl = given.numberValue?.int64Value }
         task = NewTask(
-            id: id, testID: testID, type: members["task_type"]!.stringValue!,
+            id: id, testID: givenTestID ?? UUID(), testIDGiven: givenTestID != nil, type: members["task_type"]!.stringValue!,
             version: members["task_version"]!.numberValue!.int64Value!, dataJSON: data.map { JSONWriter.string(from: $0) },
             ttlSeconds: ttl)
     }

@@ -1,5 +1,6 @@
 import FleetModel
 import Foundation
+import JSON
 import PostgresNIO
 
 /// The request-path writes and reads for many requests at once (`StatementCoalescer` gathers them): one round trip
@@ -11,8 +12,8 @@ import PostgresNIO
 /// however small the table was when it was made; planning each batch anew cost PostgreSQL almost as much as
 /// running it.
 enum PostgresBatchStatements {
-    /// Inserts waiting tasks whose ids are free (and, when asked, whose type has no registered schemas), in the order
-    /// given; answers the new rows. The ids must be distinct.
+    /// Inserts waiting tasks whose ids are free and whose type has no registration other than the one their data was
+    /// checked against, in the order given; answers the new rows. The ids must be distinct.
     struct InsertTasks: PostgresPreparedStatement {
         static let name = "afm_insert_tasks"
         typealias Row = PostgresRow
@@ -21,27 +22,28 @@ enum PostgresBatchStatements {
             SELECT n.id, n.test_id, n.type, n.version, CASE WHEN n.has_data THEN n.data END, 'waiting', n.created,
                    CASE WHEN n.has_ttl THEN n.ttl END, CASE WHEN n.has_ttl THEN n.expires END
             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int8[], $5::bool[], $6::text[], $7::timestamptz[],
-                        $8::bool[], $9::int8[], $10::timestamptz[], $11::bool[]) WITH ORDINALITY
-                AS n(id, test_id, type, version, has_data, data, created, has_ttl, ttl, expires, guarded, position)
-            WHERE NOT (n.guarded AND EXISTS (SELECT 1 FROM task_types t WHERE t.type = n.type AND t.version = n.version))
+                        $8::bool[], $9::int8[], $10::timestamptz[], $11::bool[], $12::timestamptz[]) WITH ORDINALITY
+                AS n(id, test_id, type, version, has_data, data, created, has_ttl, ttl, expires, checked, checked_against, position)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM task_types t
+                WHERE t.type = n.type AND t.version = n.version AND (NOT n.checked OR t.updated <> n.checked_against))
             ORDER BY n.position
             ON CONFLICT (id) DO NOTHING RETURNING \(PostgresStatements.taskColumns)
             """
         static let bindingDataTypes: [PostgresDataType] = [
             .uuidArray, .uuidArray, .textArray, .int8Array, .boolArray, .textArray, .timestamptzArray, .boolArray,
-            .int8Array, .timestamptzArray, .boolArray,
+            .int8Array, .timestamptzArray, .boolArray, .timestamptzArray,
         ]
 
         struct Entry: Sendable {
             let task: NewTask
             let now: Timestamp
-            let unlessTaskTypeRegistered: Bool
         }
 
         let entries: [Entry]
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 11)
+            var bindings = PostgresBindings(capacity: 12)
             bindings.append(entries.map(\.task.id))
             bindings.append(entries.map(\.task.testID))
             bindings.append(entries.map(\.task.type))
@@ -52,7 +54,8 @@ enum PostgresBatchStatements {
             bindings.append(entries.map { $0.task.ttlSeconds != nil })
             bindings.append(entries.map { $0.task.ttlSeconds ?? 0 })
             bindings.append(entries.map { entry in entry.task.ttlSeconds.map { entry.now.adding(seconds: Double($0)) } ?? entry.now })
-            bindings.append(entries.map(\.unlessTaskTypeRegistered))
+            bindings.append(entries.map { $0.task.schemaCheckedAgainst != nil })
+            bindings.append(entries.map { $0.task.schemaCheckedAgainst ?? $0.now })
             return bindings
         }
 
@@ -67,11 +70,13 @@ enum PostgresBatchStatements {
         typealias Row = (Int64, Bool, String, Bool)
         static let sql = """
             WITH given AS (
-                SELECT o.*, o.is_result AND o.unless_schema AND EXISTS (
+                SELECT o.*, o.is_result AND EXISTS (
                         SELECT 1 FROM tasks JOIN task_types t ON t.type = tasks.type AND t.version = tasks.version
-                        WHERE tasks.id = o.id AND t.result_schema IS NOT NULL) AS pending
-                FROM unnest($1::uuid[], $2::bool[], $3::text[], $4::bool[], $5::uuid[], $6::timestamptz[], $7::bool[])
-                    WITH ORDINALITY AS o(id, is_result, payload, has_agent, agent, at, unless_schema, position)
+                        WHERE tasks.id = o.id AND t.result_schema IS NOT NULL
+                          AND (NOT o.checked OR t.updated <> o.checked_against)) AS pending
+                FROM unnest($1::uuid[], $2::bool[], $3::text[], $4::bool[], $5::uuid[], $6::timestamptz[], $7::bool[],
+                            $8::timestamptz[])
+                    WITH ORDINALITY AS o(id, is_result, payload, has_agent, agent, at, checked, checked_against, position)
             ), done AS (
                 UPDATE tasks SET
                     state = CASE WHEN g.is_result THEN 'completed' ELSE 'failed' END,
@@ -89,14 +94,14 @@ enum PostgresBatchStatements {
             FROM given g JOIN tasks t ON t.id = g.id
             """
         static let bindingDataTypes: [PostgresDataType] = [
-            .uuidArray, .boolArray, .textArray, .boolArray, .uuidArray, .timestamptzArray, .boolArray,
+            .uuidArray, .boolArray, .textArray, .boolArray, .uuidArray, .timestamptzArray, .boolArray, .timestamptzArray,
         ]
         struct Entry: Sendable {
             let outcome: TaskOutcome
             let taskID: UUID
             let agentID: UUID?
             let now: Timestamp
-            let unlessResultSchema: Bool
+            let resultCheckedAgainst: Timestamp?
         }
 
         let entries: [Entry]
@@ -104,7 +109,7 @@ enum PostgresBatchStatements {
         private static let noAgent = UUID(canonicalText: "00000000-0000-0000-0000-000000000000")!
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 7)
+            var bindings = PostgresBindings(capacity: 8)
             bindings.append(entries.map(\.taskID))
             bindings.append(entries.map(\.outcome.isResult))
             bindings.append(entries.map { entry in
@@ -116,7 +121,8 @@ enum PostgresBatchStatements {
             bindings.append(entries.map { $0.agentID != nil })
             bindings.append(entries.map { $0.agentID ?? Self.noAgent })
             bindings.append(entries.map(\.now))
-            bindings.append(entries.map(\.unlessResultSchema))
+            bindings.append(entries.map { $0.resultCheckedAgainst != nil })
+            bindings.append(entries.map { $0.resultCheckedAgainst ?? $0.now })
             return bindings
         }
 

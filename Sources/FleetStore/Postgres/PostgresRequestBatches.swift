@@ -26,7 +26,7 @@ struct PostgresRequestBatches: Sendable {
         try await inOrder(entries, key: \.task.id) { distinct in
             if distinct.count == 1 {
                 let entry = distinct[0]
-                let statement = PostgresStatements.InsertTask(task: entry.task, now: entry.now, unlessTaskTypeRegistered: entry.unlessTaskTypeRegistered)
+                let statement = PostgresStatements.InsertTask(task: entry.task, now: entry.now)
                 return [.success(try await operations.run("task insert") {
                     try await PostgresTaskStore.taskRecords(client.execute(statement, logger: logger)).first
                 })]
@@ -49,7 +49,7 @@ struct PostgresRequestBatches: Sendable {
                 let entry = distinct[0]
                 let statement = PostgresStatements.RecordOutcome(
                     outcome: entry.outcome, taskID: entry.taskID, agentID: entry.agentID, now: entry.now,
-                    unlessResultSchema: entry.unlessResultSchema)
+                    resultCheckedAgainst: entry.resultCheckedAgainst)
                 answers = try await operations.run("task outcome") {
                     var answers: [Int: (Bool, String, Bool)] = [:]
                     for try await row in try await client.execute(statement, logger: logger) { answers[0] = row }

@@ -1,5 +1,6 @@
 import FleetModel
 import Foundation
+import JSON
 import PostgresNIO
 
 /// The statements on the request path, prepared once per connection: a request then costs PostgreSQL a bind and
@@ -9,22 +10,21 @@ enum PostgresStatements {
     static let taskColumns =
         "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error, tasks.attempts, tasks.ttl, tasks.expires"
 
-    /// Inserts a waiting task unless its id is taken (or, when asked, its type has registered schemas); answers the
-    /// new row (none when not inserted).
+    /// Inserts a waiting task unless its id is taken or its type has a registration other than the one its data was
+    /// checked against ($9, NULL for none); answers the new row (none when not inserted).
     struct InsertTask: PostgresPreparedStatement {
         static let name = "afm_insert_task"
         typealias Row = PostgresRow
         static let sql = """
             INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
             SELECT $1, $2, $3, $4, $5, 'waiting', $6, $7, $8
-            WHERE NOT ($9 AND EXISTS (SELECT 1 FROM task_types WHERE type = $3 AND version = $4))
+            WHERE NOT EXISTS (SELECT 1 FROM task_types WHERE type = $3 AND version = $4 AND updated IS DISTINCT FROM $9)
             ON CONFLICT (id) DO NOTHING RETURNING \(taskColumns)
             """
-        static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .text, .int8, .text, .timestamptz, .int8, .timestamptz, .bool]
+        static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .text, .int8, .text, .timestamptz, .int8, .timestamptz, .timestamptz]
 
         let task: NewTask
         let now: Timestamp
-        let unlessTaskTypeRegistered: Bool
 
         func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 9)
@@ -36,7 +36,7 @@ enum PostgresStatements {
             bindings.append(now)
             bindings.append(task.ttlSeconds)
             bindings.append(task.ttlSeconds.map { now.adding(seconds: Double($0)) })
-            bindings.append(unlessTaskTypeRegistered)
+            bindings.append(task.schemaCheckedAgainst)
             return bindings
         }
 
@@ -121,17 +121,18 @@ enum PostgresStatements {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
-    /// Completes (with a result) or fails (with an error) a task claimed by the agent, if the agent is named, and
-    /// when asked, only a result for a type without a result schema. Answers whether it changed the task, the state,
-    /// and whether only the result schema stopped it.
+    /// Completes (with a result) or fails (with an error) a task claimed by the agent, if the agent is named; a
+    /// result only when its type has no result schema in a registration other than the one it was checked against
+    /// ($6, NULL for none). Answers whether it changed the task, the state, and whether only the result schema
+    /// stopped it.
     struct RecordOutcome: PostgresPreparedStatement {
         static let name = "afm_record_outcome"
         typealias Row = (Bool, String, Bool)
         static let sql = """
             WITH schema_pending AS (
-                SELECT $2 AND $6 AND EXISTS (
+                SELECT $2 AND EXISTS (
                     SELECT 1 FROM tasks JOIN task_types t ON t.type = tasks.type AND t.version = tasks.version
-                    WHERE tasks.id = $4 AND t.result_schema IS NOT NULL) AS pending
+                    WHERE tasks.id = $4 AND t.result_schema IS NOT NULL AND t.updated IS DISTINCT FROM $6) AS pending
             ), done AS (
                 UPDATE tasks SET
                     state = CASE WHEN $2 THEN 'completed' ELSE 'failed' END,
@@ -145,13 +146,13 @@ enum PostgresStatements {
             SELECT false, state, state = 'claimed' AND ($5::uuid IS NULL OR agent_id = $5) AND (SELECT pending FROM schema_pending)
             FROM tasks WHERE id = $4 AND NOT EXISTS (SELECT 1 FROM done)
             """
-        static let bindingDataTypes: [PostgresDataType] = [.timestamptz, .bool, .text, .uuid, .uuid, .bool]
+        static let bindingDataTypes: [PostgresDataType] = [.timestamptz, .bool, .text, .uuid, .uuid, .timestamptz]
 
         let outcome: TaskOutcome
         let taskID: UUID
         let agentID: UUID?
         let now: Timestamp
-        let unlessResultSchema: Bool
+        let resultCheckedAgainst: Timestamp?
 
         func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 6)
@@ -166,7 +167,7 @@ enum PostgresStatements {
             }
             bindings.append(taskID)
             bindings.append(agentID)
-            bindings.append(unlessResultSchema)
+            bindings.append(resultCheckedAgainst)
             return bindings
         }
 

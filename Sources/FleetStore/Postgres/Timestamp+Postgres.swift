@@ -1,4 +1,4 @@
-import FleetModel
+import JSON
 import NIOCore
 import PostgresNIO
 

@@ -1,3 +1,4 @@
+import JSON
 /// The `format` values this library can assert. Formats apply to strings only; any other type is valid.
 /// Unknown formats are annotations and never fail.
 enum Format: String, Sendable, CaseIterable {

@@ -1,0 +1,25 @@
+/// What happened to tasks and the fleet, for metrics: the domain reports, `FleetMetrics` counts.
+public protocol FleetEvents: Sendable {
+    func tasks(_ event: TaskEvent, count: Int)
+    /// Tasks handed out by one poll (0 included).
+    func claimed(batchSize: Int)
+    func fleet(activeAgents: Int, waitingTasks: Int)
+}
+
+/// What happened to a task, as `/metrics` labels it.
+public enum TaskEvent: String, Sendable, CaseIterable {
+    case created, claimed, completed, failed, expired, cancelled, lost
+    case handedBack = "handed_back"
+}
+
+extension FleetEvents {
+    func task(_ event: TaskEvent) { tasks(event, count: 1) }
+}
+
+/// Reports nowhere: for tools and tests that do not count.
+public struct UncountedEvents: FleetEvents {
+    public init() {}
+    public func tasks(_ event: TaskEvent, count: Int) {}
+    public func claimed(batchSize: Int) {}
+    public func fleet(activeAgents: Int, waitingTasks: Int) {}
+}

@@ -1,0 +1,39 @@
+import FleetModel
+import FleetStore
+import Foundation
+import JSON
+
+/// The fleet as operators see it: counts, agents (active or lost) with what they hold, the dashboard's view. Every
+/// read of agents first lets the polls answered without the database be written (`beforeReadingAgents`), so no
+/// agent looks older than its last poll.
+public struct FleetOverview: Sendable {
+    let directory: any FleetDirectory
+    let clock: any FleetClock
+    let policy: FleetPolicy
+    let beforeReadingAgents: @Sendable () async -> Void
+
+    /// Agents seen at or after this instant are active.
+    public var activeSince: Timestamp { clock.now().adding(seconds: -policy.agentActiveThreshold) }
+
+    /// Active agents and waiting tasks.
+    public func status() async throws -> FleetStatus {
+        await beforeReadingAgents()
+        return try await directory.status(activeSince: activeSince)
+    }
+
+    /// Agents, most recently seen first, with the tasks they hold.
+    public func agents(limit: Int) async throws -> [AgentRecord] {
+        await beforeReadingAgents()
+        return try await directory.agents(limit: limit)
+    }
+
+    public func agent(id: UUID) async throws -> AgentRecord? {
+        await beforeReadingAgents()
+        return try await directory.agent(id: id)
+    }
+
+    public func dashboard(limits: DashboardLimits = DashboardLimits()) async throws -> DashboardSnapshot {
+        await beforeReadingAgents()
+        return try await directory.dashboard(limits: limits)
+    }
+}

@@ -1,0 +1,33 @@
+/// The fleet's rules in numbers: when agents come back and count as lost, how long tasks may wait and run, how
+/// often the sweep looks.
+public struct FleetPolicy: Sendable {
+    /// Seconds an agent is told to wait before its next poll (`AGENT_RETURN_TIME`).
+    public var agentReturnTime: Double
+    /// Seconds after its last poll during which an agent counts as active (`AGENT_ACTIVE_THRESHOLD`).
+    public var agentActiveThreshold: Double
+    /// Seconds a task may wait to be claimed when it does not say (`TASK_DEFAULT_TTL`); nil waits forever.
+    public var taskDefaultTTL: Int64?
+    /// Times a task is handed out before a lost agent fails it for good (`TASK_MAX_ATTEMPTS`).
+    public var taskMaxAttempts: Int
+    /// Seconds a claimed task may run before the sweep hands it back (`TASK_RUN_TIMEOUT`); nil: no bound.
+    public var taskRunTimeout: Double?
+    /// How often expiry, lost agents and overlong runs are checked.
+    public var sweepInterval: Duration
+
+    public init(
+        agentReturnTime: Double = 60, agentActiveThreshold: Double = 300, taskDefaultTTL: Int64? = nil,
+        taskMaxAttempts: Int = 3, taskRunTimeout: Double? = 3600, sweepInterval: Duration = .seconds(1)
+    ) {
+        self.agentReturnTime = agentReturnTime
+        self.agentActiveThreshold = agentActiveThreshold
+        self.taskDefaultTTL = taskDefaultTTL
+        self.taskMaxAttempts = taskMaxAttempts
+        self.taskRunTimeout = taskRunTimeout
+        self.sweepInterval = sweepInterval
+    }
+
+    /// How stale an agent's stored last-seen time may get before a poll writes it again: a tenth of the active
+    /// threshold, at most 10 s. Whether an agent is active or lost is still decided well within the threshold,
+    /// and an agent polling every second costs one write per 10 s instead of one per poll.
+    public var lastSeenResolution: Double { min(10, agentActiveThreshold / 10) }
+}

@@ -1,0 +1,37 @@
+import FleetStore
+import Logging
+
+/// The domain of the AFM, between the HTTP controllers and the storage: tasks, task types, the fleet overview and
+/// the sweep, sharing one clock, one policy and one sink of events. Controllers map HTTP to these and back;
+/// everything they decide lives here.
+public struct FleetService: Sendable {
+    public let tasks: TaskService
+    public let taskTypes: TaskTypeCatalog
+    public let overview: FleetOverview
+    public let sweeper: Sweeper
+    public let policy: FleetPolicy
+
+    /// `queue` may be a decorator of the store's queue (`IdlePollShortcut`); `beforeReadingAgents` then writes the
+    /// agents its polls saw.
+    public init(
+        queue: any TaskQueue, directory: any FleetDirectory, registry: any TaskTypeRegistry, policy: FleetPolicy,
+        events: any FleetEvents = UncountedEvents(), clock: any FleetClock = SystemClock(), logger: Logger,
+        beforeReadingAgents: @escaping @Sendable () async -> Void = {}
+    ) {
+        let catalog = TaskTypeCatalog(registry: registry, clock: clock)
+        let overview = FleetOverview(directory: directory, clock: clock, policy: policy, beforeReadingAgents: beforeReadingAgents)
+        self.tasks = TaskService(queue: queue, directory: directory, catalog: catalog, clock: clock, events: events, policy: policy)
+        self.taskTypes = catalog
+        self.overview = overview
+        self.sweeper = Sweeper(queue: queue, overview: overview, clock: clock, policy: policy, events: events, logger: logger)
+        self.policy = policy
+    }
+
+    /// The domain over one store, every part of it straight.
+    public init(
+        store: any TaskStore, policy: FleetPolicy, events: any FleetEvents = UncountedEvents(), clock: any FleetClock = SystemClock(),
+        logger: Logger
+    ) {
+        self.init(queue: store, directory: store, registry: store, policy: policy, events: events, clock: clock, logger: logger)
+    }
+}

@@ -1,0 +1,172 @@
+import FleetModel
+import FleetStore
+import Foundation
+import JSON
+import JSONSchema
+
+/// Tasks from creation to outcome: creating them (idempotently, their data checked against their type's task
+/// schema), handing them to polling agents, recording outcomes (results checked against the result schema),
+/// cancelling, and reading them back.
+public struct TaskService: Sendable {
+    let queue: any TaskQueue
+    let directory: any FleetDirectory
+    let catalog: TaskTypeCatalog
+    let clock: any FleetClock
+    let events: any FleetEvents
+    let policy: FleetPolicy
+
+    /// Tries at storing a task or a result while its type's registration keeps changing under it.
+    static let attempts = 5
+
+    /// What a poll gets: the tasks it claimed and when the agent should come back.
+    public struct PollAnswer: Sendable {
+        public let tasks: [ClaimedTask]
+        public let returnTime: Timestamp
+    }
+
+    // MARK: Creating
+
+    /// Creates a task, or finds it already there with the same body (an idempotent repeat). Throws
+    /// `InvalidDocument` when the data does not satisfy the task schema (violations under `dataLocation`), and
+    /// `FleetError.taskConflict` for a known id with another body.
+    public func create(_ task: NewTask, data: JSONValue?, dataLocation: String = "/task_data") async throws -> CreatedTask {
+        if let record = try await insert(task, data: data, dataLocation: dataLocation) {
+            events.task(.created)
+            return CreatedTask(record: record, created: true)
+        }
+        guard let existing = try await directory.task(id: task.id), task.matches(existing) else {
+            throw FleetError.taskConflict(task.id)
+        }
+        return CreatedTask(record: existing, created: false)
+    }
+
+    /// One task of a batch: its data's location in the request, for the violations.
+    public struct BatchItem: Sendable {
+        public let task: NewTask
+        public let data: JSONValue?
+        public let dataLocation: String
+
+        public init(task: NewTask, data: JSONValue?, dataLocation: String) {
+            self.task = task
+            self.data = data
+            self.dataLocation = dataLocation
+        }
+    }
+
+    /// Checks every task of a batch first (then `InvalidDocument` lists every violation and nothing is created),
+    /// then creates each in order or finds it the same. A task whose id exists with a different body is not
+    /// changed; the call then throws `FleetError.taskConflict` for the first such id after creating the others.
+    public func createBatch(_ items: [BatchItem]) async throws -> [CreatedTask] {
+        guard Set(items.map(\.task.id)).count == items.count else { throw InvalidDocument("a task id appears twice in the batch") }
+        var violations: [ValidationError] = []
+        var registrations: [String: TaskTypeRecord?] = [:]
+        for item in items {
+            let key = "\(item.task.version) \(item.task.type)"
+            if registrations[key] == nil {
+                registrations[key] = .some(try await catalog.current(item.task.type, version: item.task.version))
+            }
+            if let registration = registrations[key] ?? nil {
+                violations += try catalog.taskDataViolations(item.data, against: registration).map { $0.prefixed(item.dataLocation) }
+            }
+        }
+        guard violations.isEmpty else { throw InvalidDocument("some tasks of the batch are invalid; none was created", violations: violations) }
+        var created: [CreatedTask] = []
+        var conflict: UUID?
+        for item in items {
+            if let record = try await insert(item.task, data: item.data, dataLocation: item.dataLocation) {
+                events.task(.created)
+                created.append(CreatedTask(record: record, created: true))
+            } else if let existing = try await directory.task(id: item.task.id), item.task.matches(existing) {
+                created.append(CreatedTask(record: existing, created: false))
+            } else if conflict == nil {
+                conflict = item.task.id
+            }
+        }
+        if let conflict { throw FleetError.taskConflict(conflict) }
+        return created
+    }
+
+    /// Stores the task once its data satisfies the current registration of its type; nil when the id is taken.
+    ///
+    /// The registration remembered by the catalog is checked first (never looked up counts as none), so a type
+    /// without schemas, and a type whose registration has not changed, cost one statement; the store refuses the
+    /// task when the registration it was checked against is no longer the current one, and then it is looked up.
+    private func insert(_ task: NewTask, data: JSONValue?, dataLocation: String) async throws -> TaskRecord? {
+        var task = task
+        var registration = catalog.remembered(task.type, version: task.version) ?? nil
+        var lookedUp = false
+        for _ in 0..<Self.attempts {
+            if let checked = registration {
+                let violations = try catalog.taskDataViolations(data, against: checked)
+                if !violations.isEmpty {
+                    // Remembered, perhaps replaced since: look again before refusing.
+                    if !lookedUp {
+                        lookedUp = true
+                        registration = try await catalog.current(task.type, version: task.version)
+                        if registration?.updated != checked.updated { continue }
+                    }
+                    throw InvalidDocument(
+                        "task_data does not match the schema of \(task.type) version \(task.version)",
+                        violations: violations.map { $0.prefixed(dataLocation) })
+                }
+            }
+            task.schemaCheckedAgainst = registration?.updated
+            if let record = try await queue.insertTask(task, at: clock.now()) { return record }
+            let current = try await catalog.current(task.type, version: task.version)
+            lookedUp = true
+            if current?.updated == registration?.updated { return nil }
+            registration = current
+        }
+        throw StoreUnavailable(
+            operation: "task insert", cause: "the schemas of \(task.type) version \(task.version) changed during each of \(Self.attempts) tries")
+    }
+
+    // MARK: Agents' side
+
+    /// Records the agent and claims what it can run; tells it when to come back.
+    public func poll(_ poll: AgentPoll) async throws -> PollAnswer {
+        let now = clock.now()
+        let tasks = try await queue.poll(poll, at: now, lastSeenResolution: policy.lastSeenResolution)
+        events.claimed(batchSize: tasks.count)
+        events.tasks(.claimed, count: tasks.count)
+        return PollAnswer(tasks: tasks, returnTime: now.adding(seconds: policy.agentReturnTime))
+    }
+
+    /// Records an agent's outcome; a result that does not satisfy its task type's result schema fails the task
+    /// with the reasons instead. Answers the outcome recorded. Throws `FleetError` when the task is unknown,
+    /// unclaimed or finished, or held by another agent than `agentID`.
+    public func recordOutcome(_ outcome: TaskOutcome, forTask id: UUID, by agentID: UUID?) async throws -> TaskOutcome {
+        var recorded = outcome
+        var checkedAgainst: Timestamp?
+        for _ in 0..<Self.attempts {
+            if try await queue.recordOutcome(recorded, forTask: id, by: agentID, at: clock.now(), resultCheckedAgainst: checkedAgainst) {
+                events.task(recorded.isResult ? .completed : .failed)
+                return recorded
+            }
+            // A result schema applies that the result was not checked against (only results are ever held back).
+            guard case .result(let json) = outcome, let task = try await directory.task(id: id) else { throw FleetError.taskNotFound(id) }
+            let registration = try await catalog.current(task.type, version: task.version)
+            checkedAgainst = registration?.updated
+            recorded = outcome
+            if let registration, let result = try? JSONParser.parse(json),
+                let violation = try catalog.resultViolation(result, against: registration)
+            {
+                recorded = .error(violation)
+            }
+        }
+        throw StoreUnavailable(operation: "outcome", cause: "the result schema of the task's type changed during each of \(Self.attempts) tries")
+    }
+
+    // MARK: The BPMS's side
+
+    /// Cancels a task that has not finished. Throws `FleetError.taskNotFound` or `taskAlreadyFinished`.
+    public func cancel(id: UUID) async throws -> TaskRecord {
+        let task = try await queue.cancelTask(id: id, at: clock.now())
+        events.task(.cancelled)
+        return task
+    }
+
+    public func task(id: UUID) async throws -> TaskRecord? { try await directory.task(id: id) }
+
+    public func list(_ query: TaskQuery) async throws -> TaskPage { try await directory.listTasks(query) }
+}
