@@ -105,6 +105,23 @@ struct V2RouteTests {
         }
     }
 
+    @Test("POST /v2/tasks and /v2/tasks/batch again without test_id: 200 and 201 with the task as first created, not 409")
+    func retryWithoutTestID() async throws {
+        try await ServerHarness.run { client, _ in
+            let id = UUID().uuidString.lowercased()
+            let body: JSONValue = ["task_id": .string(id), "task_type": "wait", "task_version": 1, "task_data": ["time": 1]]
+            let first = try await client.send(.post, "/v2/tasks", json: body)
+            #expect(first.status == .created)
+            let again = try await client.send(.post, "/v2/tasks", json: body)
+            #expect(again.status == .ok)
+            #expect(try again.json()["test_id"] == first.json()["test_id"])
+            let batch: JSONValue = ["tasks": [body]]
+            let batchAgain = try await client.send(.post, "/v2/tasks/batch", json: batch)
+            #expect(batchAgain.status == .created)
+            #expect(try batchAgain.json()["tasks"]?.arrayValue?.first?["test_id"] == first.json()["test_id"])
+        }
+    }
+
     @Test("batch create checks every task before creating any")
     func batch() async throws {
         try await ServerHarness.run { client, store in
