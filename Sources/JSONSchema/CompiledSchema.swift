@@ -90,7 +90,8 @@ enum Keyword: Sendable {
     case members(Shared<ObjectMembers>)
     case propertyNames(NodeID)
     case ref(NodeID)
-    case dynamicRef(NodeID, anchor: String?)
+    /// `$dynamicRef`, or `$recursiveRef` (2019-09) with its anchor under `Dialect.recursiveAnchorName`.
+    case dynamicRef(NodeID, anchor: String?, keyword: String)
     case allOf([NodeID])
     case anyOf([NodeID])
     case oneOf([NodeID])

@@ -26,6 +26,11 @@ public enum Dialect: String, Sendable, CaseIterable {
     var hasPrefixItems: Bool { self == .draft2020_12 }
     var hasAnchorKeyword: Bool { self != .draft7 }
     var hasDynamicRef: Bool { self == .draft2020_12 }
+    /// `$recursiveRef` and `$recursiveAnchor` (2019-09 only; 2020-12 replaced them with the dynamic pair).
+    var hasRecursiveRef: Bool { self == .draft2019_09 }
+    /// The name under which a resource's `$recursiveAnchor: true` joins the dynamic anchors `$dynamicRef` searches:
+    /// not a valid anchor name, so no `$dynamicAnchor` can take it.
+    static let recursiveAnchorName = "#recursive"
     var hasUnevaluated: Bool { self != .draft7 }
     var hasDependentKeywords: Bool { self != .draft7 }
     var hasContainsBounds: Bool { self != .draft7 }
@@ -80,6 +85,11 @@ struct SchemaRules: Hashable, Sendable {
     /// No `$schema` anywhere up to the root: draft-04-style forms (`items` arrays with `additionalItems`, boolean
     /// `exclusiveMaximum`) are accepted alongside the 2020-12 keywords, so older schemas keep working.
     var acceptsLegacyForms: Bool
+    /// The resource identifier is `id`, not `$id` (draft-04).
+    var identifiesWithPlainID = false
+
+    /// The keyword that gives a schema resource its URI.
+    var idKeyword: String { identifiesWithPlainID ? "id" : "$id" }
 
     func has(_ vocabulary: Vocabularies) -> Bool { vocabularies.contains(vocabulary) }
 }

@@ -186,7 +186,18 @@ struct SchemaCompiler {
                 anchor = fragment
                 dynamicAnchorNames.insert(fragment)
             }
-            builder.keywords.append(.dynamicRef(try nodeID(target), anchor: anchor))
+            builder.keywords.append(.dynamicRef(try nodeID(target), anchor: anchor, keyword: "$dynamicRef"))
+        }
+        if rules.dialect.hasRecursiveRef, let reference = members["$recursiveRef"] {
+            guard case .string(let text) = reference else { throw builder.fail("$recursiveRef", "must be a string") }
+            let target = try resolve(text, from: builder.scope, keyword: index.child(builder.location, "$recursiveRef"))
+            // Dynamic only when it lands on `$recursiveAnchor: true`; otherwise it is a plain `$ref`.
+            var anchor: String?
+            if index.value(at: target)?["$recursiveAnchor"] == .bool(true) {
+                anchor = Dialect.recursiveAnchorName
+                dynamicAnchorNames.insert(Dialect.recursiveAnchorName)
+            }
+            builder.keywords.append(.dynamicRef(try nodeID(target), anchor: anchor, keyword: "$recursiveRef"))
         }
         if rules.has(.validation) { try compileValidationKeywords(&builder) }
         if assertsFormats || rules.has(.formatAssertion), case .string(let name)? = members["format"],

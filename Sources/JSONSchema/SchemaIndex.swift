@@ -107,7 +107,9 @@ struct SchemaIndex {
     /// The rules a `$schema` value selects, reading custom meta-schemas' `$vocabulary` from the registry.
     static func rules(forMetaschema uri: String, registry: SchemaRegistry) throws(SchemaError) -> SchemaRules {
         if let dialect = Dialect(metaschemaURI: uri) {
-            return .standard(dialect, legacy: uri.contains("draft-04") || uri.contains("draft-06"))
+            var rules = SchemaRules.standard(dialect, legacy: uri.contains("draft-04") || uri.contains("draft-06"))
+            rules.identifiesWithPlainID = uri.contains("draft-04")
+            return rules
         }
         guard case .object(let metaschema)? = registry.document(at: uri) else {
             throw SchemaError(keywordLocation: "/$schema", reason: "unknown meta-schema \(uri) (not a known dialect, not in the registry)")
@@ -171,11 +173,12 @@ struct SchemaIndex {
                 scopes[location] = SchemaScope(value: value, base: base, resource: resource, rules: rules)
                 continue
             }
-            if case .string(let metaschema)? = members["$schema"], isRoot || members["$id"] != nil {
+            if case .string(let metaschema)? = members["$schema"], isRoot || members[rules.idKeyword] != nil {
                 rules = try Self.rules(forMetaschema: SchemaRegistry.key(metaschema), registry: registry)
             }
             let ignoresID = rules.dialect.refOverridesSiblings && members["$ref"] != nil
-            if case .string(let id)? = members["$id"], !ignoresID {
+            let startsResource = isRoot || members[rules.idKeyword] != nil
+            if case .string(let id)? = members[rules.idKeyword], !ignoresID {
                 if rules.dialect.hasFragmentIDs && id.hasPrefix("#") {
                     anchors[base.withoutFragment.description + id] = location
                 } else {
@@ -203,6 +206,10 @@ struct SchemaIndex {
             if rules.dialect.hasDynamicRef, case .string(let anchor)? = members["$dynamicAnchor"] {
                 anchors[base.description + "#" + anchor] = location
                 resources[resource].dynamicAnchors[anchor] = location
+            }
+            // Only a resource's root may be a recursive anchor.
+            if rules.dialect.hasRecursiveRef, startsResource, members["$recursiveAnchor"] == .bool(true) {
+                resources[resource].dynamicAnchors[Dialect.recursiveAnchorName] = location
             }
             scopes[location] = SchemaScope(value: value, base: base, resource: resource, rules: rules)
             for (keyword, value) in members {

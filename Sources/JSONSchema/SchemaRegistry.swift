@@ -2,7 +2,7 @@ import JSON
 /// Schema documents that `$ref` and `$schema` may name, by URI. Nothing is ever fetched from the network: a
 /// reference to a URI that is not here is a compile error.
 ///
-/// The draft 2020-12 and draft-07 meta-schemas are always present.
+/// The draft 2020-12, draft-07, draft-06 and draft-04 meta-schemas are always present.
 public struct SchemaRegistry: Sendable {
     private(set) var documents: [String: JSONValue] = [:]
 
@@ -17,6 +17,8 @@ public struct SchemaRegistry: Sendable {
             documents[uri] = builtIn(json)
         }
         documents[Draft7Metaschema.uri] = builtIn(Draft7Metaschema.schema)
+        documents[Draft6Metaschema.uri] = builtIn(Draft6Metaschema.schema)
+        documents[Draft4Metaschema.uri] = builtIn(Draft4Metaschema.schema)
         return documents
     }()
 

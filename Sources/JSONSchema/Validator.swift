@@ -149,8 +149,8 @@ struct Validator {
             return applyPropertyNames(schema, value)
         case .ref(let target):
             return applyInPlace(target, value, keyword: .key("$ref"), into: &annotations)
-        case .dynamicRef(let target, let anchor):
-            return applyDynamicRef(target, anchor: anchor, value, &annotations)
+        case .dynamicRef(let target, let anchor, let keyword):
+            return applyDynamicRef(target, anchor: anchor, keyword: keyword, value, &annotations)
         case .allOf(let branches):
             return applyAllOf(branches, value, &annotations)
         case .anyOf(let branches):
@@ -321,7 +321,9 @@ struct Validator {
         return valid
     }
 
-    private mutating func applyDynamicRef(_ target: NodeID, anchor: String?, _ value: JSONValue, _ annotations: inout Annotations?) -> Bool {
+    private mutating func applyDynamicRef(
+        _ target: NodeID, anchor: String?, keyword: String, _ value: JSONValue, _ annotations: inout Annotations?
+    ) -> Bool {
         var resolved = target
         if let anchor {
             // The outermost resource in the dynamic scope that declares the anchor wins.
@@ -332,7 +334,7 @@ struct Validator {
                 }
             }
         }
-        return applyInPlace(resolved, value, keyword: .key("$dynamicRef"), into: &annotations)
+        return applyInPlace(resolved, value, keyword: .key(keyword), into: &annotations)
     }
 
     private mutating func applyAllOf(_ branches: [NodeID], _ value: JSONValue, _ annotations: inout Annotations?) -> Bool {
