@@ -142,7 +142,7 @@ let package = Package(
         // The agent's cartridge side: agent.conf and launch parameters, Stratos lifecycle on MQTT, extensions.
         .target(
             name: "Cartridge",
-            dependencies: ["MQTT", "Databridge", "FleetAgent", "JSON", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MQTT", "Databridge", "ChildProcesses", "JSON", .product(name: "Logging", package: "swift-log")]
         ),
         // The WSO2 data bridge: Thrift binary protocol, the event transmission services, client and server.
         .target(
@@ -169,10 +169,13 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        // Runs a child process to its end or a time limit: the agent's plug-in handlers and the cartridge's extensions.
+        .target(name: "ChildProcesses"),
         // The agent's task runner: polling, handlers and plug-ins, the durable outbox, identity, shutdown.
         .target(
             name: "FleetAgent",
             dependencies: [
+                "ChildProcesses",
                 "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -207,7 +210,7 @@ let package = Package(
         ),
         .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "JSON"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "FleetTestSupport"]),
-        .testTarget(name: "CartridgeTests", dependencies: ["Cartridge", "Databridge", "MQTT"]),
+        .testTarget(name: "CartridgeTests", dependencies: ["Cartridge", "Databridge", "MQTT", "JSON"]),
         .testTarget(
             name: "DatabridgeTests",
             dependencies: ["Databridge", "FleetTestSupport", .product(name: "Logging", package: "swift-log")]

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Logging
 import MQTT
 import Synchronization
@@ -99,89 +100,66 @@ public final class CartridgeAgent: Sendable {
         }
     }
 
-    /// Whether a CompleteTopologyEvent shows this member with the status `Initialized` (the last state of its
-    /// state stack).
-    func memberIsInitialized(inTopology body: [String: Any]) -> Bool {
-        guard let service = settings.serviceName, let cluster = settings.clusterID, let member = settings.memberID,
-            let topology = body["topology"] as? [String: Any], let services = topology["serviceMap"] as? [String: Any],
-            let clusters = (services[service] as? [String: Any])?["clusterIdClusterMap"] as? [String: Any],
-            let members = (clusters[cluster] as? [String: Any])?["memberMap"] as? [String: Any],
-            let states = ((members[member] as? [String: Any])?["memberStateManager"] as? [String: Any])?["stateStack"] as? [Any]
-        else { return false }
-        return states.last as? String == "Initialized"
+    /// Whether a CompleteTopologyEvent shows this member with the status `Initialized`.
+    func memberIsInitialized(in topology: StratosTopology) -> Bool {
+        guard let service = settings.serviceName, let cluster = settings.clusterID, let member = settings.memberID else { return false }
+        return topology.status(of: member, service: service, cluster: cluster) == "Initialized"
     }
 
     private func dispatchIncoming() async {
         for await message in mqtt.messages {
             let event = message.topic.split(separator: "/").last.map(String.init) ?? message.topic
-            let body = (try? JSONSerialization.jsonObject(with: Data(message.payload))) as? [String: Any] ?? [:]
+            let body = (try? JSONParser.parse(message.payload)) ?? [:]
+            func text(_ field: String) -> String? { body[field]?.stringValue }
             switch event {
             case "CompleteTopologyEvent":
-                if memberIsInitialized(inTopology: body) { initialization.markInitialized() }
-                let first = topology.replace(with: message.payload)
+                let decoded = StratosTopology(event: body)
+                if let decoded, memberIsInitialized(in: decoded) { initialization.markInitialized() }
+                let first = topology.replace(with: decoded)
                 if first {
                     var values = extensionValues(event: event)
                     values["TOPOLOGY_JSON"] = String(decoding: message.payload, as: UTF8.self)
-                    values["MEMBER_LIST_JSON"] = memberListJSON(body)
+                    if let service = settings.serviceName, let cluster = settings.clusterID {
+                        values["MEMBER_LIST_JSON"] = decoded?.memberListJSON(service: service, cluster: cluster)
+                    }
                     await extensions.run(event, values: values)
                 }
             case "MemberInitializedEvent":
-                if body["memberId"] as? String == settings.memberID && settings.memberID != nil { initialization.markInitialized() }
+                if text("memberId") == settings.memberID && settings.memberID != nil { initialization.markInitialized() }
                 if topology.isKnown { await extensions.run(event, values: extensionValues(event: event)) }
             case "MemberActivatedEvent", "MemberStartedEvent", "MemberSuspendedEvent", "MemberTerminatedEvent":
                 // As the reference: only for a member whose status in the local topology is still Initialized.
-                if let memberID = body["memberId"] as? String, memberStatus(memberID, service: body["serviceName"] as? String, cluster: body["clusterId"] as? String) == "Initialized" {
+                if let memberID = text("memberId"), let service = text("serviceName"), let cluster = text("clusterId"),
+                    topology.latest?.status(of: memberID, service: service, cluster: cluster) == "Initialized"
+                {
                     await extensions.run(event, values: extensionValues(event: event))
                 }
             case "CompleteTenantEvent":
                 if tenants.markSeen() {
                     var values = extensionValues(event: event)
-                    values["TENANT_LIST_JSON"] = (body["tenants"]).flatMap { try? JSONSerialization.data(withJSONObject: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+                    values["TENANT_LIST_JSON"] = body["tenants"].map { JSONWriter.string(from: $0) } ?? "[]"
                     await extensions.run(event, values: values)
                 }
-            case "ArtifactUpdatedEvent" where body["clusterId"] as? String == settings.clusterID && settings.clusterID != nil:
+            case "ArtifactUpdatedEvent" where text("clusterId") == settings.clusterID && settings.clusterID != nil:
                 // The agent does not check artifacts out itself; the extension gets what the event says.
                 var values = extensionValues(event: event)
                 for (field, key) in [("clusterId", "CLUSTER_ID"), ("tenantId", "TENANT_ID"), ("repoURL", "REPO_URL"),
                                      ("repoPassword", "REPO_PASSWORD"), ("repoUserName", "REPO_USERNAME"), ("status", "STATUS")] {
-                    if let value = body[field] { values["ARTIFACT_UPDATED_" + key] = "\(value)" }
+                    if let value = body[field] { values["ARTIFACT_UPDATED_" + key] = value.stringValue ?? JSONWriter.string(from: value) }
                 }
                 await extensions.run(event, values: values)
             case "ApplicationSignUpRemovedEvent":
                 await extensions.run(event, values: extensionValues(event: event))
-            case "InstanceCleanupMemberEvent" where body["memberId"] as? String == settings.memberID && settings.memberID != nil:
+            case "InstanceCleanupMemberEvent" where text("memberId") == settings.memberID && settings.memberID != nil:
                 await cleanUp(event)
             case "InstanceCleanupClusterEvent"
-            where body["clusterId"] as? String == settings.clusterID && settings.clusterID != nil
-                && body["clusterInstanceId"] as? String == settings.clusterInstanceID:
+            where text("clusterId") == settings.clusterID && settings.clusterID != nil
+                && text("clusterInstanceId") == settings.clusterInstanceID:
                 await cleanUp(event)
             default:
                 logger.debug("event \(event) on \(message.topic)")
             }
         }
-    }
-
-    /// This cluster's `memberMap` from a CompleteTopologyEvent, as JSON, for the extension.
-    private func memberListJSON(_ body: [String: Any]) -> String? {
-        guard let service = settings.serviceName, let cluster = settings.clusterID,
-            let services = (body["topology"] as? [String: Any])?["serviceMap"] as? [String: Any],
-            let clusters = (services[service] as? [String: Any])?["clusterIdClusterMap"] as? [String: Any],
-            let members = (clusters[cluster] as? [String: Any])?["memberMap"],
-            let data = try? JSONSerialization.data(withJSONObject: members, options: [.sortedKeys])
-        else { return nil }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// A member's status (the last state of its stack) in the latest CompleteTopologyEvent.
-    private func memberStatus(_ memberID: String, service: String?, cluster: String?) -> String? {
-        guard let service, let cluster, let payload = topology.latest,
-            let body = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any],
-            let services = (body["topology"] as? [String: Any])?["serviceMap"] as? [String: Any],
-            let clusters = (services[service] as? [String: Any])?["clusterIdClusterMap"] as? [String: Any],
-            let members = (clusters[cluster] as? [String: Any])?["memberMap"] as? [String: Any],
-            let states = ((members[memberID] as? [String: Any])?["memberStateManager"] as? [String: Any])?["stateStack"] as? [Any]
-        else { return nil }
-        return states.last as? String
     }
 
     private func cleanUp(_ trigger: String) async {
@@ -241,18 +219,18 @@ final class Initialization: Sendable {
     }
 }
 
-/// The latest CompleteTopologyEvent, kept as received.
+/// The latest CompleteTopologyEvent, decoded.
 final class LatestTopology: Sendable {
-    private let payload = Mutex<[UInt8]?>(nil)
+    private let state = Mutex<(received: Bool, topology: StratosTopology?)>((false, nil))
 
-    var latest: [UInt8]? { payload.withLock { $0 } }
-    var isKnown: Bool { latest != nil }
+    var latest: StratosTopology? { state.withLock { $0.topology } }
+    var isKnown: Bool { state.withLock { $0.received } }
 
-    /// Stores `payload`; answers whether it is the first topology.
-    func replace(with new: [UInt8]) -> Bool {
-        payload.withLock { current in
-            defer { current = new }
-            return current == nil
+    /// Stores the topology of an event (nil when the event held none); answers whether it is the first event.
+    func replace(with new: StratosTopology?) -> Bool {
+        state.withLock { current in
+            defer { current = (true, new) }
+            return !current.received
         }
     }
 }

@@ -1,4 +1,4 @@
-import FleetAgent
+import ChildProcesses
 import Foundation
 import Logging
 

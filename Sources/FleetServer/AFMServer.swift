@@ -13,6 +13,12 @@ import ServiceLifecycle
 /// Polls go through an `IdlePollShortcut`, which answers those that would claim nothing without a database round
 /// trip. HTTP/1.1 is served by `HTTP1EventChannel`, which keeps idle connections small. `beforeServing` runs once
 /// the store is up and before the server listens (the schema migration, when `afm` is asked to create tables).
+///
+/// Why not Hummingbird's `Application`, as cep-stub is assembled: an `Application` hands its server builder a
+/// responder that answers through a `ResponseWriter`, and a `ResponseWriter` can only be made over a
+/// `NIOAsyncChannelOutboundWriter`, that is over an async channel per connection with its own buffers and task. That
+/// per-connection task is exactly what `HTTP1EventChannel` does without, to keep an idle agent's connection at a few
+/// kilobytes. So afm builds the router's responder and the `Server` itself, and runs them in its own service group.
 public struct AFMServer: Service, CustomStringConvertible {
     let services: [any Service]
     let logger: Logger
