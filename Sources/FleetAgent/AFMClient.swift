@@ -6,18 +6,30 @@ import NIOHTTP1
 
 /// Protocol-1 calls to an AFM: the poll and the result upload, with their answers sorted into what the agent does
 /// next (go on, retry later, or give up on that request).
-public struct AFMClient: Sendable {
+public struct AFMClient: AFMConnection {
     public struct ReceivedTask: Sendable, Equatable {
         public let id: String
         public let type: String
         public let version: Int
         public let data: JSONValue
+
+        public init(id: String, type: String, version: Int, data: JSONValue) {
+            self.id = id
+            self.type = type
+            self.version = version
+            self.data = data
+        }
     }
 
     public struct PollAnswer: Sendable {
         public let tasks: [ReceivedTask]
         /// When the AFM wants the next poll; nil when it did not say in a form we read.
         public let returnTime: Date?
+
+        public init(tasks: [ReceivedTask], returnTime: Date?) {
+            self.tasks = tasks
+            self.returnTime = returnTime
+        }
     }
 
     public enum Failure: Error, Sendable, CustomStringConvertible {

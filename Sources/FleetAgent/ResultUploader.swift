@@ -5,7 +5,7 @@ import Logging
 /// result (unknown task, already finished), which is logged and dropped.
 public actor ResultUploader {
     private let outbox: ResultOutbox
-    private let client: AFMClient
+    private let client: any AFMConnection
     private let logger: Logger
     private let wakeUp = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     private var isIdle = false
@@ -13,7 +13,7 @@ public actor ResultUploader {
     static let firstRetryDelay: Duration = .seconds(1)
     static let maximumRetryDelay: Duration = .seconds(60)
 
-    public init(outbox: ResultOutbox, client: AFMClient, logger: Logger) {
+    public init(outbox: ResultOutbox, client: any AFMConnection, logger: Logger) {
         self.outbox = outbox
         self.client = client
         self.logger = logger

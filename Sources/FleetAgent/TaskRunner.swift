@@ -22,12 +22,12 @@ public struct TaskRunner: Sendable {
     let registry: HandlerRegistry
     let outbox: ResultOutbox
     let held: HeldTasks
-    let client: AFMClient
+    let client: any AFMConnection
     let poll: PollRequest
     let logger: Logger
 
     public init(
-        settings: AgentSettings, agentID: UUID, registry: HandlerRegistry, outbox: ResultOutbox, held: HeldTasks, client: AFMClient,
+        settings: AgentSettings, agentID: UUID, registry: HandlerRegistry, outbox: ResultOutbox, held: HeldTasks, client: any AFMConnection,
         logger: Logger
     ) {
         self.settings = settings

@@ -1,0 +1,92 @@
+import FleetAgent
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// The uploader against a fake AFM (the AFM is not what these test): order, a refused result dropped, a
+/// temporary failure keeping the rest for later, and delivery after the AFM comes back.
+@Suite("Result uploader")
+struct ResultUploaderTests {
+    /// Answers each posted result as `answer` says, and records what was posted.
+    final class FakeAFM: AFMConnection {
+        let posted = Mutex<[String]>([])
+        let answer: @Sendable (String) -> AFMClient.Failure?
+
+        init(answer: @escaping @Sendable (String) -> AFMClient.Failure? = { _ in nil }) {
+            self.answer = answer
+        }
+
+        func poll(_ body: [UInt8]) async throws(AFMClient.Failure) -> AFMClient.PollAnswer {
+            AFMClient.PollAnswer(tasks: [], returnTime: nil)
+        }
+
+        func postResult(_ result: PendingResult) async throws(AFMClient.Failure) {
+            posted.withLock { $0.append(result.taskID) }
+            if let failure = answer(result.taskID) { throw failure }
+        }
+    }
+
+    static func outbox(_ ids: [String]) throws -> ResultOutbox {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("uploader-\(UUID().uuidString)").path
+        let outbox = try ResultOutbox(stateDirectory: state)
+        for id in ids {
+            try outbox.store(.result(taskID: id, data: ["n": 1]))
+            // Distinct modification times, so "oldest first" is decided by time and not by name.
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return outbox
+    }
+
+    static let logger = Logger(label: "uploader-tests")
+
+    @Test("results go out oldest first and each leaves the outbox once answered")
+    func order() async throws {
+        let outbox = try Self.outbox(["c", "a", "b"])
+        let afm = FakeAFM()
+        let uploader = ResultUploader(outbox: outbox, client: afm, logger: Self.logger)
+        guard case .empty = await uploader.uploadPending() else { Issue.record("the pass did not empty the outbox"); return }
+        #expect(afm.posted.withLock { $0 } == ["c", "a", "b"])
+        #expect(try outbox.pending().isEmpty)
+    }
+
+    @Test("a result the AFM refuses (4xx) is dropped; the others are delivered")
+    func refusedDropped() async throws {
+        let outbox = try Self.outbox(["a", "b"])
+        let afm = FakeAFM { $0 == "a" ? .refused(status: 400, message: "task a does not exist") : nil }
+        let uploader = ResultUploader(outbox: outbox, client: afm, logger: Self.logger)
+        guard case .empty = await uploader.uploadPending() else { Issue.record("a refusal blocked the outbox"); return }
+        #expect(afm.posted.withLock { $0 } == ["a", "b"])
+        #expect(try outbox.pending().isEmpty)
+    }
+
+    @Test("a temporary failure stops the pass and keeps that result and the later ones")
+    func temporaryKeeps() async throws {
+        let outbox = try Self.outbox(["a", "b", "c"])
+        let afm = FakeAFM { $0 == "b" ? .temporary("connection refused") : nil }
+        let uploader = ResultUploader(outbox: outbox, client: afm, logger: Self.logger)
+        guard case .blocked = await uploader.uploadPending() else { Issue.record("a temporary failure did not block"); return }
+        #expect(afm.posted.withLock { $0 } == ["a", "b"])
+        #expect(try outbox.pending().map(\.taskID) == ["b", "c"])
+    }
+
+    @Test("while the AFM is down the uploader retries, and delivers everything once it answers")
+    func retriesUntilDelivered() async throws {
+        let outbox = try Self.outbox(["a", "b"])
+        let down = Mutex(true)
+        let afm = FakeAFM { _ in down.withLock { $0 } ? .temporary("503") : nil }
+        let uploader = ResultUploader(outbox: outbox, client: afm, logger: Self.logger)
+        let running = Task { await uploader.run() }
+        uploader.notify()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try outbox.pending().count == 2)
+        down.withLock { $0 = false }
+        // The first retry comes after ResultUploader.firstRetryDelay (1 s).
+        let delivered = await uploader.waitUntilDelivered(before: .now + .seconds(10))
+        #expect(delivered)
+        #expect(afm.posted.withLock { $0 }.suffix(2) == ["a", "b"])
+        uploader.finish()
+        running.cancel()
+        await running.value
+    }
+}
