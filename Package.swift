@@ -142,7 +142,10 @@ let package = Package(
         // The agent's cartridge side: agent.conf and launch parameters, Stratos lifecycle on MQTT, extensions.
         .target(
             name: "Cartridge",
-            dependencies: ["MQTT", "Databridge", "ChildProcesses", "JSON", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "MQTT", "Databridge", "ChildProcesses", "JSON", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // The WSO2 data bridge: Thrift binary protocol, the event transmission services, client and server.
         .target(
@@ -178,6 +181,7 @@ let package = Package(
                 "ChildProcesses",
                 "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -189,6 +193,7 @@ let package = Package(
                 "Cartridge",
                 "FleetLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Test helpers shared by the test targets: store engines (SQLite, PostgreSQL), processes, HTTP.
@@ -208,7 +213,13 @@ let package = Package(
             name: "FleetServiceTests",
             dependencies: ["FleetService", "FleetStore", "FleetModel", "JSON", "FleetTestSupport"]
         ),
-        .testTarget(name: "FleetAgentTests", dependencies: ["FleetAgent", "JSON"]),
+        .testTarget(
+            name: "FleetAgentTests",
+            dependencies: [
+                "FleetAgent", "JSON", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "FleetTestSupport"]),
         .testTarget(name: "CartridgeTests", dependencies: ["Cartridge", "Databridge", "MQTT", "JSON"]),
         .testTarget(

@@ -86,9 +86,7 @@ public final class CartridgeAgent: Sendable {
     private func waitForInitialization() async {
         logger.notice("waiting for the topology to initialize member \(settings.memberID ?? "?")")
         await publishRequest("initializer/CompleteTopologyRequestEvent")
-        while !Task.isCancelled && !initialization.isInitialized {
-            try? await Task.sleep(for: .milliseconds(200))
-        }
+        await initialization.wait()
         if Task.isCancelled { return }
         logger.notice("member \(settings.memberID ?? "?") is initialized")
         await publishRequest("initializer/CompleteTenantRequestEvent")
@@ -210,12 +208,16 @@ final class PublishedEvents: Sendable {
 
 /// Whether this member is known to be Initialized, set from the subscriber's messages.
 final class Initialization: Sendable {
-    private let initialized = Mutex(false)
-
-    var isInitialized: Bool { initialized.withLock { $0 } }
+    /// Finished when the member is initialized (again and again is harmless): its one waiter's loop ends.
+    private let signal = AsyncStream<Void>.makeStream()
 
     func markInitialized() {
-        initialized.withLock { $0 = true }
+        signal.continuation.finish()
+    }
+
+    /// Returns once the member is initialized, or when the calling task is cancelled. One waiter at a time.
+    func wait() async {
+        for await _ in signal.stream {}
     }
 }
 

@@ -1,26 +1,51 @@
 import Logging
+import ServiceLifecycle
 
 /// Sends the outbox to the AFM: oldest first, each result removed once the AFM has answered it. 5xx and connection
 /// errors are retried with capped exponential backoff for as long as it takes; a 4xx means the AFM refuses that
 /// result (unknown task, already finished), which is logged and dropped.
-public actor ResultUploader {
+///
+/// Results come from the runner in memory (`submit`, after they are stored in the outbox); the outbox folder is read
+/// only for what an earlier run left, and after more than `queueLimit` results piled up while the AFM was away.
+/// Asked to stop, it keeps delivering until the grace period ends.
+public actor ResultUploader: Service {
     private let outbox: ResultOutbox
     private let client: any AFMConnection
+    private let grace: GracePeriod
     private let logger: Logger
     private let wakeUp = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-    private var isIdle = false
+    /// The results to deliver, oldest first, and their task ids.
+    private var queue: [PendingResult] = []
+    private var queued: Set<String> = []
+    /// The outbox may hold results the queue does not: at start, and after the queue overflowed.
+    private var outboxUnread = true
 
     static let firstRetryDelay: Duration = .seconds(1)
     static let maximumRetryDelay: Duration = .seconds(60)
+    /// Results kept in memory at most; the outbox holds the rest.
+    static let queueLimit = 10_000
 
-    public init(outbox: ResultOutbox, client: any AFMConnection, logger: Logger) {
+    public init(outbox: ResultOutbox, client: any AFMConnection, grace: GracePeriod, logger: Logger) {
         self.outbox = outbox
         self.client = client
+        self.grace = grace
         self.logger = logger
     }
 
-    /// Tells the uploader that a new result is in the outbox.
-    public nonisolated func notify() {
+    /// Takes a result already stored in the outbox, to deliver after those before it.
+    public func submit(_ result: PendingResult) {
+        if queue.count >= Self.queueLimit {
+            outboxUnread = true
+        } else if queued.insert(result.taskID).inserted {
+            queue.append(result)
+        }
+        wakeUp.continuation.yield()
+    }
+
+    /// Results were added to the outbox without `submit` (the reports of tasks an earlier run left): the next pass
+    /// reads the folder.
+    public func outboxChanged() {
+        outboxUnread = true
         wakeUp.continuation.yield()
     }
 
@@ -29,16 +54,20 @@ public actor ResultUploader {
         case blocked(AFMClient.Failure)
     }
 
-    /// Uploads everything in the outbox once; stops at the first temporary failure.
+    /// Delivers everything waiting once; stops at the first temporary failure.
     public func uploadPending() async -> PassOutcome {
-        let pending: [PendingResult]
-        do {
-            pending = try outbox.pending()
-        } catch {
-            logger.error("cannot read the outbox \(outbox.directory): \(error)")
-            return .blocked(.temporary("cannot read the outbox"))
+        if outboxUnread {
+            do {
+                let pending = try outbox.pending()
+                queue = Array(pending.prefix(Self.queueLimit))
+                queued = Set(queue.map(\.taskID))
+                outboxUnread = pending.count > Self.queueLimit
+            } catch {
+                logger.error("cannot read the outbox \(outbox.directory): \(error)")
+                return .blocked(.temporary("cannot read the outbox"))
+            }
         }
-        for result in pending {
+        while let result = queue.first {
             do {
                 try await client.postResult(result)
                 logger.info("result for task \(result.taskID) delivered")
@@ -52,41 +81,57 @@ public actor ResultUploader {
             } catch {
                 logger.error("cannot remove the delivered result \(result.taskID) from the outbox: \(error)")
             }
+            queue.removeFirst()
+            queued.remove(result.taskID)
+            if queue.isEmpty && outboxUnread { return await uploadPending() }
         }
         return .empty
     }
 
-    /// Runs until cancelled: uploads whenever notified, retrying with backoff while the AFM is unreachable.
+    /// Delivers whenever a result comes, retrying with backoff while the AFM is unreachable; asked to stop, goes on
+    /// until everything is delivered or the grace period ends.
     public func run() async {
+        await withGracefulShutdownHandler {
+            await self.deliverUntilStopped()
+        } onGracefulShutdown: {
+            self.wakeUp.continuation.finish()
+        }
+        await deliverWithinGrace()
+    }
+
+    private func deliverUntilStopped() async {
         var delay = Self.firstRetryDelay
-        var notifications = wakeUp.stream.makeAsyncIterator()
-        while !Task.isCancelled {
+        var wakeUps = wakeUp.stream.makeAsyncIterator()
+        while true {
             switch await uploadPending() {
             case .empty:
                 delay = Self.firstRetryDelay
-                isIdle = true
-                guard await notifications.next() != nil else { return }
-                isIdle = false
+                guard await wakeUps.next() != nil else { return }
             case .blocked(let failure):
                 logger.warning("results wait in the outbox; retrying in \(delay): \(failure)")
-                try? await Task.sleep(for: delay)
+                // The retry is a wake-up of its own; a stop request ends the wait at once.
+                let retry = Task { [wakeUp, delay] in
+                    try await Task.sleep(for: delay)
+                    wakeUp.continuation.yield()
+                }
+                defer { retry.cancel() }
+                guard await wakeUps.next() != nil else { return }
                 delay = min(delay * 2, Self.maximumRetryDelay)
             }
         }
     }
 
-    /// Waits until the outbox is empty, up to `deadline`; answers whether it emptied.
-    public func waitUntilDelivered(before deadline: ContinuousClock.Instant) async -> Bool {
-        while ContinuousClock.now < deadline {
-            if isIdle, (try? outbox.pending().isEmpty) ?? false { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-            if Task.isCancelled { return false }
+    private func deliverWithinGrace() async {
+        let deadline = grace.deadline()
+        while case .blocked(let failure) = await uploadPending() {
+            guard ContinuousClock.now.advanced(by: Self.firstRetryDelay) < deadline else {
+                logger.warning("stopping with results undelivered: \(failure)")
+                return
+            }
+            try? await Task.sleep(for: Self.firstRetryDelay)
         }
-        return false
     }
 
-    /// Lets `run` end.
-    public nonisolated func finish() {
-        wakeUp.continuation.finish()
-    }
+    /// Whether every result submitted or left in the outbox has been answered.
+    public var isDelivered: Bool { queue.isEmpty && !outboxUnread }
 }

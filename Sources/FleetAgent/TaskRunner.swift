@@ -1,21 +1,24 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The agent's task-runner role: poll the AFM for as many tasks as there are free executors, run them with the
-/// registered handlers, keep each outcome in the outbox and let the uploader deliver it; come back at the
-/// `return_time` the AFM gives.
-public struct TaskRunner: Sendable {
-    public enum Ending: Sendable, Equatable {
-        /// Stopped on request; every task finished and every result was delivered.
-        case stopped
-        /// Stopped on request, but tasks were still running or results still undelivered when the grace period
-        /// ended (the results stay in the outbox for the next start).
-        case stoppedWithWorkLeft
+/// registered handlers, keep each outcome in the outbox and hand it to the uploader; come back at the
+/// `return_time` the AFM gives. Asked to stop, it polls no more and gives running tasks the grace period.
+public final class TaskRunner: Service {
+    /// Why the runner ended by itself: the AFM turned this agent away.
+    public enum Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         /// The AFM refused a poll with a 4xx: this agent does not speak its protocol.
-        case refusedByAFM(String)
+        case protocolRefused(String)
         /// The AFM wants an agent token (401), or another one (403): a configuration error.
         case notAuthorized(String)
+
+        public var description: String {
+            switch self {
+            case .protocolRefused(let reason), .notAuthorized(let reason): reason
+            }
+        }
     }
 
     let settings: AgentSettings
@@ -23,45 +26,50 @@ public struct TaskRunner: Sendable {
     let outbox: ResultOutbox
     let held: HeldTasks
     let client: any AFMConnection
+    let uploader: ResultUploader
+    let grace: GracePeriod
     let poll: PollRequest
     let logger: Logger
+    private let unfinishedCount = Mutex(0)
+
+    /// Tasks stopped unfinished when the grace period ended.
+    public var unfinished: Int { unfinishedCount.withLock { $0 } }
 
     public init(
-        settings: AgentSettings, agentID: UUID, registry: HandlerRegistry, outbox: ResultOutbox, held: HeldTasks, client: any AFMConnection,
-        logger: Logger
+        settings: AgentSettings, agentID: UUID, registry: HandlerRegistry, outbox: ResultOutbox, held: HeldTasks,
+        client: any AFMConnection, uploader: ResultUploader, grace: GracePeriod, logger: Logger
     ) {
         self.settings = settings
         self.registry = registry
         self.outbox = outbox
         self.held = held
         self.client = client
+        self.uploader = uploader
+        self.grace = grace
         self.poll = PollRequest(agentID: agentID, agentName: settings.name, capabilities: registry.capabilities, location: settings.location)
         self.logger = logger
     }
 
-    public func run(until shutdown: ShutdownSignal) async -> Ending {
-        let uploader = ResultUploader(outbox: outbox, client: client, logger: logger)
+    public func run() async throws {
         // Tasks an earlier run held when it was killed cannot be finished: they are reported as failed.
         do {
             let reported = try held.reportLeftTasks(into: outbox)
-            if !reported.isEmpty { logger.warning("reporting \(reported.count) task(s) an earlier run left unfinished as failed: \(reported.joined(separator: ", "))") }
+            if !reported.isEmpty {
+                logger.warning("reporting \(reported.count) task(s) an earlier run left unfinished as failed: \(reported.joined(separator: ", "))")
+                await uploader.outboxChanged()
+            }
         } catch {
             logger.error("cannot read the tasks an earlier run held: \(error)")
         }
-        // Results left by an earlier run go first.
-        if case .blocked(let failure) = await uploader.uploadPending() {
-            logger.warning("results from an earlier run wait in the outbox: \(failure)")
-        }
         let busy = BusyExecutors()
-        return await withTaskGroup(of: Void.self) { group in
-            group.addTask { await uploader.run() }
-            var ending = Ending.stopped
-            while !shutdown.isRequested {
+        try await withThrowingDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully {
                 let free = settings.executors - busy.count
                 var wait = settings.defaultWait
-                do throws(AFMClient.Failure) {
-                    // A stop request interrupts a poll that waits on an unreachable AFM.
-                    guard let answer = try await pollUnlessStopped(maxTasks: max(0, free), shutdown: shutdown) else { break }
+                // A stop request interrupts a poll that waits on an unreachable AFM.
+                guard let polled = await unlessStopping({ [client, poll] in await Self.poll(client, body: poll.body(maxTasks: max(0, free))) }) else { break }
+                switch polled {
+                case .success(let answer):
                     for task in answer.tasks {
                         do {
                             try held.hold(taskID: task.id)
@@ -70,64 +78,62 @@ public struct TaskRunner: Sendable {
                         }
                         busy.add(1)
                         group.addTask {
-                            await execute(task, uploader: uploader)
+                            await self.execute(task)
                             busy.add(-1)
                         }
                     }
                     if !answer.tasks.isEmpty { logger.info("received \(answer.tasks.count) task(s)") }
                     wait = Self.delay(until: answer.returnTime, fallback: settings.defaultWait)
-                } catch .refused(let status, let message) where status == 401 || status == 403 {
-                    let reason = settings.token == nil
-                        ? "the AFM at \(settings.afmURL) requires an agent token (HTTP \(status)); set AFM_AGENT_TOKEN"
-                        : "the AFM at \(settings.afmURL) does not accept the token in AFM_AGENT_TOKEN (HTTP \(status): \(message))"
-                    ending = .notAuthorized(reason)
-                    shutdown.request()
-                    break
-                } catch .refused(let status, let message) {
+                case .failure(.refused(let status, let message)) where status == 401 || status == 403:
+                    throw Refusal.notAuthorized(
+                        settings.token == nil
+                            ? "the AFM at \(settings.afmURL) requires an agent token (HTTP \(status)); set AFM_AGENT_TOKEN"
+                            : "the AFM at \(settings.afmURL) does not accept the token in AFM_AGENT_TOKEN (HTTP \(status): \(message))")
+                case .failure(.refused(let status, let message)):
                     let reason = "the AFM refused the poll with HTTP \(status): \(message); this agent does not speak its protocol"
                     logger.error("\(reason)")
-                    ending = .refusedByAFM(reason)
-                    shutdown.request()
-                    break
-                } catch {
+                    throw Refusal.protocolRefused(reason)
+                case .failure(let error):
                     wait = Self.jittered(settings.defaultWait)
                     logger.warning("poll failed, trying again in \(wait): \(error)")
                 }
-                await shutdown.sleep(for: wait)
+                let pause = wait
+                _ = await unlessStopping { (try? await Task.sleep(for: pause)) != nil }
             }
 
-            // Stopping: no more polls; running tasks get the grace period to finish and deliver.
-            let deadline = ContinuousClock.now.advanced(by: settings.gracePeriod)
+            // Stopping: no more polls; running tasks get the grace period to finish.
+            let deadline = grace.deadline()
             logger.notice("stopping: \(busy.count) task(s) running, grace period \(settings.gracePeriod)")
-            while busy.count > 0 && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(50))
+            let finished = await withTaskGroup(of: Bool.self) { race in
+                race.addTask { await busy.idle(); return true }
+                race.addTask { try? await Task.sleep(until: deadline); return false }
+                let first = await race.next()!
+                race.cancelAll()
+                return first
             }
-            let tasksFinished = busy.count == 0
-            let delivered = await uploader.waitUntilDelivered(before: deadline)
-            uploader.finish()
-            group.cancelAll()
-            switch ending {
-            case .refusedByAFM, .notAuthorized: return ending
-            case .stopped, .stoppedWithWorkLeft: break
+            if !finished {
+                unfinishedCount.withLock { $0 = busy.count }
+                group.cancelAll()
             }
-            return tasksFinished && delivered ? .stopped : .stoppedWithWorkLeft
         }
     }
 
-    /// The poll's answer, or nil when a stop was requested first (the poll is then cancelled).
-    private func pollUnlessStopped(maxTasks: Int, shutdown: ShutdownSignal) async throws(AFMClient.Failure) -> AFMClient.PollAnswer? {
-        let body = poll.body(maxTasks: maxTasks)
-        let outcome = await shutdown.unlessRequested { [client] () async -> Result<AFMClient.PollAnswer, AFMClient.Failure> in
-            do throws(AFMClient.Failure) {
-                return .success(try await client.poll(body))
-            } catch {
-                return .failure(error)
-            }
+    private static func poll(_ client: any AFMConnection, body: [UInt8]) async -> Result<AFMClient.PollAnswer, AFMClient.Failure> {
+        do throws(AFMClient.Failure) {
+            return .success(try await client.poll(body))
+        } catch {
+            return .failure(error)
         }
-        return try outcome?.get()
     }
 
-    private func execute(_ task: AFMClient.ReceivedTask, uploader: ResultUploader) async {
+    /// The operation's answer, or nil when the agent is asked to stop first (the operation is then cancelled).
+    private func unlessStopping<Value: Sendable>(_ operation: @escaping @Sendable () async -> Value) async -> Value? {
+        if Task.isShuttingDownGracefully { return nil }
+        let value = try? await cancelWhenGracefulShutdown { await operation() }
+        return Task.isShuttingDownGracefully ? nil : value
+    }
+
+    private func execute(_ task: AFMClient.ReceivedTask) async {
         let outcome: PendingResult
         if let handler = registry.handler(type: task.type, version: task.version) {
             logger.debug("running task \(task.id) (\(task.type) v\(task.version))")
@@ -160,7 +166,7 @@ public struct TaskRunner: Sendable {
         }
         // The outcome is in the outbox: from now on the outbox answers for it.
         try? held.release(taskID: task.id)
-        uploader.notify()
+        await uploader.submit(outcome)
     }
 
     /// Until `returnTime`, at least 1 s and at most an hour; the fallback when the AFM gave none.
@@ -174,16 +180,5 @@ public struct TaskRunner: Sendable {
     static func jittered(_ duration: Duration) -> Duration {
         let milliseconds = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
         return .milliseconds(Int64(milliseconds * Double.random(in: 0.8...1.2)))
-    }
-}
-
-/// How many executors are running a task, shared by the poll loop and the task executions.
-final class BusyExecutors: Sendable {
-    private let value = Mutex(0)
-
-    var count: Int { value.withLock { $0 } }
-
-    func add(_ delta: Int) {
-        value.withLock { $0 += delta }
     }
 }

@@ -5,6 +5,7 @@ import FleetAgent
 import FleetLogging
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `afm-agent`: runs the tasks an AFM hands out. Command-line compatible with `slamon-agent`.
 @main
@@ -107,7 +108,13 @@ struct AgentCommand: AsyncParsableCommand {
         httpConfiguration.connectionPool.retryConnectionEstablishment = false
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
 
+        // The agent's parts as one service group, stopped in reverse order: the terminator watch, the runner (no
+        // more polls; running tasks get the grace period), the cartridge side, then the uploader (delivers what is
+        // left within the same grace period).
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         var runner: TaskRunner?
+        var uploader: ResultUploader?
+        let grace = GracePeriod(settings?.gracePeriod ?? .seconds(30))
         if let settings {
             do {
                 try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
@@ -119,56 +126,59 @@ struct AgentCommand: AsyncParsableCommand {
                 }
                 let client = AFMClient(baseURL: settings.afmURL, client: http, timeout: settings.httpTimeout, agentID: agentID, token: settings.token)
                 let held = try HeldTasks(stateDirectory: settings.stateDirectory)
-                runner = TaskRunner(
-                    settings: settings, agentID: agentID, registry: registry, outbox: outbox, held: held, client: client, logger: logger)
+                let delivery = ResultUploader(outbox: outbox, client: client, grace: grace, logger: logger)
+                let tasks = TaskRunner(
+                    settings: settings, agentID: agentID, registry: registry, outbox: outbox, held: held, client: client,
+                    uploader: delivery, grace: grace, logger: logger)
+                services.append(.init(service: delivery))
+                runner = tasks
+                uploader = delivery
                 logger.notice("agent \(agentID.uuidString.lowercased()) (\(settings.name)) polling \(settings.afmURL) with \(settings.executors) executor(s); handlers: \(registry.capabilities.sorted { $0.key < $1.key }.map { "\($0.key) v\($0.value)" }.joined(separator: ", "))")
             } catch {
                 try? await http.shutdown()
                 throw stop("afm-agent: \(error)", status: 1)
             }
         }
-
-        let shutdown = ShutdownSignal {
+        if let cartridge {
+            logger.notice("cartridge side on: message brokers \(cartridge.brokers.map(\.description).joined(separator: ", "))")
+            services.append(.init(service: CartridgeService(agent: CartridgeAgent(settings: cartridge, logger: logger))))
+        }
+        if let runner {
+            // The runner ends by itself only when the AFM turns the agent away; then everything stops.
+            services.append(.init(service: runner, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        services.append(.init(service: TerminatorFile(logger: logger), successTerminationBehavior: .gracefullyShutdownGroup))
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A backstop: the runner and the uploader keep to the grace period themselves.
+        configuration.maximumGracefulShutdownDuration = grace.duration + .seconds(5)
+        let secondSignal = SecondSignal {
             logger.warning("second signal: exiting now; undelivered results stay in the outbox")
             Foundation.exit(4)
         }
-        shutdown.install()
-        let cartridgeTask = cartridge.map { cartridge in
-            logger.notice("cartridge side on: message brokers \(cartridge.brokers.map(\.description).joined(separator: ", "))")
-            return Task { await CartridgeAgent(settings: cartridge, logger: logger).run() }
+
+        var refusal: TaskRunner.Refusal?
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch let error as TaskRunner.Refusal {
+            refusal = error
+        } catch {
+            logger.error("the agent stopped on an error: \(error)")
         }
-        // The operator can also stop the agent by writing `true` into terminator.txt.
-        let terminator = Task {
-            while !Task.isCancelled && !shutdown.isRequested {
-                if let text = try? String(contentsOfFile: "terminator.txt", encoding: .utf8),
-                    text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() == "true"
-                {
-                    logger.notice("terminator.txt says true: stopping")
-                    shutdown.request()
-                }
-                await shutdown.sleep(for: .seconds(2))
-            }
-        }
-        var ending = TaskRunner.Ending.stopped
-        if let runner {
-            ending = await runner.run(until: shutdown)
-        } else {
-            await shutdown.wait()
-        }
-        terminator.cancel()
-        cartridgeTask?.cancel()
-        await cartridgeTask?.value
+        withExtendedLifetime(secondSignal) {}
         try? await http.shutdown()
-        switch ending {
-        case .stopped:
-            logger.notice("stopped")
-        case .stoppedWithWorkLeft:
-            throw stop("afm-agent: stopped with work left; undelivered results stay in \(settings?.stateDirectory ?? "")/outbox", status: 3)
-        case .refusedByAFM(let reason):
-            throw stop("afm-agent: \(reason)", status: 2)
-        case .notAuthorized(let reason):
+        switch refusal {
+        case .notAuthorized(let reason)?:
             throw stop("afm-agent: \(reason)", status: 1)
+        case .protocolRefused(let reason)?:
+            throw stop("afm-agent: \(reason)", status: 2)
+        case nil:
+            break
         }
+        let delivered = await uploader?.isDelivered ?? true
+        if let runner, runner.unfinished > 0 || !delivered {
+            throw stop("afm-agent: stopped with work left; undelivered results stay in \(settings?.stateDirectory ?? "")/outbox", status: 3)
+        }
+        logger.notice("stopped")
     }
 
     /// agent.conf, the launch parameters (from `--launch-params`, `param.file.path`, or fetched from `payload.url`)

@@ -105,21 +105,6 @@ struct AgentUnitTests {
         #expect(throws: AgentConfigurationError.self) { try AgentIdentity.load(stateDirectory: state) }
     }
 
-    @Test("a stop request cuts a sleep short, and later sleeps return at once")
-    func shutdownSleep() async {
-        let shutdown = ShutdownSignal {}
-        let clock = ContinuousClock()
-        #expect(await shutdown.sleep(for: .milliseconds(20)))
-        Task {
-            try? await Task.sleep(for: .milliseconds(100))
-            shutdown.request()
-        }
-        let elapsed = await clock.measure { #expect(await shutdown.sleep(for: .seconds(30)) == false) }
-        #expect(elapsed < .seconds(10))
-        #expect(shutdown.isRequested)
-        #expect(await shutdown.sleep(for: .seconds(30)) == false)
-    }
-
     @Test("the wait handler sleeps the time asked and refuses a time that is not a number")
     func waitHandler() async throws {
         let result = try await WaitHandler().run(["time": 0.2])

@@ -44,7 +44,7 @@ struct ResultUploaderTests {
     func order() async throws {
         let outbox = try Self.outbox(["c", "a", "b"])
         let afm = FakeAFM()
-        let uploader = ResultUploader(outbox: outbox, client: afm, logger: Self.logger)
+        let uploader = ResultUploader(outbox: outbox, client: afm, grace: GracePeriod(.seconds(5)), logger: Self.logger)
         guard case .empty = await uploader.uploadPending() else { Issue.record("the pass did not empty the outbox"); return }
         #expect(afm.posted.withLock { $0 } == ["c", "a", "b"])
         #expect(try outbox.pending().isEmpty)
@@ -54,7 +54,7 @@ struct ResultUploaderTests {
     func refusedDropped() async throws {
         let outbox = try Self.outbox(["a", "b"])
         let afm = FakeAFM { $0 == "a" ? .refused(status: 400, message: "task a does not exist") : nil }
-        let uploader = ResultUploader(outbox: outbox, client: afm, logger: Self.logger)
+        let uploader = ResultUploader(outbox: outbox, client: afm, grace: GracePeriod(.seconds(5)), logger: Self.logger)
         guard case .empty = await uploader.uploadPending() else { Issue.record("a refusal blocked the outbox"); return }
         #expect(afm.posted.withLock { $0 } == ["a", "b"])
         #expect(try outbox.pending().isEmpty)
@@ -64,29 +64,41 @@ struct ResultUploaderTests {
     func temporaryKeeps() async throws {
         let outbox = try Self.outbox(["a", "b", "c"])
         let afm = FakeAFM { $0 == "b" ? .temporary("connection refused") : nil }
-        let uploader = ResultUploader(outbox: outbox, client: afm, logger: Self.logger)
+        let uploader = ResultUploader(outbox: outbox, client: afm, grace: GracePeriod(.seconds(5)), logger: Self.logger)
         guard case .blocked = await uploader.uploadPending() else { Issue.record("a temporary failure did not block"); return }
         #expect(afm.posted.withLock { $0 } == ["a", "b"])
         #expect(try outbox.pending().map(\.taskID) == ["b", "c"])
     }
 
-    @Test("while the AFM is down the uploader retries, and delivers everything once it answers")
+    @Test("while the AFM is down the uploader retries, and delivers everything once it answers; a new result is taken from memory")
     func retriesUntilDelivered() async throws {
         let outbox = try Self.outbox(["a", "b"])
         let down = Mutex(true)
         let afm = FakeAFM { _ in down.withLock { $0 } ? .temporary("503") : nil }
-        let uploader = ResultUploader(outbox: outbox, client: afm, logger: Self.logger)
+        let uploader = ResultUploader(outbox: outbox, client: afm, grace: GracePeriod(.seconds(5)), logger: Self.logger)
         let running = Task { await uploader.run() }
-        uploader.notify()
         try await Task.sleep(for: .milliseconds(200))
         #expect(try outbox.pending().count == 2)
+        #expect(await !uploader.isDelivered)
         down.withLock { $0 = false }
         // The first retry comes after ResultUploader.firstRetryDelay (1 s).
-        let delivered = await uploader.waitUntilDelivered(before: .now + .seconds(10))
-        #expect(delivered)
+        try await waitUntilDelivered(uploader)
         #expect(afm.posted.withLock { $0 }.suffix(2) == ["a", "b"])
-        uploader.finish()
+        // Submitted after start, it is delivered from memory: this one is not in the outbox folder, so a pass that
+        // read the folder again would never send it.
+        await uploader.submit(.result(taskID: "c", data: [:]))
+        try await waitUntilDelivered(uploader)
+        #expect(afm.posted.withLock { $0 }.last == "c")
+        #expect(try outbox.pending().isEmpty)
         running.cancel()
         await running.value
+    }
+
+    private func waitUntilDelivered(_ uploader: ResultUploader) async throws {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while await !uploader.isDelivered {
+            guard ContinuousClock.now < deadline else { Issue.record("results were not delivered within 10 s"); return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 }
