@@ -200,6 +200,7 @@ let package = Package(
         .target(
             name: "FleetTestSupport",
             dependencies: [
+                "ChildProcesses",
                 "FleetStore",
                 "FleetModel",
                 "JSON",
@@ -209,6 +210,7 @@ let package = Package(
         ),
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSON", "JSONSchema", "JSONSchemaSuite", "FleetTestSupport"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel", "JSON"]),
+        .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses"]),
         .testTarget(
             name: "FleetServiceTests",
             dependencies: ["FleetService", "FleetStore", "FleetModel", "JSON", "FleetTestSupport"]

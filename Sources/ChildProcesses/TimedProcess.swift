@@ -10,31 +10,49 @@ public enum TimedProcess {
         case cancelled
     }
 
+    private enum Event: Sendable {
+        case ended(ChildExit?)
+        case timeUp
+    }
+
     /// Throws only when the process cannot be started.
     public static func run(_ process: Process, timeout: Duration) async throws -> Status {
-        let finished = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in finished.continuation.finish() }
         try process.run()
-        let completed = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await _ in finished.stream {}
-                return true
-            }
+        let pid = process.processIdentifier
+        return await withTaskGroup(of: Event.self) { group in
+            group.addTask { .ended(await ChildExit.ended(pid: pid)) }
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                return false
+                return .timeUp
             }
-            let first = await group.next()!
-            group.cancelAll()
-            return first
-        }
-        if !completed || Task.isCancelled {
-            process.terminate()
-            try? await Task.sleep(for: .seconds(1))
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            for await _ in finished.stream {}
+            if case .ended(let exit) = await group.next()! {
+                group.cancelAll()
+                return status(exit, of: process)
+            }
+            // The time is up, or the caller was cancelled: SIGTERM, then SIGKILL a second later.
+            kill(pid, SIGTERM)
+            group.addTask {
+                try? await Task.sleep(for: .seconds(1))
+                return .timeUp
+            }
+            if case .timeUp = await group.next()! {
+                kill(pid, SIGKILL)
+                _ = await group.next()
+            } else {
+                group.cancelAll()
+            }
             return Task.isCancelled ? .cancelled : .timedOut
         }
-        return process.terminationReason == .uncaughtSignal ? .signalled(process.terminationStatus) : .exited(process.terminationStatus)
+    }
+
+    private static func status(_ exit: ChildExit?, of process: Process) -> Status {
+        switch exit {
+        case .exited(let code)?: return .exited(code)
+        case .signalled(let signal)?: return .signalled(signal)
+        case nil:
+            // Foundation reaped it before the wait began: its own record is complete once it says so.
+            while process.isRunning { usleep(1_000) }
+            return process.terminationReason == .uncaughtSignal ? .signalled(process.terminationStatus) : .exited(process.terminationStatus)
+        }
     }
 }

@@ -38,6 +38,18 @@ enum DurableFile {
         try syncDirectory(of: path)
     }
 
+    /// Creates empty files (markers) in one directory, then syncs that directory once: a marker carries nothing but
+    /// its name, so only the directory entry must last.
+    static func createEmpty(_ paths: [String]) throws(Failure) {
+        guard let first = paths.first else { return }
+        for path in paths {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw failure("cannot create \(path)") }
+            close(descriptor)
+        }
+        try syncDirectory(of: first)
+    }
+
     static func remove(_ path: String) throws(Failure) {
         guard unlink(path) == 0 || errno == ENOENT else { throw failure("cannot remove \(path)") }
         try syncDirectory(of: path)

@@ -22,8 +22,10 @@ public struct HeldTasks: Sendable {
         directory + "/" + taskID
     }
 
-    public func hold(taskID: String) throws {
-        try DurableFile.write([], to: path(for: taskID))
+    /// Notes the tasks of one poll as held, with one directory sync for them all: the shorter the time between the
+    /// AFM's claim and this note, the smaller the window in which a kill leaves a task to `TASK_RUN_TIMEOUT`.
+    public func hold(taskIDs: [String]) throws {
+        try DurableFile.createEmpty(taskIDs.map(path(for:)))
     }
 
     /// The task has an outcome in the outbox (or none is wanted): it is no longer held.

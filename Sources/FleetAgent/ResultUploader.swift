@@ -109,13 +109,10 @@ public actor ResultUploader: Service {
                 guard await wakeUps.next() != nil else { return }
             case .blocked(let failure):
                 logger.warning("results wait in the outbox; retrying in \(delay): \(failure)")
-                // The retry is a wake-up of its own; a stop request ends the wait at once.
-                let retry = Task { [wakeUp, delay] in
-                    try await Task.sleep(for: delay)
-                    wakeUp.continuation.yield()
-                }
-                defer { retry.cancel() }
-                guard await wakeUps.next() != nil else { return }
+                // Results submitted meanwhile wait for the retry (they would only meet the same failure); a stop
+                // request ends the wait at once.
+                try? await cancelWhenGracefulShutdown { [delay] in try await Task.sleep(for: delay) }
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
                 delay = min(delay * 2, Self.maximumRetryDelay)
             }
         }

@@ -70,12 +70,12 @@ public final class TaskRunner: Service {
                 guard let polled = await unlessStopping({ [client, poll] in await Self.poll(client, body: poll.body(maxTasks: max(0, free))) }) else { break }
                 switch polled {
                 case .success(let answer):
+                    do {
+                        try held.hold(taskIDs: answer.tasks.map(\.id))
+                    } catch {
+                        logger.error("cannot note the tasks received as held: \(error); a crash now would leave them claimed")
+                    }
                     for task in answer.tasks {
-                        do {
-                            try held.hold(taskID: task.id)
-                        } catch {
-                            logger.error("cannot note task \(task.id) as held: \(error); a crash now would leave it claimed")
-                        }
                         busy.add(1)
                         group.addTask {
                             await self.execute(task)

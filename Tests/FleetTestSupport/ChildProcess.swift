@@ -1,12 +1,9 @@
+import ChildProcesses
 import Foundation
 import Synchronization
 
-/// A process a test starts. Its end is learnt by a thread of its own that waits for exactly this child with
-/// `waitid`, and is awaited by suspending. Neither `waitUntilExit()` nor `terminationHandler` is used: Foundation learns
-/// of a child's end when a socket the child inherited is closed, and a second child spawned at the same moment from
-/// another thread can inherit that socket too, so the first one's end goes unnoticed while the second runs (seen as
-/// tests that hang, or wait out their time limit, on a loaded machine). `waitUntilExit()` moreover parks a thread of
-/// the cooperative pool, which has only two threads on a two-core machine.
+/// A process a test starts. Its end is learnt by a thread of its own that waits for exactly this child
+/// (`ChildExit`, which says why Foundation's own notice is not used), and is awaited by suspending.
 /// Output goes to files, not pipes: a pipe read only at the end fills up and blocks a chatty child.
 public final class ChildProcess: Sendable {
     private let process: Process
@@ -23,18 +20,15 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    /// Blocks until `pid` has ended; answers its exit status, or the signal that ended it. WNOWAIT leaves the child
-    /// for Foundation to reap; if Foundation reaped it first, its own record of the end is used.
+    /// Blocks until `pid` has ended; answers its exit status, or the signal that ended it. If Foundation reaped it
+    /// first, its own record of the end is used.
     private static func waitForEnd(of pid: Int32, process: Process) -> Int32 {
-        var info = siginfo_t()
-        while true {
-            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == 0 {
-                return info._sifields._sigchld.si_status
-            }
-            if errno != EINTR { break }
+        switch ChildExit.wait(for: pid) {
+        case .exited(let status)?, .signalled(let status)?: return status
+        case nil:
+            while process.isRunning { usleep(10_000) }
+            return process.terminationStatus
         }
-        while process.isRunning { usleep(10_000) }
-        return process.terminationStatus
     }
 
     public var processIdentifier: Int32 { process.processIdentifier }

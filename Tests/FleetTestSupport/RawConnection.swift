@@ -6,9 +6,10 @@ public final class RawConnection {
     /// Closing twice could close a descriptor the process has reused meanwhile.
     private var isClosed = false
 
-    public init(port: Int) throws {
+    /// Reads give up after `receiveTimeout` seconds without a byte.
+    public init(port: Int, receiveTimeout: Int = 5) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: receiveTimeout, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected = withLoopbackAddress(port: port) { connect(descriptor, $0, $1) == 0 }
         guard connected else { throw RawConnectionError.failed("connect") }
