@@ -7,8 +7,9 @@ import Testing
 /// Soak and chaos: real `afm` and `afm-agent` processes on a PostgreSQL server of the test's own, under a steady
 /// stream of tasks, while the test keeps breaking things: `kill -9` of `afm` and of agents (restarted at once),
 /// a PostgreSQL restart, clients that trickle their request, disconnect mid-body or pipeline without reading.
-/// Afterwards every task the BPMS was told was created has exactly one outcome (completed: the `wait` handler never
-/// fails), and `afm`'s descriptors and memory are back near where they were before the traffic.
+/// Afterwards every task the BPMS was told was created has exactly one outcome: completed (the `wait` handler never
+/// fails), or failed by the restarted agent when it was killed with the task in hand; and `afm`'s descriptors and
+/// memory are back near where they were before the traffic.
 ///
 /// `AFM_SOAK_SECONDS` sets the chaos phase (default 45, what CI runs); the README gives a long run.
 @Suite("soak and chaos", .enabled(if: StoreEngine.postgresURI != nil, Comment(rawValue: StoreEngine.skipReason)))
@@ -109,8 +110,11 @@ struct SoakTests {
             Issue.record("\(error); agents' logs:\n\(agents.map { String($0.log.suffix(2000)) }.joined(separator: "\n---\n"))")
             return
         }
-        let notCompleted = outcomes.filter { $0.value["task_completed"] == nil }
-        #expect(notCompleted.isEmpty, "\(notCompleted.count) tasks failed: \(notCompleted.prefix(3))")
+        let killedInHand = "the agent stopped while running this task"
+        let otherwise = outcomes.filter {
+            $0.value["task_completed"] == nil && $0.value["task_error"]?.stringValue?.hasPrefix(killedInHand) != true
+        }
+        #expect(otherwise.isEmpty, "\(otherwise.count) tasks failed otherwise: \(otherwise.prefix(3))")
 
         // Resources: a fresh baseline of this afm process, some ordinary traffic, then back near it.
         let current = afm
