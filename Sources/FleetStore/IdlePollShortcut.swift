@@ -7,7 +7,7 @@ import Synchronization
 
 /// A task queue in front of another that answers idle polls from memory.
 ///
-/// Most polls of a quiet fleet claim nothing, yet each would cost a database round trip. This store remembers, for
+/// Most polls of a quiet fleet claim nothing, yet each would cost a database round trip. This queue remembers, for
 /// each set of capabilities, that a claim found fewer tasks than it asked for; until a task may have become
 /// claimable since (this process created one, or the sweep handed one back), it answers the next polls with the
 /// same capabilities with nothing. The agents those polls describe are written once a second, all in one statement
