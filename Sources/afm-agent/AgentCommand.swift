@@ -20,9 +20,9 @@ struct AgentCommand: AsyncParsableCommand {
             environment. Handler plug-ins are executables named TYPE@VERSION in the handlers directory: they read \
             task_data as JSON on standard input and print the result object as JSON on standard output.
 
-            Exit status: 0 after a graceful stop (SIGTERM or SIGINT), 1 for a configuration error, 2 when the AFM \
-            refuses the agent's polls (HTTP 4xx), 3 when the grace period ended with work left (its results stay in \
-            the outbox), 4 after a second signal.
+            Exit status: 0 after a graceful stop (SIGTERM or SIGINT), 1 for a configuration error or a part of the \
+            agent that failed, 2 when the AFM refuses the agent's polls (HTTP 4xx), 3 when the grace period ended \
+            with work left (its results stay in the outbox), 4 after a second signal.
             """)
 
     @Option(name: [.customShort("u"), .customLong("url")], help: "The AFM's URL, e.g. http://afm:8080 (env AFM).")
@@ -157,15 +157,17 @@ struct AgentCommand: AsyncParsableCommand {
         }
 
         var refusal: TaskRunner.Refusal?
+        var failure: (any Error)?
         do {
             try await ServiceGroup(configuration: configuration).run()
         } catch let error as TaskRunner.Refusal {
             refusal = error
         } catch {
-            logger.error("the agent stopped on an error: \(error)")
+            failure = error
         }
         withExtendedLifetime(secondSignal) {}
         try? await http.shutdown()
+        if let failure { throw stop("afm-agent: stopped on an error: \(failure)", status: 1) }
         switch refusal {
         case .notAuthorized(let reason)?:
             throw stop("afm-agent: \(reason)", status: 1)
