@@ -28,7 +28,9 @@ public enum JSONNumber: Sendable {
     public var int64Value: Int64? {
         switch self {
         case .integer(let value): value
-        case .double(let value), .text(_, let value): isInteger ? Int64(exactly: value) : nil
+        // Every integer that fits was parsed as `.integer`; a `Double` at -2^63 stands for one just below it
+        // (-9223372036854775809 rounds there), which does not fit.
+        case .double(let value), .text(_, let value): isInteger && value > -0x1p63 ? Int64(exactly: value) : nil
         }
     }
 }

@@ -27,6 +27,15 @@ struct ProtocolOneRequestTests {
         #expect(try PollRequest(json: .object(members)).poll.maxTasks == 0)
     }
 
+    @Test("a capability version beyond 64 bits, below or above, is refused", arguments: [
+        "-9223372036854775809", "9223372036854775808",
+    ])
+    func versionBeyond64Bits(version: String) throws {
+        let text = JSONWriter.string(from: poll).replacingOccurrences(of: #""wait":{"version":1}"#, with: #""wait":{"version":\#(version)}"#)
+        #expect(text.contains(version))
+        #expect(throws: InvalidRequest.self) { try PollRequest(json: try JSONParser.parse(text)) }
+    }
+
     @Test("a result keeps its JSON; an error keeps its text")
     func outcomes() throws {
         let result = try TaskResultRequest(json: ["protocol": 1, "task_id": "de305d54-75b4-431b-adb2-eb6b9e546013", "task_data": ["z": 1, "a": [true]]])

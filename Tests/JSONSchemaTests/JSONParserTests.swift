@@ -16,6 +16,11 @@ struct JSONParserTests {
         #expect(try JSONParser.parse("1.0").typeName == "integer")
         #expect(try JSONParser.parse("1.5").typeName == "number")
         #expect(try JSONParser.parse("123456789012345678901234567890") == .number(.double(1.2345678901234568e29)))
+        // The 64-bit bounds are exact; one beyond is not a 64-bit integer, though its Double is -2^63 itself.
+        #expect(try JSONParser.parse("-9223372036854775808").numberValue?.int64Value == Int64.min)
+        #expect(try JSONParser.parse("9223372036854775807").numberValue?.int64Value == Int64.max)
+        #expect(try JSONParser.parse("-9223372036854775809").numberValue?.int64Value == nil)
+        #expect(try JSONParser.parse("9223372036854775808").numberValue?.int64Value == nil)
     }
 
     @Test("a number is written back as it was sent, whatever a Double would make of it", arguments: [
