@@ -4,8 +4,8 @@ import Foundation
 ///
 /// Foundation learns of a child's end (`terminationHandler`, `waitUntilExit()`) when a socket the child inherited is
 /// closed; a second child spawned at the same moment from another thread can inherit that socket too, and then the
-/// first one's end goes unnoticed for as long as the second runs (seen as a stopped plug-in or extension that took
-/// seconds to be noticed on a busy agent). Here a thread of its own waits for exactly that child.
+/// first one's end goes unnoticed for as long as the second runs (seen in the tests' own child processes on a loaded
+/// machine, not reproduced on demand). Here a thread of its own waits for exactly that child.
 public enum ChildExit: Sendable, Equatable {
     case exited(Int32)
     case signalled(Int32)

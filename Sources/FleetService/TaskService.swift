@@ -59,9 +59,9 @@ public struct TaskService: Sendable {
     public func createBatch(_ items: [BatchItem]) async throws -> [CreatedTask] {
         guard Set(items.map(\.task.id)).count == items.count else { throw InvalidDocument("a task id appears twice in the batch") }
         var violations: [ValidationError] = []
-        var registrations: [String: TaskTypeRecord?] = [:]
+        var registrations: [TaskTypeCatalog.TaskTypeKey: TaskTypeRecord?] = [:]
         for item in items {
-            let key = "\(item.task.version) \(item.task.type)"
+            let key = TaskTypeCatalog.TaskTypeKey(type: item.task.type, version: item.task.version)
             if registrations[key] == nil {
                 registrations[key] = .some(try await catalog.current(item.task.type, version: item.task.version))
             }

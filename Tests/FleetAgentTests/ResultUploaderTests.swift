@@ -82,23 +82,15 @@ struct ResultUploaderTests {
         #expect(await !uploader.isDelivered)
         down.withLock { $0 = false }
         // The first retry comes after ResultUploader.firstRetryDelay (1 s).
-        try await waitUntilDelivered(uploader)
+        try await eventually(timeout: .seconds(10)) { await uploader.isDelivered }
         #expect(afm.posted.withLock { $0 }.suffix(2) == ["a", "b"])
         // Submitted after start, it is delivered from memory: this one is not in the outbox folder, so a pass that
         // read the folder again would never send it.
         await uploader.submit(.result(taskID: "c", data: [:]))
-        try await waitUntilDelivered(uploader)
+        try await eventually(timeout: .seconds(10)) { await uploader.isDelivered }
         #expect(afm.posted.withLock { $0 }.last == "c")
         #expect(try outbox.pending().isEmpty)
         running.cancel()
         await running.value
-    }
-
-    private func waitUntilDelivered(_ uploader: ResultUploader) async throws {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        while await !uploader.isDelivered {
-            guard ContinuousClock.now < deadline else { Issue.record("results were not delivered within 10 s"); return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
     }
 }

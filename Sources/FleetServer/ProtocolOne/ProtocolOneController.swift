@@ -70,7 +70,7 @@ struct ProtocolOneController<Context: RequestContext> {
         let parsed = try CreateTaskRequest(json: body).task
         let task = NewTask(
             id: parsed.id, testID: parsed.testID, type: parsed.type, version: parsed.version, dataJSON: parsed.dataJSON,
-            ttlSeconds: fleet.policy.taskDefaultTTL)
+            ttlSeconds: settings.taskDefaultTTL)
         // The original answers 400 for a taken id, whatever the body.
         let created: CreatedTask
         do {

@@ -1,10 +1,7 @@
 import FleetModel
 import Foundation
 import JSON
-import Logging
-import NIOSSL
 import PostgresNIO
-import ServiceLifecycle
 
 extension PostgresTaskStore {
     public func listTasks(_ query: TaskQuery) async throws -> TaskPage {

@@ -1,9 +1,7 @@
 import FleetModel
 import Foundation
 import JSON
-import Logging
 import SQLiteNIO
-import ServiceLifecycle
 
 extension SQLiteTaskStore {
     public func insertTask(_ task: NewTask, at now: Timestamp) async throws -> TaskRecord? {

@@ -1,9 +1,7 @@
 import FleetModel
 import Foundation
 import JSON
-import Logging
 import SQLiteNIO
-import ServiceLifecycle
 
 extension SQLiteTaskStore {
     public func putTaskType(_ taskType: TaskTypeRecord) async throws -> Bool {
