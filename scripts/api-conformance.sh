@@ -18,7 +18,8 @@ if [ ! -x "$venv/bin/st" ]; then
 fi
 work=$(mktemp -d /tmp/afm-conformance.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-(cd "$work" && LOG_LEVEL=WARNING AFM_DB_URI="sqlite:///$work/afm.sqlite" exec "$OLDPWD/$afm_binary" run 127.0.0.1 "$port") &
+# Held polls (Prefer: wait) are kept short: the run is bounded in time.
+(cd "$work" && LOG_LEVEL=WARNING AGENT_MAX_WAIT=2 AFM_DB_URI="sqlite:///$work/afm.sqlite" exec "$OLDPWD/$afm_binary" run 127.0.0.1 "$port") &
 afm=$!
 trap 'kill $afm 2>/dev/null; wait $afm 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/status" >/dev/null && break; sleep 0.1; done

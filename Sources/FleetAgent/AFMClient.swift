@@ -25,10 +25,14 @@ public struct AFMClient: AFMConnection {
         public let tasks: [ReceivedTask]
         /// When the AFM wants the next poll; nil when it did not say in a form we read.
         public let returnTime: Date?
+        /// The AFM held the poll as asked (`Preference-Applied: wait`): it may be sent again at once. An AFM that
+        /// does not hold polls (the original) leaves the agent to its return time.
+        public let held: Bool
 
-        public init(tasks: [ReceivedTask], returnTime: Date?) {
+        public init(tasks: [ReceivedTask], returnTime: Date?, held: Bool = false) {
             self.tasks = tasks
             self.returnTime = returnTime
+            self.held = held
         }
     }
 
@@ -62,8 +66,18 @@ public struct AFMClient: AFMConnection {
         self.token = token
     }
 
-    public func poll(_ body: [UInt8]) async throws(Failure) -> PollAnswer {
-        let answer = try await post("/tasks", body)
+    public func poll(_ body: [UInt8], wait: Int?) async throws(Failure) -> PollAnswer {
+        var headers: [(String, String)] = []
+        var timeout = self.timeout
+        if let wait, wait > 0 {
+            headers.append(("Prefer", "wait=\(wait)"))
+            // The AFM answers by the end of the wait; the usual timeout then covers the answer's way back.
+            timeout = timeout + .seconds(Int64(wait))
+        }
+        let (answer, answerHeaders) = try await post("/tasks", body, headers: headers, timeout: timeout)
+        let held = answerHeaders["Preference-Applied"].contains { value in
+            value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("wait") }
+        }
         guard case .object(let members)? = try? JSONParser.parse(answer),
             case .array(let tasks)? = members["tasks"]
         else {
@@ -79,16 +93,19 @@ public struct AFMClient: AFMConnection {
             let data = task["task_data"] ?? [:]
             received.append(ReceivedTask(id: id, type: type, version: Int(exactVersion), data: data == .null ? [:] : data))
         }
-        return PollAnswer(tasks: received, returnTime: members["return_time"]?.stringValue.flatMap(ReturnTime.parse))
+        return PollAnswer(tasks: received, returnTime: members["return_time"]?.stringValue.flatMap(ReturnTime.parse), held: held)
     }
 
     public func postResult(_ result: PendingResult) async throws(Failure) {
-        _ = try await post("/tasks/response", result.body)
+        _ = try await post("/tasks/response", result.body, timeout: timeout)
     }
 
-    private func post(_ path: String, _ body: [UInt8]) async throws(Failure) -> [UInt8] {
+    private func post(
+        _ path: String, _ body: [UInt8], headers extra: [(String, String)] = [], timeout: TimeAmount
+    ) async throws(Failure) -> ([UInt8], HTTPHeaders) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
         // The original AFM reads a body as JSON only when it is declared so.
         request.headers.add(name: "Content-Type", value: "application/json")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -96,15 +113,17 @@ public struct AFMClient: AFMConnection {
         request.body = .bytes(ByteBuffer(bytes: body))
         let status: Int
         let answer: [UInt8]
+        let headers: HTTPHeaders
         do {
             let response = try await client.execute(request, timeout: timeout)
             status = Int(response.status.code)
+            headers = response.headers
             answer = Array(buffer: try await response.body.collect(upTo: 16 << 20))
         } catch {
             throw .temporary("cannot reach \(baseURL)\(path): \(error)")
         }
         switch status {
-        case 200..<300: return answer
+        case 200..<300: return (answer, headers)
         case 400..<500: throw .refused(status: status, message: Self.summary(answer))
         default: throw .temporary("\(baseURL)\(path) answered HTTP \(status): \(Self.summary(answer))")
         }

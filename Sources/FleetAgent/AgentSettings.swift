@@ -20,6 +20,8 @@ public struct AgentSettings: Sendable {
 
     public var afmURL: String
     public var defaultWait: Duration = .seconds(60)
+    /// Seconds the AFM is asked to hold an empty poll until a task arrives (`Prefer: wait`); nil asks for none.
+    public var pollWait: Int? = 30
     public var executors = 2
     public var logLevel: Logger.Level = .warning
     public var name: String

@@ -66,8 +66,13 @@ public final class TaskRunner: Service {
             while !Task.isShuttingDownGracefully {
                 let free = settings.executors - busy.count
                 var wait = settings.defaultWait
-                // A stop request interrupts a poll that waits on an unreachable AFM.
-                guard let polled = await unlessStopping({ [client, poll] in await Self.poll(client, body: poll.body(maxTasks: max(0, free))) }) else { break }
+                var untilExecutorFree = false
+                // Held only while there is room for a task: an AFM holds no poll that can take nothing.
+                let holdFor = free > 0 ? settings.pollWait : nil
+                // A stop request interrupts a poll that waits on an unreachable AFM, or is held by it.
+                guard let polled = await unlessStopping({ [client, poll] in
+                    await Self.poll(client, body: poll.body(maxTasks: max(0, free)), wait: holdFor)
+                }) else { break }
                 switch polled {
                 case .success(let answer):
                     do {
@@ -84,6 +89,11 @@ public final class TaskRunner: Service {
                     }
                     if !answer.tasks.isEmpty { logger.info("received \(answer.tasks.count) task(s)") }
                     wait = Self.delay(until: answer.returnTime, fallback: settings.defaultWait)
+                    if answer.held {
+                        // The AFM holds polls: ask again at once, or as soon as an executor is free, but no later
+                        // than the return time, so that a long task does not make the agent look lost.
+                        if busy.count < settings.executors { wait = .zero } else { untilExecutorFree = true }
+                    }
                 case .failure(.refused(let status, let message)) where status == 401 || status == 403:
                     throw Refusal.notAuthorized(
                         settings.token == nil
@@ -98,7 +108,16 @@ public final class TaskRunner: Service {
                     logger.warning("poll failed, trying again in \(wait): \(error)")
                 }
                 let pause = wait
-                _ = await unlessStopping { (try? await Task.sleep(for: pause)) != nil }
+                if pause == .zero { continue }
+                let executors = settings.executors
+                let forExecutor = untilExecutorFree
+                _ = await unlessStopping {
+                    if forExecutor {
+                        await busy.fewer(than: executors, within: pause)
+                    } else {
+                        try? await Task.sleep(for: pause)
+                    }
+                }
             }
 
             // Stopping: no more polls; running tasks get the grace period to finish.
@@ -118,9 +137,9 @@ public final class TaskRunner: Service {
         }
     }
 
-    private static func poll(_ client: any AFMConnection, body: [UInt8]) async -> Result<AFMClient.PollAnswer, AFMClient.Failure> {
+    private static func poll(_ client: any AFMConnection, body: [UInt8], wait: Int?) async -> Result<AFMClient.PollAnswer, AFMClient.Failure> {
         do throws(AFMClient.Failure) {
-            return .success(try await client.poll(body))
+            return .success(try await client.poll(body, wait: wait))
         } catch {
             return .failure(error)
         }

@@ -93,12 +93,15 @@ public struct ClaimedTask: Sendable, Equatable {
     public let type: String
     public let version: Int64
     public let dataJSON: String?
+    /// When the task was created: how long it waited to be claimed is measured from here.
+    public let created: Timestamp?
 
-    public init(id: UUID, type: String, version: Int64, dataJSON: String?) {
+    public init(id: UUID, type: String, version: Int64, dataJSON: String?, created: Timestamp? = nil) {
         self.id = id
         self.type = type
         self.version = version
         self.dataJSON = dataJSON
+        self.created = created
     }
 }
 

@@ -33,9 +33,13 @@ public struct AFMServer: Service, CustomStringConvertible {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) {
         let shortcut = IdlePollShortcut(wrapping: store, recordingAgentsIn: store, logger: logger)
+        let heldPolls = HeldPolls(events: metrics)
+        let wakeups = TaskWakeups(
+            held: heldPolls, notifications: store.notifications, forgetEmptyClaims: { shortcut.tasksMayBeClaimable() })
+        wakeups.listen()
         let fleet = FleetService(
             queue: shortcut, directory: store, registry: store, policy: settings.policy, events: metrics, logger: logger,
-            beforeReadingAgents: { await shortcut.writeSightings() })
+            wakeups: wakeups, beforeReadingAgents: { await shortcut.writeSightings() })
         let responder = buildRouter(fleet: fleet, settings: settings, metrics: metrics).buildResponder()
         let serverName = "AgentFleet"
         let channel = HTTP1EventChannel(
@@ -60,11 +64,11 @@ public struct AFMServer: Service, CustomStringConvertible {
             onServerRunning: onServerRunning, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         self.logger = logger
         services = [
-            // Stopped in reverse: the server drains, then the polls it answered from memory are written, then the
-            // store closes.
+            // Stopped in reverse: held polls are answered as the server drains, then the polls it answered from
+            // memory are written, then the store closes.
             store,
             shortcut,
-            AfterPrelude(prelude: beforeServing, services: [fleet.sweeper, server]),
+            AfterPrelude(prelude: beforeServing, services: [fleet.sweeper, store.notifications, heldPolls, server]),
         ]
     }
 
@@ -77,7 +81,8 @@ public struct AFMServer: Service, CustomStringConvertible {
 }
 
 /// Runs `prelude` (the schema migration, when there is one) before the sweeper and the server start, so that neither
-/// touches tables that are still being created. The services run as one: when one ends, the others are cancelled.
+/// touches tables that are still being created. The services run as one and shut down together (held polls are
+/// answered while the server drains); when one fails, the others are cancelled.
 private struct AfterPrelude: Service {
     let prelude: (@Sendable () async throws -> Void)?
     let services: [any Service]
@@ -89,7 +94,7 @@ private struct AfterPrelude: Service {
                 group.addTask { try await service.run() }
             }
             defer { group.cancelAll() }
-            try await group.next()
+            for try await _ in group {}
         }
     }
 }

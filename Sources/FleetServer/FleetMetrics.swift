@@ -3,7 +3,8 @@ import Prometheus
 import Synchronization
 
 /// The AFM's metrics in Prometheus form, served at `GET /metrics`: requests and latency by route, method and
-/// status; tasks by what happened to them; claim batch sizes; active agents and waiting tasks.
+/// status; tasks by what happened to them; claim batch sizes; time from creation to claim; held polls; active
+/// agents and waiting tasks.
 public final class FleetMetrics: FleetEvents {
     public let registry: PrometheusCollectorRegistry
 
@@ -22,6 +23,14 @@ public final class FleetMetrics: FleetEvents {
     static var claimBatches: MetricNameDescriptor { name("claim_batch", "size", "Tasks handed out per poll.") }
     static var activeAgents: MetricNameDescriptor { name("agents", "active", "Agents seen within AGENT_ACTIVE_THRESHOLD.") }
     static var waitingTasks: MetricNameDescriptor { name("tasks", "waiting", "Tasks not yet claimed.") }
+    static var postToClaim: MetricNameDescriptor { name("task_post_to_claim", "seconds", "Time from a task's creation to its claim.") }
+    static var heldPollCount: MetricNameDescriptor { name("polls", "held", "Polls held open waiting for a task (Prefer: wait).") }
+
+    static let postToClaimBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(15), .seconds(30),
+        .seconds(60), .seconds(300), .seconds(3600),
+    ]
 
     /// The handles a request records into, looked up in the registry once per route, method and status rather than
     /// on every request (a lookup builds the metric's name and label arrays).
@@ -33,10 +42,14 @@ public final class FleetMetrics: FleetEvents {
     private let requestHandles = Mutex<[RequestSeries: (count: Counter, duration: DurationHistogram)]>([:])
     private let taskCounters = Mutex<[String: Counter]>([:])
     private let claimBatchSizes: ValueHistogram
+    private let postToClaimTimes: DurationHistogram
+    private let heldPollGauge: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         claimBatchSizes = registry.makeValueHistogram(descriptor: Self.claimBatches, buckets: [0, 1, 2, 5, 10, 20, 50, 100, 1000])
+        postToClaimTimes = registry.makeDurationHistogram(descriptor: Self.postToClaim, buckets: Self.postToClaimBuckets)
+        heldPollGauge = registry.makeGauge(descriptor: Self.heldPollCount)
     }
 
     func requestFinished(route: String, method: String, status: Int, duration: Duration) {
@@ -72,6 +85,14 @@ public final class FleetMetrics: FleetEvents {
     public func fleet(activeAgents: Int, waitingTasks: Int) {
         registry.makeGauge(descriptor: Self.activeAgents).set(Double(activeAgents))
         registry.makeGauge(descriptor: Self.waitingTasks).set(Double(waitingTasks))
+    }
+
+    public func claimed(afterWaiting seconds: Double) {
+        postToClaimTimes.record(.microseconds(Int64((max(seconds, 0) * 1_000_000).rounded())))
+    }
+
+    public func heldPolls(_ count: Int) {
+        heldPollGauge.set(Double(count))
     }
 
     /// The text exposition format.

@@ -30,13 +30,16 @@ public struct ServerSettings: Sendable {
     public var requestTimeout: Double
     /// Open connections at most (`MAX_CONNECTIONS`); more are answered 503 and closed.
     public var maxConnections: Int
+    /// Seconds a poll sent with `Prefer: wait` may be held (`AGENT_MAX_WAIT`); 0: none is held.
+    public var maximumPollWait: Int
 
     public init(
         agentReturnTime: Double = 60, agentActiveThreshold: Double = 300, maximumBodySize: Int = 1 << 20,
         taskDefaultTTL: Int64? = nil, taskMaxAttempts: Int = 3, taskRunTimeout: Double? = 3600, sweepInterval: Duration = .seconds(1),
         bpmsTokens: Set<String> = [], agentTokens: Set<String> = [], idleTimeout: Double? = nil,
-        requestTimeout: Double = 10, maxConnections: Int = 16_384
+        requestTimeout: Double = 10, maxConnections: Int = 16_384, maximumPollWait: Int = 30
     ) {
+        self.maximumPollWait = maximumPollWait
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
         self.maxConnections = maxConnections
@@ -55,7 +58,8 @@ public struct ServerSettings: Sendable {
     public var policy: FleetPolicy {
         FleetPolicy(
             agentReturnTime: agentReturnTime, agentActiveThreshold: agentActiveThreshold, taskDefaultTTL: taskDefaultTTL,
-            taskMaxAttempts: taskMaxAttempts, taskRunTimeout: taskRunTimeout, sweepInterval: sweepInterval)
+            taskMaxAttempts: taskMaxAttempts, taskRunTimeout: taskRunTimeout, sweepInterval: sweepInterval,
+            maximumPollWait: maximumPollWait)
     }
 
     /// The idle timeout in force: the one set, or the return time plus a minute.

@@ -4,6 +4,10 @@ public protocol FleetEvents: Sendable {
     /// Tasks handed out by one poll (0 included).
     func claimed(batchSize: Int)
     func fleet(activeAgents: Int, waitingTasks: Int)
+    /// A task was claimed this long after it was created.
+    func claimed(afterWaiting seconds: Double)
+    /// Polls held open now.
+    func heldPolls(_ count: Int)
 }
 
 /// What happened to a task, as `/metrics` labels it.
@@ -22,4 +26,6 @@ public struct UncountedEvents: FleetEvents {
     public func tasks(_ event: TaskEvent, count: Int) {}
     public func claimed(batchSize: Int) {}
     public func fleet(activeAgents: Int, waitingTasks: Int) {}
+    public func claimed(afterWaiting seconds: Double) {}
+    public func heldPolls(_ count: Int) {}
 }

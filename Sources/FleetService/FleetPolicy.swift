@@ -13,11 +13,15 @@ public struct FleetPolicy: Sendable {
     public var taskRunTimeout: Double?
     /// How often expiry, lost agents and overlong runs are checked.
     public var sweepInterval: Duration
+    /// Seconds a poll that asks to wait (`Prefer: wait`) may be held at most (`AGENT_MAX_WAIT`); 0: none is held.
+    public var maximumPollWait: Int
 
     public init(
         agentReturnTime: Double = 60, agentActiveThreshold: Double = 300, taskDefaultTTL: Int64? = nil,
-        taskMaxAttempts: Int = 3, taskRunTimeout: Double? = 3600, sweepInterval: Duration = .seconds(1)
+        taskMaxAttempts: Int = 3, taskRunTimeout: Double? = 3600, sweepInterval: Duration = .seconds(1),
+        maximumPollWait: Int = 30
     ) {
+        self.maximumPollWait = maximumPollWait
         self.agentReturnTime = agentReturnTime
         self.agentActiveThreshold = agentActiveThreshold
         self.taskDefaultTTL = taskDefaultTTL

@@ -10,21 +10,27 @@ public struct FleetService: Sendable {
     public let overview: FleetOverview
     public let sweeper: Sweeper
     public let policy: FleetPolicy
+    /// Held polls and what wakes them; `heldPolls` is a service that answers them all at shutdown.
+    public let wakeups: TaskWakeups
 
     /// `queue` may be a decorator of the store's queue (`IdlePollShortcut`); `beforeReadingAgents` then writes the
-    /// agents its polls saw.
+    /// agents its polls saw. Without `wakeups`, held polls are woken by this process's tasks only.
     public init(
         queue: any TaskQueue, directory: any FleetDirectory, registry: any TaskTypeRegistry, policy: FleetPolicy,
         events: any FleetEvents = UncountedEvents(), clock: any FleetClock = SystemClock(), logger: Logger,
-        beforeReadingAgents: @escaping @Sendable () async -> Void = {}
+        wakeups: TaskWakeups? = nil, beforeReadingAgents: @escaping @Sendable () async -> Void = {}
     ) {
+        let wakeups = wakeups ?? TaskWakeups(held: HeldPolls(events: events), notifications: NoNotifications())
         let catalog = TaskTypeCatalog(registry: registry, clock: clock)
         let overview = FleetOverview(directory: directory, clock: clock, policy: policy, beforeReadingAgents: beforeReadingAgents)
-        self.tasks = TaskService(queue: queue, directory: directory, catalog: catalog, clock: clock, events: events, policy: policy)
+        self.tasks = TaskService(
+            queue: queue, directory: directory, catalog: catalog, clock: clock, events: events, policy: policy, wakeups: wakeups)
         self.taskTypes = catalog
         self.overview = overview
-        self.sweeper = Sweeper(queue: queue, overview: overview, clock: clock, policy: policy, events: events, logger: logger)
+        self.sweeper = Sweeper(
+            queue: queue, overview: overview, clock: clock, policy: policy, events: events, wakeups: wakeups, logger: logger)
         self.policy = policy
+        self.wakeups = wakeups
     }
 
     /// The domain over one store, every part of it straight.

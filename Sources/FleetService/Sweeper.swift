@@ -12,6 +12,7 @@ public struct Sweeper: Service {
     let clock: any FleetClock
     let policy: FleetPolicy
     let events: any FleetEvents
+    let wakeups: TaskWakeups
     let logger: Logger
 
     public func run() async throws {
@@ -32,6 +33,7 @@ public struct Sweeper: Service {
             events.tasks(.expired, count: report.expired)
             events.tasks(.handedBack, count: report.handedBack)
             events.tasks(.lost, count: report.lost)
+            if report.handedBack > 0 { wakeups.tasksHandedBack() }
             let status = try await overview.status()
             events.fleet(activeAgents: status.activeAgents, waitingTasks: status.waitingTasks)
             if report.expired + report.handedBack + report.lost > 0 {

@@ -14,14 +14,17 @@ public struct TaskService: Sendable {
     let clock: any FleetClock
     let events: any FleetEvents
     let policy: FleetPolicy
+    let wakeups: TaskWakeups
 
     /// Tries at storing a task or a result while its type's registration keeps changing under it.
     static let attempts = 5
 
-    /// What a poll gets: the tasks it claimed and when the agent should come back.
+    /// What a poll gets: the tasks it claimed and when the agent should come back; for a poll that asked to
+    /// wait, the seconds it could have been held (its wait capped by `AGENT_MAX_WAIT`), nil when it was not held.
     public struct PollAnswer: Sendable {
         public let tasks: [ClaimedTask]
         public let returnTime: Timestamp
+        public var appliedWait: Int?
     }
 
     // MARK: Creating
@@ -32,6 +35,7 @@ public struct TaskService: Sendable {
     public func create(_ task: NewTask, data: JSONValue?, dataLocation: String = "/task_data") async throws -> CreatedTask {
         if let record = try await insert(task, data: data, dataLocation: dataLocation) {
             events.task(.created)
+            wakeups.tasksCreated(Capability(type: task.type, version: task.version), count: 1)
             return CreatedTask(record: record, created: true)
         }
         guard let existing = try await directory.task(id: task.id), task.matches(existing) else {
@@ -72,9 +76,13 @@ public struct TaskService: Sendable {
         guard violations.isEmpty else { throw InvalidDocument("some tasks of the batch are invalid; none was created", violations: violations) }
         var created: [CreatedTask] = []
         var conflict: UUID?
+        var arrived: [Capability: Int] = [:]
+        // Even when a later insert throws, the tasks created before it wake their polls.
+        defer { for (kind, count) in arrived { wakeups.tasksCreated(kind, count: count) } }
         for item in items {
             if let record = try await insert(item.task, data: item.data, dataLocation: item.dataLocation) {
                 events.task(.created)
+                arrived[Capability(type: item.task.type, version: item.task.version), default: 0] += 1
                 created.append(CreatedTask(record: record, created: true))
             } else if let existing = try await directory.task(id: item.task.id), item.task.matches(existing) {
                 created.append(CreatedTask(record: existing, created: false))
@@ -124,11 +132,38 @@ public struct TaskService: Sendable {
     // MARK: Agents' side
 
     /// Records the agent and claims what it can run; tells it when to come back.
-    public func poll(_ poll: AgentPoll) async throws -> PollAnswer {
+    ///
+    /// A poll that asks to wait `wait` seconds (capped by `maximumPollWait`) and finds nothing is held until a task
+    /// it may claim arrives (then it claims again), its wait is over, `hangUp` says its agent has gone, or the
+    /// server stops; it is answered empty in the last three cases.
+    public func poll(_ poll: AgentPoll, wait: Int? = nil, hangUp: HangUp? = nil) async throws -> PollAnswer {
+        let applied = wait.map { min(max($0, 0), policy.maximumPollWait) } ?? 0
+        guard applied > 0, let ticket = wakeups.held.enter(poll, until: .now + .seconds(applied)) else {
+            return try await claim(poll)
+        }
+        var claimedAll = false
+        defer { wakeups.held.leave(ticket, claimedAll: claimedAll) }
+        while true {
+            var answer = try await claim(poll)
+            answer.appliedWait = applied
+            if !answer.tasks.isEmpty {
+                claimedAll = answer.tasks.count >= poll.maxTasks
+                return answer
+            }
+            guard await wakeups.held.settle(ticket, hangUp: hangUp) == .woken else {
+                return PollAnswer(tasks: [], returnTime: clock.now().adding(seconds: policy.agentReturnTime), appliedWait: applied)
+            }
+        }
+    }
+
+    private func claim(_ poll: AgentPoll) async throws -> PollAnswer {
         let now = clock.now()
         let tasks = try await queue.poll(poll, at: now, lastSeenResolution: policy.lastSeenResolution)
         events.claimed(batchSize: tasks.count)
         events.tasks(.claimed, count: tasks.count)
+        for task in tasks {
+            if let created = task.created { events.claimed(afterWaiting: created.seconds(until: now)) }
+        }
         return PollAnswer(tasks: tasks, returnTime: now.adding(seconds: policy.agentReturnTime))
     }
 

@@ -134,7 +134,9 @@ public final class IdlePollShortcut: TaskQueue, Service {
         return report
     }
 
-    private func tasksMayBeClaimable() {
+    /// Forgets every empty claim: a task may have become claimable that this process did not create or hand back
+    /// (word from another process).
+    public func tasksMayBeClaimable() {
         state.withLock { $0.generation &+= 1 }
     }
 

@@ -17,4 +17,7 @@ public protocol StoreLifecycle: Service {
     func dropTables() async throws
     /// Releases the database. The store is unusable afterwards.
     func close() async throws
+    /// Word between the processes sharing this database that tasks became claimable; to be run as a service by a
+    /// process that holds polls.
+    var notifications: any TaskNotifications { get }
 }

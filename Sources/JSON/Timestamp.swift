@@ -26,6 +26,11 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         Timestamp(microsecondsSinceEpoch: microsecondsSinceEpoch + Int64((seconds * 1_000_000).rounded()))
     }
 
+    /// Seconds from this instant to `later` (negative when `later` is earlier).
+    public func seconds(until later: Timestamp) -> Double {
+        Double(later.microsecondsSinceEpoch - microsecondsSinceEpoch) / 1_000_000
+    }
+
     /// `2015-03-31 12:12:12.123456`: UTC without zone, microseconds only when non-zero, exactly as Python's
     /// `str(datetime)` prints it, which existing protocol-1 BPMS integrations parse.
     public var protocolOneText: String {

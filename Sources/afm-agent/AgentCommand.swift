@@ -15,7 +15,7 @@ struct AgentCommand: AsyncParsableCommand {
         abstract: "Run monitoring tasks from an Agent Fleet Manager (protocol 1, compatible with SLAMon AFM 1.1).",
         discussion: """
             Every option can also come from the environment: AFM (the AFM URL, as the SLAMon agent's Docker image \
-            uses it), AGENT_DEFAULT_WAIT, AGENT_NUM_EXECUTORS, AGENT_VERBOSITY (a number), AGENT_NAME, AGENT_STATE_DIR, \
+            uses it), AGENT_DEFAULT_WAIT, AGENT_POLL_WAIT, AGENT_NUM_EXECUTORS, AGENT_VERBOSITY (a number), AGENT_NAME, AGENT_STATE_DIR, \
             AGENT_HANDLERS_DIR, AGENT_LOCATION, AGENT_GRACE_PERIOD, AGENT_HANDLER_TIMEOUT, AFM_AGENT_TOKEN. A flag wins over the \
             environment. Handler plug-ins are executables named TYPE@VERSION in the handlers directory: they read \
             task_data as JSON on standard input and print the result object as JSON on standard output.
@@ -30,6 +30,9 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Option(name: [.customShort("w"), .customLong("default-wait")], help: "Seconds to wait after a failed poll (default 60).")
     var defaultWait: Int?
+
+    @Option(help: "Seconds the AFM may hold an empty poll until a task arrives (Prefer: wait; default 30, 0: never). An AFM that does not hold polls is polled at its return time.")
+    var pollWait: Int?
 
     @Option(name: [.customShort("x"), .customLong("num-executors")], help: "Tasks run at the same time (default 2).")
     var numExecutors: Int?
@@ -253,6 +256,10 @@ struct AgentCommand: AsyncParsableCommand {
         let hostName = ProcessInfo.processInfo.hostName
         var settings = AgentSettings(afmURL: try AgentSettings.validatedURL(url), name: value(name, "AGENT_NAME") ?? hostName)
         if let wait = try seconds(defaultWait, "AGENT_DEFAULT_WAIT", minimum: 1) { settings.defaultWait = .seconds(wait) }
+        if let wait = try seconds(pollWait, "AGENT_POLL_WAIT", minimum: 0) {
+            guard wait <= 3600 else { throw AgentConfigurationError("AGENT_POLL_WAIT must be at most 3600 seconds: \(wait)") }
+            settings.pollWait = wait > 0 ? wait : nil
+        }
         if let executors = try seconds(numExecutors, "AGENT_NUM_EXECUTORS", minimum: 1) { settings.executors = executors }
         let level = verbosity > 0 ? verbosity : (try seconds(nil, "AGENT_VERBOSITY", minimum: 0) ?? 0)
         settings.logLevel = AgentSettings.logLevel(verbosity: level)

@@ -35,6 +35,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Agents open a new connection for every request (as an agent without a kept-alive session does) instead of keeping their own.")
     var agentsReconnect = false
 
+    @Option(help: "Agents ask the AFM to hold an empty poll this many seconds (Prefer: wait) and poll again at once when it did; post-to-claim then measures how fast a new task reaches a waiting agent.")
+    var hold: Int?
+
+    @Option(help: "Milliseconds each BPMS client pauses after each create, so that tasks arrive one at a time (a latency run).")
+    var createInterval: Int?
+
     @Option(help: "Bearer token for BPMS routes, if the AFM requires one.")
     var bpmsToken: String?
 
@@ -48,10 +54,13 @@ struct BenchCommand: AsyncParsableCommand {
         guard tasks >= 0, agents > 0, agents <= 10_000, bpms > 0, maxTasks > 0 else {
             throw ValidationError("--bpms and --max-tasks must be positive, --tasks at least 0, --agents from 1 to 10,000")
         }
+        guard (hold ?? 1) > 0, (createInterval ?? 1) > 0 else { throw ValidationError("--hold and --create-interval must be positive") }
     }
 
     func run() async throws {
-        let run = BenchRun(targets: url.compactMap(BenchTarget.init(url:)), bpmsToken: bpmsToken, agentToken: agentToken, agentsReconnect: agentsReconnect)
+        let run = BenchRun(
+            targets: url.compactMap(BenchTarget.init(url:)), bpmsToken: bpmsToken, agentToken: agentToken, agentsReconnect: agentsReconnect,
+            hold: hold, createInterval: createInterval.map { .milliseconds($0) })
         let outcome = try await run.execute(tasks: tasks, agents: agents, bpms: bpms, maxTasks: maxTasks, idleWait: .milliseconds(idleWait), cap: .seconds(durationCap))
         print(outcome.table)
         print(outcome.serverView)

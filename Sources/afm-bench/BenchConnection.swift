@@ -8,6 +8,8 @@ import Synchronization
 struct BenchResponse: Sendable {
     let status: Int
     let body: ByteBuffer
+    /// The AFM held the request as its `Prefer` header asked (`Preference-Applied`).
+    var preferenceApplied = false
 }
 
 enum BenchConnectionError: Error {
@@ -116,6 +118,7 @@ private final class ResponseCollector: ChannelDuplexHandler {
     private var waiting = CircularBuffer<EventLoopPromise<BenchResponse>>(initialCapacity: 1)
     private var status = 0
     private var keepAlive = true
+    private var preferenceApplied = false
     private var body: ByteBuffer?
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -133,6 +136,7 @@ private final class ResponseCollector: ChannelDuplexHandler {
         case .head(let head):
             status = Int(head.status.code)
             keepAlive = head.isKeepAlive
+            preferenceApplied = head.headers.contains(name: "preference-applied")
             body = nil
         case .body(var part):
             if body == nil { body = part } else { body!.writeBuffer(&part) }
@@ -144,7 +148,7 @@ private final class ResponseCollector: ChannelDuplexHandler {
             // Closing first means the caller, once resumed, finds the connection inactive and opens a new one
             // instead of writing its next request to a connection the AFM is about to close.
             if !keepAlive { context.close(promise: nil) }
-            answer.succeed(BenchResponse(status: status, body: body ?? ByteBuffer()))
+            answer.succeed(BenchResponse(status: status, body: body ?? ByteBuffer(), preferenceApplied: preferenceApplied))
         }
     }
 

@@ -12,6 +12,10 @@ final class BenchRun: Sendable {
     let agentToken: String?
     /// Agents open a new connection for every request instead of keeping theirs.
     let agentsReconnect: Bool
+    /// Seconds agents ask the AFM to hold an empty poll (`Prefer: wait`); nil: they poll every idle wait.
+    let hold: Int?
+    /// Each BPMS client pauses this long after each create: tasks arrive one at a time, as a latency run needs.
+    let createInterval: Duration?
 
     let create = LatencyRecorder()
     let poll = LatencyRecorder()
@@ -29,13 +33,17 @@ final class BenchRun: Sendable {
     }
     private let book = Mutex(Book())
     private let finished = Mutex(false)
+    /// When the last task completed, or the cap was reached: polls still held after it do not count.
+    private let endedAt = Mutex<ContinuousClock.Instant?>(nil)
     private let readQueue = AsyncStream<String>.makeStream()
 
-    init(targets: [BenchTarget], bpmsToken: String?, agentToken: String?, agentsReconnect: Bool) {
+    init(targets: [BenchTarget], bpmsToken: String?, agentToken: String?, agentsReconnect: Bool, hold: Int? = nil, createInterval: Duration? = nil) {
         self.targets = targets
         self.bpmsToken = bpmsToken
         self.agentToken = agentToken
         self.agentsReconnect = agentsReconnect
+        self.hold = hold
+        self.createInterval = createInterval
     }
 
     struct Outcome {
@@ -48,6 +56,7 @@ final class BenchRun: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start.advanced(by: cap)
+        var agentConnections: [BenchConnection] = []
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<bpms {
                 let target = targets[index % targets.count]
@@ -58,21 +67,26 @@ final class BenchRun: Sendable {
             for index in 0..<agents {
                 // Each agent its own connection, kept open across idle waits, as each agent of a fleet is its own
                 // process.
-                let connection = targets[index % targets.count].connect()
+                let connection = targets[index % targets.count].connect(timeout: .seconds(60 + Int64(hold ?? 0)))
+                agentConnections.append(connection)
                 group.addTask(executorPreference: connection.executor) {
                     await self.agentLoop(through: connection, agent: UUID(), name: "bench-\(index)", maxTasks: maxTasks, idleWait: idleWait, deadline: deadline)
                 }
             }
+            let held = agentConnections
             group.addTask {
                 // With no tasks, the idle fleet polls until the cap.
                 while clock.now < deadline && (tasks == 0 || self.book.withLock({ $0.completed }) < tasks) {
                     try? await Task.sleep(for: .milliseconds(50))
                 }
+                self.endedAt.withLock { $0 = clock.now }
                 self.finished.withLock { $0 = true }
                 self.readQueue.continuation.finish()
+                // Polls held by the AFM would keep their agents until their wait is over.
+                if self.hold != nil { for connection in held { await connection.close() } }
             }
         }
-        let elapsed = start.duration(to: clock.now)
+        let elapsed = start.duration(to: endedAt.withLock { $0 } ?? clock.now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let (created, completed, doubleClaims) = book.withLock { ($0.createdAt.count, $0.completed, $0.doubleClaims) }
         let lost = created - completed
@@ -95,7 +109,7 @@ final class BenchRun: Sendable {
             "seconds": .number(.double(seconds)), "lifecycles_per_second": .number(.double(rate)),
             "double_claims": .number(.integer(Int64(doubleClaims))), "lost": .number(.integer(Int64(lost))),
             "agents": .number(.integer(Int64(agents))), "bpms_clients": .number(.integer(Int64(bpms))), "afm_processes": .number(.integer(Int64(targets.count))),
-            "agents_reconnect": .bool(agentsReconnect),
+            "agents_reconnect": .bool(agentsReconnect), "hold_seconds": hold.map { .number(.integer(Int64($0))) } ?? .null,
             "max_tasks": .number(.integer(Int64(maxTasks))), "latency": .object(latencies),
             "errors": .object(errorCounts.mapValues { .number(.integer(Int64($0))) }),
         ]
@@ -118,6 +132,7 @@ final class BenchRun: Sendable {
             if await send(through: connection, .POST, "/v2/tasks", body, token: bpmsToken, recorder: create, expecting: 201) == nil {
                 book.withLock { _ = $0.createdAt.removeValue(forKey: id) }
             }
+            if let createInterval { await pause(createInterval, deadline: deadline) }
         }
         await connection.close()
     }
@@ -130,15 +145,19 @@ final class BenchRun: Sendable {
         ]
         // Agents start spread over one idle wait, as a real fleet's polls are spread over its return time.
         await pause(idleWait * Double.random(in: 0..<1), deadline: deadline)
+        let prefer = hold.map { [("Prefer", "wait=\($0)")] } ?? []
         while ContinuousClock.now < deadline && !finished.withLock({ $0 }) {
-            guard let answer = await send(through: connection, .POST, "/tasks", pollBody, token: agentToken, recorder: poll, expecting: 200, closing: agentsReconnect),
-                case .array(let tasks)? = answer["tasks"]
+            guard let answer = await send(
+                    through: connection, .POST, "/tasks", pollBody, headers: prefer, token: agentToken, recorder: poll, expecting: 200,
+                    closing: agentsReconnect),
+                case .array(let tasks)? = answer.json["tasks"]
             else {
                 await pause(idleWait, deadline: deadline)
                 continue
             }
             if tasks.isEmpty {
-                await pause(idleWait, deadline: deadline)
+                // A held poll ended empty at its deadline: hold the next at once.
+                if !answer.held { await pause(idleWait, deadline: deadline) }
                 continue
             }
             for task in tasks {
@@ -167,7 +186,7 @@ final class BenchRun: Sendable {
     private func readLoop(through connection: BenchConnection, total: Int, deadline: ContinuousClock.Instant) async {
         for await id in readQueue.stream {
             if ContinuousClock.now >= deadline { break }
-            if let task = await send(through: connection, .GET, "/v2/tasks/\(id)", nil, token: bpmsToken, recorder: read, expecting: 200), task["state"] == "completed" {
+            if let task = await send(through: connection, .GET, "/v2/tasks/\(id)", nil, token: bpmsToken, recorder: read, expecting: 200), task.json["state"] == "completed" {
                 book.withLock { $0.completed += 1 }
             }
         }
@@ -176,12 +195,18 @@ final class BenchRun: Sendable {
 
     // MARK: HTTP
 
+    /// An answer as expected: its JSON, and whether the AFM held the request as asked.
+    private struct Answer {
+        let json: JSONValue
+        let held: Bool
+    }
+
     /// The parsed JSON answer, or nil (counted as an error) when the status is not `expecting`.
     private func send(
-        through connection: BenchConnection, _ method: HTTPMethod, _ path: String, _ body: JSONValue?, token: String?,
-        recorder: LatencyRecorder, expecting: Int, closing: Bool = false
-    ) async -> JSONValue? {
-        var headers = [("Content-Type", "application/json")]
+        through connection: BenchConnection, _ method: HTTPMethod, _ path: String, _ body: JSONValue?, headers extra: [(String, String)] = [],
+        token: String?, recorder: LatencyRecorder, expecting: Int, closing: Bool = false
+    ) async -> Answer? {
+        var headers = [("Content-Type", "application/json")] + extra
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         let bytes = body.map { ByteBuffer(bytes: JSONWriter.bytes(from: $0)) }
         // Errors are counted by request kind: the route without ids, and the status or the kind of failure.
@@ -195,9 +220,11 @@ final class BenchRun: Sendable {
                 errors.add("\(kind()) \(response.status)")
                 return nil
             }
-            return response.body.readableBytes == 0 ? [:] : ((try? JSONParser.parse(response.body.readableBytesView)) ?? [:])
+            let json: JSONValue = response.body.readableBytes == 0 ? [:] : ((try? JSONParser.parse(response.body.readableBytesView)) ?? [:])
+            return Answer(json: json, held: response.preferenceApplied)
         } catch {
-            errors.add("\(kind()) \(FailureCause.text(of: error))")
+            // A held poll cut by the end of the run is not an error.
+            if !finished.withLock({ $0 }) { errors.add("\(kind()) \(FailureCause.text(of: error))") }
             return nil
         }
     }
@@ -213,7 +240,10 @@ final class BenchRun: Sendable {
                 views.append("server view of \(target.url): /metrics not available")
                 continue
             }
-            let lines = String(buffer: response.body).split(separator: "\n").filter { $0.hasPrefix("afm_tasks_total") || $0.hasPrefix("afm_agents_active") }
+            let lines = String(buffer: response.body).split(separator: "\n").filter {
+                $0.hasPrefix("afm_tasks_total") || $0.hasPrefix("afm_agents_active") || $0.hasPrefix("afm_polls_held")
+                    || $0.hasPrefix("afm_task_post_to_claim_seconds_count") || $0.hasPrefix("afm_task_post_to_claim_seconds_sum")
+            }
             views.append("server view of \(target.url) (/metrics):\n" + lines.map { "  " + $0 }.joined(separator: "\n"))
         }
         return views.joined(separator: "\n")

@@ -5,6 +5,7 @@ import FleetStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 @main
@@ -25,6 +26,9 @@ struct AFMCommand: AsyncParsableCommand {
               DATABASE_POOL_SIZE      connections to PostgreSQL, all kept open (default four per core)
               AGENT_RETURN_TIME       seconds until an agent polls again (default 60)
               AGENT_ACTIVE_THRESHOLD  seconds an agent counts as active (default 300)
+              AGENT_MAX_WAIT          seconds a poll sent with Prefer: wait=N may be held
+                                      waiting for a task (default 30; 0 holds none); keep it
+                                      below the idle timeout of any proxy in front of afm
               AUTO_CREATE             create or upgrade tables on start (default True)
               LOG_LEVEL               DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)
               LOG_FILE                append logs to this file instead of standard error
@@ -110,7 +114,18 @@ struct Run: AsyncParsableCommand {
         let server = AFMServer(
             store: store, settings: configuration.serverSettings, address: .hostname(host, port: port), logger: logger,
             beforeServing: migration)
-        try await ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+        do {
+            try await ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+        } catch {
+            // Closed here too when a part failed: a store left open at exit is a fault of its own (SQLite asserts).
+            try? await store.close()
+            // The port checked at start can be taken before the server binds it, while the migrations run.
+            if let bind = error as? IOError, bind.errnoCode == EADDRINUSE {
+                throw stopWithMessage("afm: cannot listen on \(host):\(port): the port is in use")
+            }
+            throw error
+        }
+        try? await store.close()
     }
 }
 

@@ -27,13 +27,15 @@ struct AFMConfiguration: Sendable {
     var httpRequestTimeout: Double = 10
     /// nil: what the descriptor limit leaves room for (`DescriptorLimit`).
     var maxConnections: Int?
+    /// Seconds a poll with `Prefer: wait` may be held; 0 holds none.
+    var agentMaxWait = 30
 
     var serverSettings: ServerSettings {
         ServerSettings(
             agentReturnTime: agentReturnTime, agentActiveThreshold: agentActiveThreshold, taskDefaultTTL: taskDefaultTTL,
             taskMaxAttempts: taskMaxAttempts, taskRunTimeout: taskRunTimeout, bpmsTokens: bpmsTokens, agentTokens: agentTokens,
             idleTimeout: httpIdleTimeout, requestTimeout: httpRequestTimeout,
-            maxConnections: maxConnections ?? DescriptorLimit.defaultMaxConnections)
+            maxConnections: maxConnections ?? DescriptorLimit.defaultMaxConnections, maximumPollWait: agentMaxWait)
     }
 
     /// The settings as a log line, the password masked.
@@ -46,7 +48,7 @@ struct AFMConfiguration: Sendable {
             "task_run_timeout": "\(taskRunTimeout.map { "\($0)" } ?? "none")",
             "database_pool_size": "\(databasePoolSize.map(String.init) ?? "default")",
             "http_idle_timeout": "\(serverSettings.effectiveIdleTimeout)", "http_request_timeout": "\(httpRequestTimeout)",
-            "max_connections": "\(serverSettings.maxConnections)",
+            "max_connections": "\(serverSettings.maxConnections)", "agent_max_wait": "\(agentMaxWait)",
             // Never the tokens themselves.
             "bpms_auth": "\(bpmsTokens.isEmpty ? "off" : "\(bpmsTokens.count) token(s)")",
             "agent_auth": "\(agentTokens.isEmpty ? "off" : "\(agentTokens.count) token(s)")",
@@ -148,6 +150,12 @@ struct AFMConfiguration: Sendable {
                 throw ConfigurationError("MAX_CONNECTIONS (\(source)): '\(value)' is not a whole number from 1 to 1000000")
             }
             maxConnections = count
+        }
+        if let value = values["AGENT_MAX_WAIT"] {
+            guard let seconds = Int(value), (0...3600).contains(seconds) else {
+                throw ConfigurationError("AGENT_MAX_WAIT (\(source)): '\(value)' is not a whole number of seconds from 0 to 3600")
+            }
+            agentMaxWait = seconds
         }
         if let value = values["AFM_BPMS_TOKENS"] { bpmsTokens = try Self.tokens(value, key: "AFM_BPMS_TOKENS", source: source) }
         if let value = values["AFM_AGENT_TOKENS"] { agentTokens = try Self.tokens(value, key: "AFM_AGENT_TOKENS", source: source) }

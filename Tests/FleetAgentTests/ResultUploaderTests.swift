@@ -1,4 +1,5 @@
 import FleetAgent
+import FleetTestSupport
 import Foundation
 import Logging
 import Synchronization
@@ -17,7 +18,7 @@ struct ResultUploaderTests {
             self.answer = answer
         }
 
-        func poll(_ body: [UInt8]) async throws(AFMClient.Failure) -> AFMClient.PollAnswer {
+        func poll(_ body: [UInt8], wait: Int?) async throws(AFMClient.Failure) -> AFMClient.PollAnswer {
             AFMClient.PollAnswer(tasks: [], returnTime: nil)
         }
 
@@ -82,12 +83,12 @@ struct ResultUploaderTests {
         #expect(await !uploader.isDelivered)
         down.withLock { $0 = false }
         // The first retry comes after ResultUploader.firstRetryDelay (1 s).
-        try await eventually(timeout: .seconds(10)) { await uploader.isDelivered }
+        try await waitUntil(timeout: .seconds(10)) { await uploader.isDelivered }
         #expect(afm.posted.withLock { $0 }.suffix(2) == ["a", "b"])
         // Submitted after start, it is delivered from memory: this one is not in the outbox folder, so a pass that
         // read the folder again would never send it.
         await uploader.submit(.result(taskID: "c", data: [:]))
-        try await eventually(timeout: .seconds(10)) { await uploader.isDelivered }
+        try await waitUntil(timeout: .seconds(10)) { await uploader.isDelivered }
         #expect(afm.posted.withLock { $0 }.last == "c")
         #expect(try outbox.pending().isEmpty)
         running.cancel()

@@ -1,4 +1,5 @@
 import FleetAgent
+import FleetTestSupport
 import Foundation
 import JSON
 import Logging
@@ -16,21 +17,26 @@ struct TaskRunnerTests {
         struct Poll {
             let maxTasks: Int
             let at: ContinuousClock.Instant
+            let wait: Int?
         }
 
         let polls = Mutex<[Poll]>([])
         let results = Mutex<[String]>([])
         let available: Mutex<Int>
         let returnAfter: TimeInterval
+        /// Holds a poll that asks to wait this long when it has nothing to hand out, and says so, as afm does
+        /// (a short hold: the tests count polls).
+        let holdsFor: Duration?
 
-        init(tasks: Int, returnAfter: TimeInterval = 1) {
+        init(tasks: Int, returnAfter: TimeInterval = 1, holdsFor: Duration? = nil) {
             available = Mutex(tasks)
             self.returnAfter = returnAfter
+            self.holdsFor = holdsFor
         }
 
-        func poll(_ body: [UInt8]) async throws(AFMClient.Failure) -> AFMClient.PollAnswer {
+        func poll(_ body: [UInt8], wait: Int?) async throws(AFMClient.Failure) -> AFMClient.PollAnswer {
             let asked = Int((try? JSONParser.parse(body))?["max_tasks"]?.numberValue?.int64Value ?? -1)
-            polls.withLock { $0.append(Poll(maxTasks: asked, at: .now)) }
+            polls.withLock { $0.append(Poll(maxTasks: asked, at: .now, wait: wait)) }
             let handed = available.withLock { available in
                 let handed = min(asked, available)
                 available -= handed
@@ -39,7 +45,9 @@ struct TaskRunnerTests {
             let tasks = (0..<handed).map { _ in
                 AFMClient.ReceivedTask(id: UUID().uuidString.lowercased(), type: "gate", version: 1, data: [:])
             }
-            return AFMClient.PollAnswer(tasks: tasks, returnTime: Date().addingTimeInterval(returnAfter))
+            let held = holdsFor != nil && wait != nil && asked > 0
+            if held, tasks.isEmpty, let holdsFor { try? await Task.sleep(for: holdsFor) }
+            return AFMClient.PollAnswer(tasks: tasks, returnTime: Date().addingTimeInterval(returnAfter), held: held)
         }
 
         func postResult(_ result: PendingResult) async throws(AFMClient.Failure) {
@@ -98,12 +106,12 @@ struct TaskRunnerTests {
         let handler = GateHandler()
         let agent = try Self.agent(afm: afm, handler: handler)
         let running = Task { try await agent.group.run() }
-        try await eventually { afm.polls.withLock { $0.count } >= 2 }
+        try await waitUntil { afm.polls.withLock { $0.count } >= 2 }
         // Both executors took a task; the second poll only reports the agent alive.
         #expect(afm.polls.withLock { $0.prefix(2).map(\.maxTasks) } == [2, 0])
         #expect(handler.started.withLock { $0 } == 2)
         handler.open()
-        try await eventually { afm.results.withLock { $0.count } == 3 }
+        try await waitUntil { afm.results.withLock { $0.count } == 3 }
         let polls = afm.polls.withLock { $0 }
         #expect(polls.contains { $0.maxTasks == 2 && $0.at > polls[1].at })
         // Polls follow the AFM's return time (1 s here), not the 60 s fallback.
@@ -115,13 +123,36 @@ struct TaskRunnerTests {
         #expect(try agent.outbox.pending().isEmpty)
     }
 
+    @Test("an AFM that holds polls is asked again at once while an executor is free; with none free, once one is")
+    func heldPolls() async throws {
+        // The return time is far off: only the held answers bring the next polls this soon.
+        let afm = FakeAFM(tasks: 2, returnAfter: 3600, holdsFor: .milliseconds(50))
+        let handler = GateHandler()
+        let agent = try Self.agent(afm: afm, handler: handler)
+        let running = Task { try await agent.group.run() }
+        // The first held poll brings a task for each executor; with both busy, the agent waits for one to come free
+        // (or the return time), not polling.
+        try await waitUntil { handler.started.withLock { $0 } == 2 }
+        try await Task.sleep(for: .milliseconds(300))
+        let whileBusy = afm.polls.withLock { $0 }
+        #expect(whileBusy.count == 1 && whileBusy[0].wait == 30 && whileBusy[0].maxTasks == 2)
+        // An executor comes free: the agent polls again without waiting for the hour's return time, and keeps its
+        // polls held.
+        handler.open()
+        try await waitUntil { afm.polls.withLock { $0.count } >= 6 }
+        #expect(afm.polls.withLock { $0.allSatisfy { $0.wait == 30 && $0.maxTasks > 0 } })
+        await agent.group.triggerGracefulShutdown()
+        try await running.value
+        #expect(afm.results.withLock { $0.count } == 2)
+    }
+
     @Test("asked to stop, the runner polls no more and a running task finishes and is delivered within the grace period")
     func gracefulStop() async throws {
         let afm = FakeAFM(tasks: 1)
         let handler = GateHandler()
         let agent = try Self.agent(afm: afm, handler: handler)
         let running = Task { try await agent.group.run() }
-        try await eventually { handler.started.withLock { $0 } == 1 }
+        try await waitUntil { handler.started.withLock { $0 } == 1 }
         await agent.group.triggerGracefulShutdown()
         let pollsAtStop = afm.polls.withLock { $0.count }
         try await Task.sleep(for: .milliseconds(300))
@@ -139,7 +170,7 @@ struct TaskRunnerTests {
         let handler = GateHandler()
         let agent = try Self.agent(afm: afm, handler: handler, grace: .seconds(1))
         let running = Task { try await agent.group.run() }
-        try await eventually { handler.started.withLock { $0 } == 1 }
+        try await waitUntil { handler.started.withLock { $0 } == 1 }
         await agent.group.triggerGracefulShutdown()
         try await running.value
         #expect(agent.runner.unfinished == 1)

@@ -174,6 +174,19 @@ public enum HTTP {
         return try await send(request)
     }
 
+    /// A protocol-1 poll sent with `Prefer: wait=N`: the answer and its `Preference-Applied` header.
+    public static func heldPoll(_ url: URL, json: String, wait: Int) async throws -> (status: Int, body: Data, preferenceApplied: String?) {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = Data(json.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("wait=\(wait)", forHTTPHeaderField: "Prefer")
+        request.timeoutInterval = TimeInterval(wait + 30)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        return (http?.statusCode ?? 0, data, http?.value(forHTTPHeaderField: "Preference-Applied"))
+    }
+
     public static func delete(_ url: URL) async throws -> (status: Int, body: Data) {
         var request = URLRequest(url: url)
         request.httpMethod = "DELETE"

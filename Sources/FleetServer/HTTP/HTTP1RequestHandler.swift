@@ -1,3 +1,4 @@
+import FleetService
 import EventLoopExecutor
 import HTTPTypes
 import Hummingbird
@@ -38,6 +39,8 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     private var answering = false
     /// The client half-closed the connection: close it once nothing is left to answer.
     private var inputClosed = false
+    /// Ends a held poll of this connection's when the client goes.
+    private let hangUp = HangUp()
 
     init(eventLoop: any EventLoop, maximumBodySize: Int, logger: Logger, connectionGuard: ConnectionGuard, answer: @escaping Answer) {
         self.executor = EventLoopTaskExecutor(eventLoop)
@@ -92,10 +95,16 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         if case ChannelEvent.inputClosed = event {
             // The client sends nothing more: without this the connection would stay half-open (CLOSE-WAIT) for good.
             inputClosed = true
+            hangUp.hangUp()
             if !answering && head == nil { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        hangUp.hangUp()
+        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -117,9 +126,12 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         let channel = context.channel
         let answer = self.answer
         let executor = self.executor
+        let hangUp = self.hangUp
         Task(executorPreference: executor) {
             let response = await PreferredExecutor.$current.withValue(executor) {
-                await answer(Request(head: request, body: RequestBody(buffer: body)), channel)
+                await ConnectionHangUp.$current.withValue(hangUp) {
+                    await answer(Request(head: request, body: RequestBody(buffer: body)), channel)
+                }
             }
             let bytes = await CollectedResponseBody.bytes(of: response.body)
             let write: @Sendable () -> Void = {

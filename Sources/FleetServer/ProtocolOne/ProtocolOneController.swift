@@ -24,11 +24,14 @@ struct ProtocolOneController<Context: RequestContext> {
         routes.on("/status", .get, use: status)
     }
 
-    /// `POST /tasks`: record the agent, claim what it can run, tell it when to come back.
+    /// `POST /tasks`: record the agent, claim what it can run, tell it when to come back. With `Prefer: wait=N`, a
+    /// poll that finds nothing is held until a task arrives or N seconds (capped) pass, and the answer says
+    /// `Preference-Applied: wait=N`; without it the answer is protocol 1's exactly.
     @Sendable func poll(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let poll = try PollRequest(json: try await request.jsonBody(limit: settings.maximumBodySize)).poll
-        let answer = try await fleet.tasks.poll(poll)
+        let answer = try await fleet.tasks.poll(
+            poll, wait: WaitPreference.seconds(in: request.headers), hangUp: ConnectionHangUp.current)
         let tasks = answer.tasks
         if !tasks.isEmpty {
             context.logger.info(
@@ -36,7 +39,9 @@ struct ProtocolOneController<Context: RequestContext> {
                 metadata: ["agent_id": "\(poll.agentID.canonical)", "agent_name": "\(poll.name)",
                            "task_ids": "\(tasks.map(\.id.canonical).joined(separator: ","))"])
         }
-        return .json(ProtocolOneResponses.poll(tasks: tasks, returnTime: answer.returnTime))
+        var response = Response.json(ProtocolOneResponses.poll(tasks: tasks, returnTime: answer.returnTime))
+        if let applied = answer.appliedWait { response.headers[WaitPreference.preferenceApplied] = "wait=\(applied)" }
+        return response
     }
 
     /// `POST /tasks/response`: 400 for an unknown, unclaimed or finished task, as the original answers. A result

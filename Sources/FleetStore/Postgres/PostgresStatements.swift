@@ -48,7 +48,7 @@ enum PostgresStatements {
     /// nothing is claimed: a data-modifying WITH always executes.
     struct Poll: PostgresPreparedStatement {
         static let name = "afm_poll"
-        typealias Row = (Int64, UUID, String, Int64, String?)
+        typealias Row = (Int64, UUID, String, Int64, String?, Timestamp)
         static let sql = """
             WITH seen AS (
                 -- Nothing to write when the row is fresh and unchanged: then the statement touches no row, takes no
@@ -93,7 +93,7 @@ enum PostgresStatements {
             -- statement leaves a waiting task waiting.)
             UPDATE tasks SET state = 'claimed', agent_id = $1, claimed = $3
             WHERE tasks.ctid = ANY (ARRAY(SELECT ctid FROM offered))
-            RETURNING tasks.seq, tasks.id, tasks.type, tasks.version, tasks.data
+            RETURNING tasks.seq, tasks.id, tasks.type, tasks.version, tasks.data, tasks.created
             """
         static let bindingDataTypes: [PostgresDataType] = [
             .uuid, .text, .timestamptz, .text, .text, .float8, .textArray, .int8Array, .int8, .int8,

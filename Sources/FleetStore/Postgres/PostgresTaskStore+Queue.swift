@@ -62,8 +62,8 @@ extension PostgresTaskStore {
         let statement = PostgresStatements.Poll(poll: poll, now: now, lastSeenResolution: lastSeenResolution)
         return try await guarded("poll") {
             var claimed: [(Int64, ClaimedTask)] = []
-            for try await (seq, id, type, version, data) in try await self.client.execute(statement, logger: self.logger) {
-                claimed.append((seq, ClaimedTask(id: id, type: type, version: version, dataJSON: data)))
+            for try await (seq, id, type, version, data, created) in try await self.client.execute(statement, logger: self.logger) {
+                claimed.append((seq, ClaimedTask(id: id, type: type, version: version, dataJSON: data, created: created)))
             }
             return claimed.sorted { $0.0 < $1.0 }.map(\.1)
         }

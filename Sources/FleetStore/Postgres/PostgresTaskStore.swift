@@ -22,6 +22,7 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
     let inserts: StatementCoalescer<PostgresRequestBatches.Insert, TaskRecord?>
     let outcomes: StatementCoalescer<PostgresRequestBatches.Outcome, Bool>
     let reads: StatementCoalescer<UUID, TaskRecord?>
+    public let notifications: any TaskNotifications
 
     /// Settings of afm's own connections, sent when each connects. afm's statements find their rows through an
     /// index each, but a prepared statement keeps the plan made for the table as it was, often empty at start:
@@ -77,6 +78,11 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
         inserts = StatementCoalescer(concurrentBatches: concurrent, maximumBatch: maximum, execute: batches.insert)
         outcomes = StatementCoalescer(concurrentBatches: concurrent, maximumBatch: maximum, execute: batches.recordOutcomes)
         reads = StatementCoalescer(concurrentBatches: concurrent, maximumBatch: maximum, execute: batches.read)
+        notifications = PostgresTaskNotifications(location: location, logger: logger) { payload in
+            try await operations.run("task notification") {
+                for try await _ in try await client.query("SELECT pg_notify(\(PostgresTaskNotifications.channel), \(payload))", logger: logger) {}
+            }
+        }
     }
 
     public func run() async throws {

@@ -76,14 +76,15 @@ extension SQLiteTaskStore {
             """
             UPDATE tasks SET state = 'claimed', agent_id = ?1, claimed = ?2
             WHERE seq IN (\(Self.claimable(capabilities: poll.capabilities.count)))
-            RETURNING seq, id, type, version, data
+            RETURNING seq, id, type, version, data, created
             """, [agentID, seen, .integer(poll.maxTasks)] + poll.capabilities.flatMap { [.text($0.type), .integer(Int($0.version))] })
         return try claimed
             .sorted { ($0.column("seq")?.integer ?? 0) < ($1.column("seq")?.integer ?? 0) }
             .map { row in
                 ClaimedTask(
                     id: try row.uuid("id"), type: try row.text("type"), version: Int64(try row.int("version")),
-                    dataJSON: row.column("data")?.string)
+                    dataJSON: row.column("data")?.string,
+                    created: row.column("created")?.integer.map { Timestamp(microsecondsSinceEpoch: Int64($0)) })
             }
     }
 

@@ -13,6 +13,8 @@ import ServiceLifecycle
 /// of the whole machine, use PostgreSQL.
 public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, TaskTypeRegistry {
     public let engine = "sqlite"
+    /// One process opens the file: its own held polls are woken directly.
+    public let notifications: any TaskNotifications = NoNotifications()
     let connection: SQLiteConnection
     let logger: Logger
 
