@@ -61,14 +61,14 @@ struct ReceiverEndToEndTests {
         let unknown = ThriftMessage(name: "shutdown", kind: .call, sequenceID: 5, body: ThriftStruct()).encoded
 
         // Garbage: the connection is closed.
-        #expect(try RawConnection(port: server.port).send(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)).readUntilClosed().isEmpty)
+        #expect(try await RawConnection(port: server.port).send(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)).readUntilClosed().isEmpty)
         // A 2 GB string length: refused at once, the connection closed.
-        #expect(try RawConnection(port: server.port).send([0x80, 0x01, 0x00, 0x01, 0x7f, 0xff, 0xff, 0xff]).readUntilClosed().isEmpty)
+        #expect(try await RawConnection(port: server.port).send([0x80, 0x01, 0x00, 0x01, 0x7f, 0xff, 0xff, 0xff]).readUntilClosed().isEmpty)
         // Half a message, then the client goes away.
         try RawConnection(port: server.port).send(Array(valid.prefix(valid.count / 2))).close()
         // An unknown method: an application-exception reply, and the connection stays open for the next call.
         let connection = try RawConnection(port: server.port)
-        let answer = try connection.send(unknown + valid).read(atLeast: 40)
+        let answer = try await connection.send(unknown + valid).read(atLeast: 40)
         var reader = ThriftBinaryReader(answer)
         let first = try reader.readMessage()
         #expect(first.kind == .exception && first.sequenceID == 5)

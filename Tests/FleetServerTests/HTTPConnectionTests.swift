@@ -183,11 +183,12 @@ final class ResponseReader {
         try await channel.outbound.write(ByteBuffer(string: text))
     }
 
-    /// More bytes, or `Closed` when the server closed the connection; `TimedOut` (closing it) after five seconds.
+    /// More bytes, or `Closed` when the server closed the connection; `TimedOut` (closing it) after twenty seconds,
+    /// a bound for a server that never answers, far above any answer's time on a loaded machine.
     private func readMore() async throws -> [UInt8] {
         let timedOut = Flag()
         let channel = self.channel.channel
-        let timer = channel.eventLoop.scheduleTask(in: .seconds(5)) {
+        let timer = channel.eventLoop.scheduleTask(in: .seconds(20)) {
             timedOut.raise()
             channel.close(promise: nil)
         }

@@ -1,10 +1,15 @@
 import Foundation
+import Synchronization
 
-/// A blocking loopback TCP connection for sending raw bytes.
-public final class RawConnection {
+/// A loopback TCP connection for sending raw bytes and reading what comes back.
+///
+/// Its reads block in the kernel, so each runs on a thread of its own: the test process shares a cooperative pool
+/// as wide as the machine has cores with servers the tests run in it, and a read that waited on one of its threads
+/// would stall them.
+public final class RawConnection: Sendable {
     private let descriptor: Int32
     /// Closing twice could close a descriptor the process has reused meanwhile.
-    private var isClosed = false
+    private let isClosed = Mutex(false)
 
     /// Reads give up after `receiveTimeout` seconds without a byte.
     public init(port: Int, receiveTimeout: Int = 5) throws {
@@ -23,7 +28,11 @@ public final class RawConnection {
     }
 
     /// Bytes until the peer closes; a timeout (the peer kept the connection open) throws.
-    public func readUntilClosed() throws -> [UInt8] {
+    public func readUntilClosed() async throws -> [UInt8] {
+        try await onOwnThread { try self.blockingReadUntilClosed() }
+    }
+
+    private func blockingReadUntilClosed() throws -> [UInt8] {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -37,7 +46,11 @@ public final class RawConnection {
         }
     }
 
-    public func read(atLeast minimum: Int) throws -> [UInt8] {
+    public func read(atLeast minimum: Int) async throws -> [UInt8] {
+        try await onOwnThread { try self.blockingRead(atLeast: minimum) }
+    }
+
+    private func blockingRead(atLeast minimum: Int) throws -> [UInt8] {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while result.count < minimum {
@@ -49,7 +62,11 @@ public final class RawConnection {
     }
 
     /// One HTTP/1.1 answer with a `Content-Length` body: its status line, header lines and body.
-    public func readResponse() throws -> (status: Int, head: String, body: [UInt8]) {
+    public func readResponse() async throws -> (status: Int, head: String, body: [UInt8]) {
+        try await onOwnThread { try self.blockingReadResponse() }
+    }
+
+    private func blockingReadResponse() throws -> (status: Int, head: String, body: [UInt8]) {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1)
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
@@ -61,7 +78,7 @@ public final class RawConnection {
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
         let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
-        return (status, head, length == 0 ? [] : try read(atLeast: length))
+        return (status, head, length == 0 ? [] : try blockingRead(atLeast: length))
     }
 
     /// Sends what fits into the socket's buffer without waiting; answers how many bytes went, or nil once the peer
@@ -79,7 +96,11 @@ public final class RawConnection {
 
     /// Whether the peer closes (or resets) the connection within `timeout` seconds; data it sends meanwhile is
     /// read and dropped.
-    public func isClosedByPeer(within timeout: Double) -> Bool {
+    public func isClosedByPeer(within timeout: Double) async -> Bool {
+        await onOwnThread { self.blockingIsClosedByPeer(within: timeout) }
+    }
+
+    private func blockingIsClosedByPeer(within timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -93,11 +114,26 @@ public final class RawConnection {
     }
 
     public func close() {
-        if !isClosed { Foundation.close(descriptor) }
-        isClosed = true
+        isClosed.withLock { closed in
+            if !closed { Foundation.close(descriptor) }
+            closed = true
+        }
     }
 
     deinit { close() }
+}
+
+/// Runs `body`, which blocks, on a new thread and answers its result.
+private func onOwnThread<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Swift.Result { try body() }) }
+    }
+}
+
+private func onOwnThread<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: body()) }
+    }
 }
 
 extension Array where Element == UInt8 {

@@ -27,7 +27,7 @@ struct CEPStubTests {
             offset = end
         }
         // The stub answers an unknown method with an exception message, once the whole message is read.
-        #expect(try connection.read(atLeast: 1).count > 0)
+        #expect(try await connection.read(atLeast: 1).count > 0)
         let used = stub.statistics.cpuSeconds - before
         // Parsing from the start on every write took 41 CPU-seconds; reading each byte once takes well under one.
         #expect(used < 8, "cep-stub used \(used) CPU-seconds for one trickled 15 MB message")
@@ -37,11 +37,11 @@ struct CEPStubTests {
     @Test("garbage, a truncated message and a huge length on the plain port, plain bytes on the TLS port: refused, still serving")
     func badInput() async throws {
         let stub = try await CEPStubProcess()
-        #expect(try RawConnection(port: stub.plainPort).send(Array("GET /events HTTP/1.1\r\n\r\n".utf8)).readUntilClosed().isEmpty)
-        #expect(try RawConnection(port: stub.plainPort).send([0x80, 0x01, 0x00, 0x01, 0x7f, 0xff, 0xff, 0xf0]).readUntilClosed().isEmpty)
+        #expect(try await RawConnection(port: stub.plainPort).send(Array("GET /events HTTP/1.1\r\n\r\n".utf8)).readUntilClosed().isEmpty)
+        #expect(try await RawConnection(port: stub.plainPort).send([0x80, 0x01, 0x00, 0x01, 0x7f, 0xff, 0xff, 0xf0]).readUntilClosed().isEmpty)
         try RawConnection(port: stub.plainPort).send([0x80, 0x01, 0x00, 0x01, 0, 0, 0, 7, 0x63, 0x6f]).close()
         // Not a TLS ClientHello: the handshake fails and the connection closes.
-        let tlsAnswer = try RawConnection(port: stub.tlsPort).send(Array("\u{80}\u{01}garbage that is not TLS".utf8)).readUntilClosed()
+        let tlsAnswer = try await RawConnection(port: stub.tlsPort).send(Array("\u{80}\u{01}garbage that is not TLS".utf8)).readUntilClosed()
         #expect(tlsAnswer.count < 64, "at most a TLS alert comes back")
         // A login still works on both ports.
         for (port, security) in [(stub.plainPort, TransportSecurity.plain), (stub.tlsPort, .unverified)] {

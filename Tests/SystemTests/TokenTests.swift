@@ -21,7 +21,7 @@ struct TokenTests {
         let body = #"{"protocol": 1, "agent_id": "de305d54-75b4-431b-adb2-eb6b9e546014", "agent_name": "a", "agent_location": {"country": "FI", "region": "18"}, "agent_time": "2026-01-01T00:00:00+00:00", "agent_capabilities": {}, "max_tasks": 1}"#
         let request = "POST \(path) HTTP/1.1\r\nHost: afm\r\nAuthorization: Bearer \(Self.bpmsToken)\r\n"
             + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-        let answer = try RawConnection(port: afm.port).send(Array(request.utf8)).readResponse()
+        let answer = try await RawConnection(port: afm.port).send(Array(request.utf8)).readResponse()
         #expect(answer.status == 403, "\(path) answered \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
     }
 
@@ -33,7 +33,7 @@ struct TokenTests {
         ])
         try await afm.waitUntilServing()
         let request = "GET /tasks HTTP/1.1\r\nHost: afm\r\nAuthorization: Bearer \(Self.agentToken)\r\n\r\n"
-        #expect(try RawConnection(port: afm.port).send(Array(request.utf8)).readResponse().status == 403)
+        #expect(try await RawConnection(port: afm.port).send(Array(request.utf8)).readResponse().status == 403)
         let log = await afm.stopAndReadLog()
         #expect(log.contains("debug") || log.contains("DEBUG"), "the log is at DEBUG: \(log.prefix(500))")
         #expect(!log.contains(Self.bpmsToken) && !log.contains(Self.agentToken), "\(log)")

@@ -2,6 +2,7 @@ import FleetModel
 import Foundation
 import JSON
 import Logging
+import NIOPosix
 import SQLiteNIO
 import ServiceLifecycle
 
@@ -16,27 +17,44 @@ public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, T
     /// One process opens the file: its own held polls are woken directly.
     public let notifications: any TaskNotifications = NoNotifications()
     let connection: SQLiteConnection
+    /// The thread every SQLite call of this store blocks: its own, so that a long statement, or a wait for the file
+    /// lock another process holds, never delays anything else that uses a shared pool.
+    private let thread: NIOThreadPool
     let logger: Logger
 
-    private init(connection: SQLiteConnection, logger: Logger) {
+    private init(connection: SQLiteConnection, thread: NIOThreadPool, logger: Logger) {
         self.connection = connection
+        self.thread = thread
         self.logger = logger
     }
 
     /// Opens (creating if needed) the database file at `path`, or an in-memory database when `path` is nil.
     public static func open(path: String?, logger: Logger) async throws -> SQLiteTaskStore {
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
         let connection: SQLiteConnection
         do {
-            connection = try await SQLiteConnection.open(storage: path.map { .file(path: $0) } ?? .memory, logger: logger)
+            connection = try await SQLiteConnection.open(
+                storage: path.map { .file(path: $0) } ?? .memory, threadPool: thread, logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any())
         } catch {
+            try? await thread.shutdownGracefully()
             throw StoreUnavailable(operation: "open of \(path ?? ":memory:")", cause: "\(error)")
         }
-        let store = SQLiteTaskStore(connection: connection, logger: logger)
-        if path != nil {
-            _ = try await store.rows("PRAGMA journal_mode = WAL")
+        let store = SQLiteTaskStore(connection: connection, thread: thread, logger: logger)
+        do {
+            if path != nil {
+                _ = try await store.rows("PRAGMA journal_mode = WAL")
+                // A statement waits for the write lock another process holds, sleeping between tries (the default
+                // handler retries at once, holding a core), and fails after ten seconds rather than waiting forever.
+                _ = try await store.rows("PRAGMA busy_timeout = 10000")
+            }
+            try await store.execute("PRAGMA synchronous = NORMAL")
+            try await store.execute("PRAGMA foreign_keys = ON")
+        } catch {
+            try? await store.close()
+            throw error
         }
-        try await store.execute("PRAGMA synchronous = NORMAL")
-        try await store.execute("PRAGMA foreign_keys = ON")
         return store
     }
 
@@ -48,6 +66,7 @@ public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, T
     public func close() async throws {
         guard !connection.isClosed else { return }
         try await connection.close()
+        try await thread.shutdownGracefully()
     }
 
     // MARK: Schema
