@@ -212,7 +212,7 @@ let package = Package(
         ),
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSON", "JSONSchema", "JSONSchemaSuite", "FleetTestSupport"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel", "JSON"]),
-        .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses"]),
+        .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses", "FleetTestSupport"]),
         .testTarget(
             name: "FleetServiceTests",
             dependencies: ["FleetService", "FleetStore", "FleetModel", "JSON", "FleetTestSupport"]
