@@ -41,6 +41,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds each BPMS client pauses after each create, so that tasks arrive one at a time (a latency run).")
     var createInterval: Int?
 
+    @Flag(help: "With several --url: BPMS clients create through the first AFM only, agents poll the others (tasks cross from one process to another).")
+    var splitRoles = false
+
     @Option(help: "Bearer token for BPMS routes, if the AFM requires one.")
     var bpmsToken: String?
 
@@ -60,7 +63,7 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         let run = BenchRun(
             targets: url.compactMap(BenchTarget.init(url:)), bpmsToken: bpmsToken, agentToken: agentToken, agentsReconnect: agentsReconnect,
-            hold: hold, createInterval: createInterval.map { .milliseconds($0) })
+            hold: hold, createInterval: createInterval.map { .milliseconds($0) }, splitRoles: splitRoles)
         let outcome = try await run.execute(tasks: tasks, agents: agents, bpms: bpms, maxTasks: maxTasks, idleWait: .milliseconds(idleWait), cap: .seconds(durationCap))
         print(outcome.table)
         print(outcome.serverView)

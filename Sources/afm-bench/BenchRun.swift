@@ -16,6 +16,9 @@ final class BenchRun: Sendable {
     let hold: Int?
     /// Each BPMS client pauses this long after each create: tasks arrive one at a time, as a latency run needs.
     let createInterval: Duration?
+    /// BPMS clients use the first target only, agents the others: tasks are created through one process and
+    /// claimed through another.
+    let splitRoles: Bool
 
     let create = LatencyRecorder()
     let poll = LatencyRecorder()
@@ -37,7 +40,11 @@ final class BenchRun: Sendable {
     private let endedAt = Mutex<ContinuousClock.Instant?>(nil)
     private let readQueue = AsyncStream<String>.makeStream()
 
-    init(targets: [BenchTarget], bpmsToken: String?, agentToken: String?, agentsReconnect: Bool, hold: Int? = nil, createInterval: Duration? = nil) {
+    init(
+        targets: [BenchTarget], bpmsToken: String?, agentToken: String?, agentsReconnect: Bool, hold: Int? = nil,
+        createInterval: Duration? = nil, splitRoles: Bool = false
+    ) {
+        self.splitRoles = splitRoles && targets.count > 1
         self.targets = targets
         self.bpmsToken = bpmsToken
         self.agentToken = agentToken
@@ -57,9 +64,11 @@ final class BenchRun: Sendable {
         let start = clock.now
         let deadline = start.advanced(by: cap)
         var agentConnections: [BenchConnection] = []
+        let bpmsTargets = splitRoles ? [targets[0]] : targets
+        let agentTargets = splitRoles ? Array(targets.dropFirst()) : targets
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<bpms {
-                let target = targets[index % targets.count]
+                let target = bpmsTargets[index % bpmsTargets.count]
                 let creator = target.connect(), reader = target.connect()
                 group.addTask(executorPreference: creator.executor) { await self.createLoop(through: creator, total: tasks, deadline: deadline) }
                 group.addTask(executorPreference: reader.executor) { await self.readLoop(through: reader, total: tasks, deadline: deadline) }
@@ -67,7 +76,7 @@ final class BenchRun: Sendable {
             for index in 0..<agents {
                 // Each agent its own connection, kept open across idle waits, as each agent of a fleet is its own
                 // process.
-                let connection = targets[index % targets.count].connect(timeout: .seconds(60 + Int64(hold ?? 0)))
+                let connection = agentTargets[index % agentTargets.count].connect(timeout: .seconds(60 + Int64(hold ?? 0)))
                 agentConnections.append(connection)
                 group.addTask(executorPreference: connection.executor) {
                     await self.agentLoop(through: connection, agent: UUID(), name: "bench-\(index)", maxTasks: maxTasks, idleWait: idleWait, deadline: deadline)
@@ -108,7 +117,7 @@ final class BenchRun: Sendable {
             "tasks": .number(.integer(Int64(tasks))), "completed": .number(.integer(Int64(completed))),
             "seconds": .number(.double(seconds)), "lifecycles_per_second": .number(.double(rate)),
             "double_claims": .number(.integer(Int64(doubleClaims))), "lost": .number(.integer(Int64(lost))),
-            "agents": .number(.integer(Int64(agents))), "bpms_clients": .number(.integer(Int64(bpms))), "afm_processes": .number(.integer(Int64(targets.count))),
+            "agents": .number(.integer(Int64(agents))), "bpms_clients": .number(.integer(Int64(bpms))), "afm_processes": .number(.integer(Int64(targets.count))), "split_roles": .bool(splitRoles),
             "agents_reconnect": .bool(agentsReconnect), "hold_seconds": hold.map { .number(.integer(Int64($0))) } ?? .null,
             "max_tasks": .number(.integer(Int64(maxTasks))), "latency": .object(latencies),
             "errors": .object(errorCounts.mapValues { .number(.integer(Int64($0))) }),

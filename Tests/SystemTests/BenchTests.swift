@@ -32,6 +32,31 @@ struct BenchTests {
         }
     }
 
+    @Test("held polls across two afm processes: every task created through one is claimed through the other, once")
+    func heldAcrossProcesses() async throws {
+        let uri = try await StoreEngine.postgres.makeDatabaseURI()
+        let creator = try AFMProcess(environment: ["AFM_DB_URI": uri, "LOG_LEVEL": "WARNING"])
+        defer { creator.requestStop() }
+        try await creator.waitUntilServing()
+        let holder = try AFMProcess(environment: ["AFM_DB_URI": uri, "LOG_LEVEL": "WARNING"])
+        defer { holder.requestStop() }
+        try await holder.waitUntilServing()
+
+        // The tasks come within the first seconds; a held poll not woken by them would take them only at its 30 s
+        // deadline.
+        let run = try await runBench(against: creator, [
+            "--url", holder.baseURL.absoluteString, "--split-roles", "--hold", "30", "--create-interval", "20",
+            "--tasks", "100", "--agents", "10", "--bpms", "1", "--max-tasks", "1", "--idle-wait", "1000", "--duration-cap", "90",
+        ])
+        #expect(run.figures["completed"] == 100)
+        #expect(run.figures["double_claims"] == 0)
+        #expect(run.figures["errors"] == [:])
+        #expect(run.figures["latency"]?["post-to-claim"]?["count"] == 100)
+        let slowest = try #require(run.figures["latency"]?["post-to-claim"]?["max_ms"]?.numberValue?.doubleValue)
+        #expect(slowest < 20_000, "woken, not answered at the deadline: the slowest claim took \(slowest) ms")
+        #expect(run.table.contains("server view of \(holder.baseURL.absoluteString)"))
+    }
+
     @Test("an idle fleet stops at the duration cap, even when the agents' idle wait is longer")
     func durationCap() async throws {
         let afm = try AFMProcess(environment: ["AFM_DB_URI": "sqlite://"])
