@@ -86,7 +86,7 @@ public final class AFMProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw Failure("afm did not start serving within \(timeout) s")
+        throw Failure("afm did not start serving within \(timeout) s; its log ends: \(log.suffix(2_000))")
     }
 
     /// Sends SIGTERM (SIGKILL after ten seconds), waits for the exit, and returns the exit status.
