@@ -40,19 +40,27 @@ public struct AFMServer: Service, CustomStringConvertible {
         let fleet = FleetService(
             queue: shortcut, directory: store, registry: store, policy: settings.policy, events: metrics, logger: logger,
             wakeups: wakeups, beforeReadingAgents: { await shortcut.writeSightings() })
-        let responder = buildRouter(fleet: fleet, settings: settings, metrics: metrics).buildResponder()
+        let responder = buildRouter(fleet: fleet, settings: settings, metrics: metrics, logsRequests: logger.logLevel <= .debug)
+            .buildResponder()
         let serverName = "AgentFleet"
         let channel = HTTP1EventChannel(
             maximumBodySize: settings.maximumBodySize, timeouts: settings.connectionTimeouts,
             limit: ConnectionLimit(maximum: settings.maxConnections)
         ) { request, channel in
             var response: Response
+            let path = request.uri.path
             do {
-                response = try await responder.respond(
-                    to: request, context: BasicRequestContext(source: .init(channel: channel, logger: logger)))
+                // A held poll's answer is deferred until the chain has returned, so that the wait keeps none of
+                // its frames.
+                let deferred = DeferredAnswer()
+                response = try await DeferredAnswer.$current.withValue(deferred) {
+                    try await responder.respond(
+                        to: request, context: BasicRequestContext(source: .init(channel: channel, logger: logger)))
+                }
+                if let work = deferred.take() { response = try await work() }
             } catch {
                 // ErrorMiddleware answers every error a route throws; this is whatever escaped it.
-                logger.error("answering a request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+                logger.error("answering a request failed", metadata: ["path": "\(path)", "error": "\(error)"])
                 response = Response(status: .internalServerError)
             }
             response.headers[.date] = HTTPDateHeader.now

@@ -18,6 +18,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response
+    }
+
+    /// The JSON answer, `{"error": …}` with the violations when there are any.
+    var response: Response {
         var writer = JSONWriter()
         writer.appendObject { members in
             members.string("error", message)

@@ -11,21 +11,33 @@ import NIOCore
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
-            return try await next(request, context)
-        } catch {
-            let answer = Self.apiError(for: error)
-            var metadata: Logger.Metadata = [
-                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(answer.status.code)",
-            ]
-            if answer.status.code >= 500 {
-                metadata["cause"] = "\(error)"
-                context.logger.error("request failed", metadata: metadata)
-            } else {
-                metadata["reason"] = "\(answer.message)"
-                context.logger.debug("request refused", metadata: metadata)
+            let response = try await next(request, context)
+            _ = DeferredAnswer.wrapPending { work in
+                { [method = request.method, path = request.uri.path, logger = context.logger] in
+                    do {
+                        return try await work()
+                    } catch {
+                        return Self.answer(error, method: method, path: path, logger: logger)
+                    }
+                }
             }
-            return try answer.response(from: request, context: context)
+            return response
+        } catch {
+            return Self.answer(error, method: request.method, path: request.uri.path, logger: context.logger)
         }
+    }
+
+    private static func answer(_ error: any Error, method: HTTPRequest.Method, path: String, logger: Logger) -> Response {
+        let answer = apiError(for: error)
+        var metadata: Logger.Metadata = ["method": "\(method)", "path": "\(path)", "status": "\(answer.status.code)"]
+        if answer.status.code >= 500 {
+            metadata["cause"] = "\(error)"
+            logger.error("request failed", metadata: metadata)
+        } else {
+            metadata["reason"] = "\(answer.message)"
+            logger.debug("request refused", metadata: metadata)
+        }
+        return answer.response
     }
 
     static func apiError(for error: any Error) -> APIError {

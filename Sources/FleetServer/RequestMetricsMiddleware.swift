@@ -6,23 +6,40 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: FleetMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            record(request, context, status: Int(response.status.code), since: start, clock)
+            // A deferred answer is counted when it is made, with its own status.
+            let deferred = DeferredAnswer.wrapPending { work in
+                { [self, route = route(context), method = request.method.rawValue] in
+                    do {
+                        let response = try await work()
+                        record(route, method, status: Int(response.status.code), since: start)
+                        return response
+                    } catch {
+                        record(route, method, status: Self.status(of: error), since: start)
+                        throw error
+                    }
+                }
+            }
+            if !deferred { record(route(context), request.method.rawValue, status: Int(response.status.code), since: start) }
             return response
-        } catch let error as HTTPResponseError {
-            record(request, context, status: Int(error.status.code), since: start, clock)
-            throw error
         } catch {
-            record(request, context, status: 500, since: start, clock)
+            record(route(context), request.method.rawValue, status: Self.status(of: error), since: start)
             throw error
         }
     }
 
-    private func record(_ request: Request, _ context: Context, status: Int, since start: ContinuousClock.Instant, _ clock: ContinuousClock) {
+    private static func status(of error: any Error) -> Int {
+        (error as? any HTTPResponseError).map { Int($0.status.code) } ?? 500
+    }
+
+    private func route(_ context: Context) -> String {
         let route = context.endpointPath ?? "unmatched"
-        metrics.requestFinished(route: route == "NotFound" ? "unmatched" : route, method: request.method.rawValue, status: status, duration: start.duration(to: clock.now))
+        return route == "NotFound" ? "unmatched" : route
+    }
+
+    private func record(_ route: String, _ method: String, status: Int, since start: ContinuousClock.Instant) {
+        metrics.requestFinished(route: route, method: method, status: status, duration: start.duration(to: .now))
     }
 }

@@ -12,12 +12,18 @@ public func buildRouter(store: any TaskStore, settings: ServerSettings, metrics:
     return buildRouter(fleet: fleet, settings: settings, metrics: metrics)
 }
 
-/// The AFM's routes and middleware: `AFMServer` serves them, and in-process tests drive them directly.
-public func buildRouter(fleet: FleetService, settings: ServerSettings, metrics: FleetMetrics) -> Router<BasicRequestContext> {
+/// The AFM's routes and middleware: `AFMServer` serves them, and in-process tests drive them directly. Each request
+/// is logged when `logsRequests` (debug logging); otherwise that middleware is left out, since every held poll
+/// would keep its frame.
+public func buildRouter(
+    fleet: FleetService, settings: ServerSettings, metrics: FleetMetrics, logsRequests: Bool = false
+) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.debug))
+    if logsRequests {
+        router.add(middleware: LogRequestsMiddleware(.debug))
+    }
     // Without tokens every route is open: no middleware on the request path at all.
     if !settings.bpmsTokens.isEmpty || !settings.agentTokens.isEmpty {
         router.add(middleware: AuthMiddleware(bpmsTokens: settings.bpmsTokens, agentTokens: settings.agentTokens))

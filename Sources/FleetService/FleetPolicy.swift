@@ -34,4 +34,11 @@ public struct FleetPolicy: Sendable {
     /// threshold, at most 10 s. Whether an agent is active or lost is still decided well within the threshold,
     /// and an agent polling every second costs one write per 10 s instead of one per poll.
     public var lastSeenResolution: Double { min(10, agentActiveThreshold / 10) }
+
+    /// Seconds a poll asking to wait `requested` is held: at most `maximumPollWait`, and at most half the active
+    /// threshold, since a held agent is seen only when it polls again: an agent running a task while its next poll
+    /// is held must come back before it would count as lost.
+    public func appliedPollWait(requested: Int) -> Int {
+        min(max(requested, 0), maximumPollWait, Int(agentActiveThreshold / 2))
+    }
 }

@@ -13,8 +13,9 @@ import Synchronization
 /// places, or was woken during a claim that found older tasks, passes a wake-up on to the next poll, since more
 /// tasks may be waiting.
 ///
-/// One timer, set to the earliest deadline, ends the polls whose wait is over. As a `Service`, it answers every
-/// held poll at once (empty) when the service group shuts down gracefully, and holds no poll after that.
+/// One timer, set to the earliest deadline (late by up to 100 ms, so that deadlines close together end at once),
+/// ends the polls whose wait is over. As a `Service`, it answers every held poll at once (empty) when the service
+/// group shuts down gracefully, and holds no poll after that.
 public final class HeldPolls: Service, Sendable {
     /// Why a held poll stopped waiting.
     public enum Ending: Sendable, Equatable {
@@ -34,6 +35,7 @@ public final class HeldPolls: Service, Sendable {
 
     private let state = Mutex(State())
     private let events: any FleetEvents
+    static let coalescingWindow = Duration.milliseconds(100)
 
     public init(events: any FleetEvents = UncountedEvents()) {
         self.events = events
@@ -116,13 +118,17 @@ public final class HeldPolls: Service, Sendable {
             state.timer = nil
             return
         }
-        if let timer = state.timer, timer.at <= earliest { return }
+        // Deadlines less than a coalescing window apart end together, late by at most that window: thousands of
+        // agents polling again at once each end at their own instant, and a timer for each would wake afm hundreds
+        // of times a second.
+        let due = earliest.advanced(by: Self.coalescingWindow)
+        if let timer = state.timer, timer.at <= due { return }
         state.timer?.task.cancel()
         let task = Task { [self] in
-            try? await Task.sleep(until: earliest, clock: .continuous)
+            try? await Task.sleep(until: due, clock: .continuous)
             if !Task.isCancelled { self.deadlinesPassed() }
         }
-        state.timer = (task, earliest)
+        state.timer = (task, due)
     }
 
     private func deadlinesPassed() {

@@ -133,25 +133,54 @@ public struct TaskService: Sendable {
 
     /// Records the agent and claims what it can run; tells it when to come back.
     ///
-    /// A poll that asks to wait `wait` seconds (capped by `maximumPollWait`) and finds nothing is held until a task
+    /// A poll that asks to wait `wait` seconds (capped by `appliedPollWait`) and finds nothing is held until a task
     /// it may claim arrives (then it claims again), its wait is over, `hangUp` says its agent has gone, or the
     /// server stops; it is answered empty in the last three cases.
     public func poll(_ poll: AgentPoll, wait: Int? = nil, hangUp: HangUp? = nil) async throws -> PollAnswer {
-        let applied = wait.map { min(max($0, 0), policy.maximumPollWait) } ?? 0
-        guard applied > 0, let ticket = wakeups.held.enter(poll, until: .now + .seconds(applied)) else {
-            return try await claim(poll)
+        switch try await startPoll(poll, wait: wait, hangUp: hangUp) {
+        case .answered(let answer): return answer
+        case .held(let held): return try await held.answer()
         }
-        var claimedAll = false
-        defer { wakeups.held.leave(ticket, claimedAll: claimedAll) }
-        while true {
-            var answer = try await claim(poll)
+    }
+
+    /// A poll's first claim, answered at once or held.
+    public enum PollStart: Sendable {
+        case answered(PollAnswer)
+        /// Found nothing and may wait: `HeldPoll.answer()` waits and claims again. Split from the first claim so
+        /// that the caller can let go of what it holds for the request before the wait.
+        case held(HeldPoll)
+    }
+
+    /// `poll` in two steps: the first claim, then, when it found nothing and the poll may wait, the wait.
+    public func startPoll(_ poll: AgentPoll, wait: Int? = nil, hangUp: HangUp? = nil) async throws -> PollStart {
+        let applied = wait.map { policy.appliedPollWait(requested: $0) } ?? 0
+        guard applied > 0, let ticket = wakeups.held.enter(poll, until: .now + .seconds(applied)) else {
+            return .answered(try await claim(poll))
+        }
+        let held = HeldPoll(ticket: ticket, poll: poll, appliedWait: applied, hangUp: hangUp, service: self)
+        var answer = try await claim(poll)
+        guard answer.tasks.isEmpty else {
             answer.appliedWait = applied
-            if !answer.tasks.isEmpty {
-                claimedAll = answer.tasks.count >= poll.maxTasks
-                return answer
+            held.leave(claimedAll: answer.tasks.count >= poll.maxTasks)
+            return .answered(answer)
+        }
+        return .held(held)
+    }
+
+    /// A held poll's wait: until it is woken (then it claims again, and waits again when that finds nothing), its
+    /// wait is over, its agent hangs up or the server stops.
+    func answer(_ held: HeldPoll) async throws -> PollAnswer {
+        var claimedAll = false
+        defer { held.leave(claimedAll: claimedAll) }
+        while true {
+            guard await wakeups.held.settle(held.ticket, hangUp: held.hangUp) == .woken else {
+                return PollAnswer(tasks: [], returnTime: clock.now().adding(seconds: policy.agentReturnTime), appliedWait: held.appliedWait)
             }
-            guard await wakeups.held.settle(ticket, hangUp: hangUp) == .woken else {
-                return PollAnswer(tasks: [], returnTime: clock.now().adding(seconds: policy.agentReturnTime), appliedWait: applied)
+            var answer = try await claim(held.poll)
+            answer.appliedWait = held.appliedWait
+            if !answer.tasks.isEmpty {
+                claimedAll = answer.tasks.count >= held.poll.maxTasks
+                return answer
             }
         }
     }

@@ -27,10 +27,11 @@ struct AFMCommand: AsyncParsableCommand {
               AGENT_RETURN_TIME       seconds until an agent polls again (default 60)
               AGENT_ACTIVE_THRESHOLD  seconds an agent counts as active (default 300)
               AGENT_MAX_WAIT          seconds a poll sent with Prefer: wait=N may be held
-                                      waiting for a task (default 30; 0 holds none); keep it
+                                      waiting for a task (default 30; 0 holds none; never
+                                      more than half of AGENT_ACTIVE_THRESHOLD); keep it
                                       below the idle timeout of any proxy in front of afm
               AUTO_CREATE             create or upgrade tables on start (default True)
-              LOG_LEVEL               DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)
+              LOG_LEVEL               DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO); DEBUG logs every request
               LOG_FILE                append logs to this file instead of standard error
               TASK_DEFAULT_TTL        seconds a task may wait to be claimed when it does not
                                       say (default none: forever)

@@ -11,7 +11,7 @@ import Testing
 struct HeldPollTests {
     /// Polls are held up to five minutes: a poll answered within a minute was woken, whatever the load on the machine.
     static func fleet(_ store: any TaskStore, maximumPollWait: Int = 300) -> FleetService {
-        FleetService(store: store, policy: FleetPolicy(maximumPollWait: maximumPollWait), logger: testLogger)
+        FleetService(store: store, policy: FleetPolicy(agentActiveThreshold: 3600, maximumPollWait: maximumPollWait), logger: testLogger)
     }
 
     /// Starts a poll held up to `wait` seconds and returns once it waits (its first claim found nothing).
@@ -53,6 +53,19 @@ struct HeldPollTests {
             // Without a wait, or with a poll that can take nothing, nothing is held.
             #expect(try await fleet.tasks.poll(Sample.poll()).appliedWait == nil)
             #expect(try await fleet.tasks.poll(Sample.poll(maxTasks: 0), wait: 5).appliedWait == nil)
+        }
+    }
+
+    @Test("a poll is held at most half the active threshold, so that a held agent is seen again before it counts as lost")
+    func waitWithinActiveThreshold() async throws {
+        #expect(FleetPolicy(agentActiveThreshold: 300, maximumPollWait: 30).appliedPollWait(requested: 600) == 30)
+        #expect(FleetPolicy(agentActiveThreshold: 20, maximumPollWait: 30).appliedPollWait(requested: 600) == 10)
+        #expect(FleetPolicy(agentActiveThreshold: 1, maximumPollWait: 30).appliedPollWait(requested: 600) == 0)
+        try await StoreEngine.sqliteMemory.withStore { store in
+            let fleet = FleetService(
+                store: store, policy: FleetPolicy(agentActiveThreshold: 2, maximumPollWait: 300), logger: testLogger)
+            let answer = try await fleet.tasks.poll(Sample.poll(), wait: 600)
+            #expect(answer.appliedWait == 1)
         }
     }
 

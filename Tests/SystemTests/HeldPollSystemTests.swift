@@ -34,7 +34,7 @@ struct HeldPollSystemTests {
     @Test("a held poll returns the task created a second after it started, not at its deadline; an empty one at its deadline")
     func createdWhileHeld() async throws {
         let uri = try await StoreEngine.sqliteFile.makeDatabaseURI()
-        let afm = try AFMProcess(environment: ["AFM_DB_URI": uri, "LOG_LEVEL": "WARNING", "AGENT_MAX_WAIT": "300"])
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": uri, "LOG_LEVEL": "WARNING", "AGENT_MAX_WAIT": "300", "AGENT_ACTIVE_THRESHOLD": "3600"])
         defer { afm.requestStop() }
         try await afm.waitUntilServing()
 
@@ -59,12 +59,14 @@ struct HeldPollSystemTests {
         let metrics = String(decoding: try await HTTP.get(afm.baseURL.appendingPathComponent("metrics")).body, as: UTF8.self)
         #expect(metrics.contains("afm_task_post_to_claim_seconds_count 1"))
         #expect(metrics.contains("afm_polls_held 0"))
+        // Each held poll is counted once, with the status it was answered with.
+        #expect(metrics.contains(#"afm_http_requests_total{route="/tasks",method="POST",status="200"} 2"#), "\(metrics)")
     }
 
     @Test("SIGTERM answers every held poll at once, empty, and afm exits cleanly")
     func releasedAtShutdown() async throws {
         let uri = try await StoreEngine.sqliteFile.makeDatabaseURI()
-        let afm = try AFMProcess(environment: ["AFM_DB_URI": uri, "LOG_LEVEL": "WARNING", "AGENT_MAX_WAIT": "300"])
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": uri, "LOG_LEVEL": "WARNING", "AGENT_MAX_WAIT": "300", "AGENT_ACTIVE_THRESHOLD": "3600"])
         defer { afm.requestStop() }
         try await afm.waitUntilServing()
         let first = try await Self.hold(at: afm, wait: 300)
@@ -86,10 +88,10 @@ struct HeldPollAcrossProcessesTests {
     @Test("a task created through one afm wakes a poll held by the other, also after its LISTEN connection was terminated")
     func acrossProcesses() async throws {
         let uri = try await StoreEngine.postgres.makeDatabaseURI()
-        let creator = try AFMProcess(environment: ["AFM_DB_URI": uri, "LOG_LEVEL": "WARNING", "AGENT_MAX_WAIT": "300"])
+        let creator = try AFMProcess(environment: ["AFM_DB_URI": uri, "LOG_LEVEL": "WARNING", "AGENT_MAX_WAIT": "300", "AGENT_ACTIVE_THRESHOLD": "3600"])
         defer { creator.requestStop() }
         try await creator.waitUntilServing()
-        let holder = try AFMProcess(environment: ["AFM_DB_URI": uri, "LOG_LEVEL": "INFO", "AGENT_MAX_WAIT": "300"])
+        let holder = try AFMProcess(environment: ["AFM_DB_URI": uri, "LOG_LEVEL": "INFO", "AGENT_MAX_WAIT": "300", "AGENT_ACTIVE_THRESHOLD": "3600"])
         defer { holder.requestStop() }
         try await holder.waitUntilServing()
 

@@ -30,11 +30,22 @@ struct ProtocolOneController<Context: RequestContext> {
     @Sendable func poll(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let poll = try PollRequest(json: try await request.jsonBody(limit: settings.maximumBodySize)).poll
-        let answer = try await fleet.tasks.poll(
+        let start = try await fleet.tasks.startPoll(
             poll, wait: WaitPreference.seconds(in: request.headers), hangUp: ConnectionHangUp.current)
+        let logger = context.logger
+        switch start {
+        case .answered(let answer):
+            return Self.response(to: poll, answer, logger: logger)
+        case .held(let held):
+            let waited: DeferredAnswer.Work = { Self.response(to: poll, try await held.answer(), logger: logger) }
+            return DeferredAnswer.offer(waited) ? DeferredAnswer.placeholder : try await waited()
+        }
+    }
+
+    private static func response(to poll: AgentPoll, _ answer: TaskService.PollAnswer, logger: Logger) -> Response {
         let tasks = answer.tasks
         if !tasks.isEmpty {
-            context.logger.info(
+            logger.info(
                 "assigned tasks",
                 metadata: ["agent_id": "\(poll.agentID.canonical)", "agent_name": "\(poll.name)",
                            "task_ids": "\(tasks.map(\.id.canonical).joined(separator: ","))"])
