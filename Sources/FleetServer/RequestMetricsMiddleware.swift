@@ -7,25 +7,32 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
+        let method = request.method.rawValue
+        let response: Response
         do {
-            let response = try await next(request, context)
-            // A deferred answer is counted when it is made, with its own status.
-            let deferred = DeferredAnswer.wrapPending { work in
-                { [self, route = route(context), method = request.method.rawValue] in
-                    do {
-                        let response = try await work()
-                        record(route, method, status: Int(response.status.code), since: start)
-                        return response
-                    } catch {
-                        record(route, method, status: Self.status(of: error), since: start)
-                        throw error
-                    }
-                }
-            }
-            if !deferred { record(route(context), request.method.rawValue, status: Int(response.status.code), since: start) }
+            response = try await next(request, context)
+        } catch {
+            record(route(context), method, status: Self.status(of: error), since: start)
+            throw error
+        }
+        let route = route(context)
+        // A deferred answer is counted when it is made, with its own status.
+        let deferred = DeferredAnswer.wrapPending { work in
+            { [self] in try await counting(route, method, since: start, work) }
+        }
+        if !deferred { record(route, method, status: Int(response.status.code), since: start) }
+        return response
+    }
+
+    private func counting(
+        _ route: String, _ method: String, since start: ContinuousClock.Instant, _ work: DeferredAnswer.Work
+    ) async throws -> Response {
+        do {
+            let response = try await work()
+            record(route, method, status: Int(response.status.code), since: start)
             return response
         } catch {
-            record(route(context), request.method.rawValue, status: Self.status(of: error), since: start)
+            record(route, method, status: Self.status(of: error), since: start)
             throw error
         }
     }

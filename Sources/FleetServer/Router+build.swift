@@ -13,8 +13,8 @@ public func buildRouter(store: any TaskStore, settings: ServerSettings, metrics:
 }
 
 /// The AFM's routes and middleware: `AFMServer` serves them, and in-process tests drive them directly. Each request
-/// is logged when `logsRequests` (debug logging); otherwise that middleware is left out, since every held poll
-/// would keep its frame.
+/// is logged when `logsRequests` (debug logging); otherwise that middleware is left out rather than run to log
+/// nothing on every request.
 public func buildRouter(
     fleet: FleetService, settings: ServerSettings, metrics: FleetMetrics, logsRequests: Bool = false
 ) -> Router<BasicRequestContext> {

@@ -17,7 +17,7 @@ public final class RawConnection: Sendable {
         var timeout = timeval(tv_sec: receiveTimeout, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected = withLoopbackAddress(port: port) { connect(descriptor, $0, $1) == 0 }
-        guard connected else { throw RawConnectionError.failed("connect") }
+        guard connected else { throw RawConnectionError.failed("connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
     }
 
     @discardableResult
@@ -97,7 +97,8 @@ public final class RawConnection: Sendable {
     /// Whether the peer closes (or resets) the connection within `timeout` seconds; data it sends meanwhile is
     /// read and dropped.
     public func isClosedByPeer(within timeout: Double) async -> Bool {
-        await onOwnThread { self.blockingIsClosedByPeer(within: timeout) }
+        // The body throws nothing: `try?` only meets the helper's signature.
+        (try? await onOwnThread { self.blockingIsClosedByPeer(within: timeout) }) ?? false
     }
 
     private func blockingIsClosedByPeer(within timeout: Double) -> Bool {
@@ -127,12 +128,6 @@ public final class RawConnection: Sendable {
 private func onOwnThread<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread { continuation.resume(with: Swift.Result { try body() }) }
-    }
-}
-
-private func onOwnThread<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
-    await withCheckedContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(returning: body()) }
     }
 }
 
