@@ -29,13 +29,16 @@ struct TimedProcessTests {
         // One that ignores SIGTERM as its children do (an ignored signal stays ignored across exec), and one that
         // does not.
         let stubborn = Self.process("trap '' TERM; sleep 300 & sleep 300 & wait")
-        #expect(try await TimedProcess.run(stubborn, timeout: .milliseconds(300)) == .timedOut)
+        // Two seconds, so that its children have started by the limit even on a busy machine.
+        #expect(try await TimedProcess.run(stubborn, timeout: .seconds(2)) == .timedOut)
         #expect(await eventually { Self.livingProcesses(inGroup: stubborn.processIdentifier) == 0 })
 
         let plain = Self.process("sleep 300 & sleep 300 & wait")
         let cancelled = Task { try await TimedProcess.run(plain, timeout: .seconds(600)) }
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(Self.livingProcesses(inGroup: plain.processIdentifier) == 3)
+        // The shell and both of its children, once it has started them.
+        #expect(await eventually(timeout: .seconds(30)) {
+            plain.isRunning && Self.livingProcesses(inGroup: plain.processIdentifier) == 3
+        })
         cancelled.cancel()
         #expect(try await cancelled.value == .cancelled)
         #expect(await eventually { Self.livingProcesses(inGroup: plain.processIdentifier) == 0 })

@@ -11,8 +11,9 @@ public final class RawConnection: Sendable {
     /// Closing twice could close a descriptor the process has reused meanwhile.
     private let isClosed = Mutex(false)
 
-    /// Reads give up after `receiveTimeout` seconds without a byte.
-    public init(port: Int, receiveTimeout: Int = 5) throws {
+    /// Reads give up after `receiveTimeout` seconds without a byte: a bound for a server that never answers or
+    /// never closes, far above any answer's time on a loaded machine.
+    public init(port: Int, receiveTimeout: Int = 20) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: receiveTimeout, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
