@@ -23,7 +23,8 @@ struct AFMCommand: AsyncParsableCommand {
 
               SQLALCHEMY_DATABASE_URI, DATABASE_URI or AFM_DB_URI
                   database URI (default sqlite:///afm.sqlite)
-              DATABASE_POOL_SIZE      connections to PostgreSQL, all kept open (default four per core)
+              DATABASE_POOL_SIZE      connections to PostgreSQL at most, opened on demand and closed
+                                      after a minute idle (default four per core)
               AGENT_RETURN_TIME       seconds until an agent polls again (default 60)
               AGENT_ACTIVE_THRESHOLD  seconds an agent counts as active (default 300)
               AGENT_MAX_WAIT          seconds a poll sent with Prefer: wait=N may be held

@@ -105,6 +105,9 @@ public final class AFMProcess: Sendable {
         await child.kill()
     }
 
+    /// Whether the process has not exited (a crash shows here).
+    public var isRunning: Bool { child.isRunning }
+
     /// The process's id (prlimit execs afm in its own process, so this is afm's).
     public var processIdentifier: Int32 { child.processIdentifier }
 

@@ -82,6 +82,13 @@ public final class RawConnection: Sendable {
         return (status, head, length == 0 ? [] : try blockingRead(atLeast: length))
     }
 
+    /// Sends one kept-alive `POST` with a JSON body and reads its answer.
+    public func post(_ path: String, json: String) async throws -> (status: Int, head: String, body: [UInt8]) {
+        let body = Array(json.utf8)
+        try send(Array("POST \(path) HTTP/1.1\r\nHost: afm\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+        return try await readResponse()
+    }
+
     /// Sends what fits into the socket's buffer without waiting; answers how many bytes went, or nil once the peer
     /// has closed or reset the connection.
     public func sendWithoutWaiting(_ bytes: [UInt8]) -> Int? {

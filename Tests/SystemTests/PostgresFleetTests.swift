@@ -73,4 +73,68 @@ struct PostgresFleetTests {
         let log = await afm.stopAndReadLog()
         #expect(log.contains("request failed") && log.contains("cause="), "5xx answers are logged with their cause")
     }
+
+    /// The connection pool must come back whole after its connections failed to reopen: after an outage long enough
+    /// for reconnects to fail and requests to queue, the requests arriving together when the first connection reopens
+    /// must be served, not end the process (a pool that keeps a minimum of connections open stopped afm here).
+    @Test("afm outlives repeated PostgreSQL outages under concurrent requests and serves after each")
+    func repeatedOutagesUnderLoad() async throws {
+        let database = try await PrivatePostgres()
+        let afm = try AFMProcess(environment: ["AFM_DB_URI": database.uri, "LOG_LEVEL": "ERROR"])
+        try await afm.waitUntilServing()
+        let base = afm.baseURL
+        let port = afm.port
+        // Raw connections, each read on a thread of its own: enough requests at once to queue for the pool.
+        @Sendable func post(_ connection: inout RawConnection?, _ path: String, _ body: String) async -> Int? {
+            do {
+                let open = try connection ?? RawConnection(port: port)
+                connection = open
+                return try await open.post(path, json: body).status
+            } catch {
+                connection = nil
+                try? await Task.sleep(for: .milliseconds(50))
+                return nil
+            }
+        }
+        let load = Task {
+            await withDiscardingTaskGroup { group in
+                for client in 0..<64 {
+                    group.addTask {
+                        let agent = UUID().uuidString.lowercased()
+                        var connection: RawConnection?
+                        while !Task.isCancelled {
+                            let id = UUID().uuidString.lowercased()
+                            _ = await post(&connection, "/task", #"{"task_id":"\#(id)","test_id":"\#(id)","task_type":"wait","task_version":1}"#)
+                            _ = await post(
+                                &connection, "/tasks",
+                                #"{"protocol":1,"agent_id":"\#(agent)","agent_name":"c\#(client)","agent_time":"t","agent_capabilities":{"wait":{"version":1}},"max_tasks":2}"#)
+                        }
+                    }
+                }
+            }
+        }
+        defer { load.cancel() }
+
+        for outage in 1...2 {
+            try await database.stop()
+            // Long enough for the pool's reconnects to fail and back off and for requests to queue, as in a restart.
+            try await Task.sleep(for: .seconds(5))
+            try await database.resume()
+            let served = await eventually(timeout: .seconds(30)) {
+                let id = UUID().uuidString.lowercased()
+                var connection: RawConnection?
+                let status = await post(&connection, "/task", #"{"task_id":"\#(id)","test_id":"\#(id)","task_type":"wait","task_version":1}"#)
+                return status == 200 || !afm.isRunning
+            }
+            #expect(afm.isRunning, "afm ended after outage \(outage): \(afm.log.suffix(3_000))")
+            #expect(served, "afm did not serve a create within 30 s of outage \(outage): \(afm.log.suffix(3_000))")
+            guard afm.isRunning else { return }
+            // The load runs on against the recovered pool before the next outage.
+            try await Task.sleep(for: .seconds(2))
+            #expect(afm.isRunning, "afm ended after outage \(outage) under load: \(afm.log.suffix(3_000))")
+        }
+        load.cancel()
+        await load.value
+        await afm.terminate()
+    }
 }

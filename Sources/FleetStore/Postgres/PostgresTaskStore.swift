@@ -59,10 +59,10 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
         // More connections than cores only queue work inside PostgreSQL; a few per core keeps both sides busy.
         let poolSize = poolSize ?? Self.defaultPoolSize
         configuration.options.maximumConnections = poolSize
-        // All connections kept open, with no keep-alive pings: the pool otherwise starts timers (three tasks and a
-        // sleep) each time a connection goes back idle, to close it or ping it later, which under load cost afm
-        // about 7 % of its CPU. A connection the server closes is still noticed at once and opened again.
-        configuration.options.minimumConnections = poolSize
+        // No minimum of open connections: with one, the pool (postgres-nio 1.33) could count fewer open connections
+        // than its minimum after reconnects had failed, and a request arriving then stopped the process on a
+        // precondition. Without, connections open on demand and close after a minute idle; no keep-alive pings.
+        configuration.options.minimumConnections = 0
         configuration.options.keepAliveBehavior = nil
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = Self.connectionParameters
