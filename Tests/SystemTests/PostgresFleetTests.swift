@@ -82,18 +82,21 @@ struct PostgresFleetTests {
         let database = try await PrivatePostgres()
         let afm = try AFMProcess(environment: ["AFM_DB_URI": database.uri, "LOG_LEVEL": "ERROR"])
         try await afm.waitUntilServing()
-        let base = afm.baseURL
         let port = afm.port
+        @Sendable func newTask() -> String {
+            let id = UUID().uuidString.lowercased()
+            return #"{"task_id":"\#(id)","test_id":"\#(id)","task_type":"wait","task_version":1}"#
+        }
         // Raw connections, each read on a thread of its own: enough requests at once to queue for the pool.
-        @Sendable func post(_ connection: inout RawConnection?, _ path: String, _ body: String) async -> Int? {
+        @Sendable func post(_ connection: inout RawConnection?, _ path: String, _ body: String) async -> Result<Int, any Error> {
             do {
                 let open = try connection ?? RawConnection(port: port)
                 connection = open
-                return try await open.post(path, json: body).status
+                return .success(try await open.post(path, json: body).status)
             } catch {
                 connection = nil
                 try? await Task.sleep(for: .milliseconds(50))
-                return nil
+                return .failure(error)
             }
         }
         let load = Task {
@@ -103,8 +106,7 @@ struct PostgresFleetTests {
                         let agent = UUID().uuidString.lowercased()
                         var connection: RawConnection?
                         while !Task.isCancelled {
-                            let id = UUID().uuidString.lowercased()
-                            _ = await post(&connection, "/task", #"{"task_id":"\#(id)","test_id":"\#(id)","task_type":"wait","task_version":1}"#)
+                            _ = await post(&connection, "/task", newTask())
                             _ = await post(
                                 &connection, "/tasks",
                                 #"{"protocol":1,"agent_id":"\#(agent)","agent_name":"c\#(client)","agent_time":"t","agent_capabilities":{"wait":{"version":1}},"max_tasks":2}"#)
@@ -120,14 +122,15 @@ struct PostgresFleetTests {
             // Long enough for the pool's reconnects to fail and back off and for requests to queue, as in a restart.
             try await Task.sleep(for: .seconds(5))
             try await database.resume()
+            var lastAnswer = "none"
             let served = await eventually(timeout: .seconds(30)) {
-                let id = UUID().uuidString.lowercased()
                 var connection: RawConnection?
-                let status = await post(&connection, "/task", #"{"task_id":"\#(id)","test_id":"\#(id)","task_type":"wait","task_version":1}"#)
-                return status == 200 || !afm.isRunning
+                let answer = await post(&connection, "/task", newTask())
+                lastAnswer = "\(answer)"
+                return (try? answer.get()) == 200 || !afm.isRunning
             }
             #expect(afm.isRunning, "afm ended after outage \(outage): \(afm.log.suffix(3_000))")
-            #expect(served, "afm did not serve a create within 30 s of outage \(outage): \(afm.log.suffix(3_000))")
+            #expect(served, "afm did not serve a create within 30 s of outage \(outage) (last answer: \(lastAnswer)): \(afm.log.suffix(3_000))")
             guard afm.isRunning else { return }
             // The load runs on against the recovered pool before the next outage.
             try await Task.sleep(for: .seconds(2))

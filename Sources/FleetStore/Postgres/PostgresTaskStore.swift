@@ -63,6 +63,7 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
         // than its minimum after reconnects had failed, and a request arriving then stopped the process on a
         // precondition. Without, connections open on demand and close after a minute idle; no keep-alive pings.
         configuration.options.minimumConnections = 0
+        configuration.options.connectionIdleTimeout = .seconds(60)
         configuration.options.keepAliveBehavior = nil
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = Self.connectionParameters
