@@ -40,22 +40,23 @@ final class ConnectionGuard: ChannelDuplexHandler {
     }
 
     private let timeouts: ConnectionTimeouts
+    /// Compares `deadline` with the clock now and then, for every connection of this event loop.
+    private let sweep: ConnectionSweep
     private var phase = Phase.idle
     /// When the connection is closed unless its phase moves on first; nil while a request is being answered.
     private var deadline: NIODeadline?
-    /// The one timer of the phases, and when it fires. A later deadline does not move it: it fires, finds the
-    /// deadline not yet reached and waits the rest, so a request costs one timer, not one per phase.
-    private var timer: (task: Scheduled<Void>, at: NIODeadline)?
     private var stallDeadline: Scheduled<Void>?
     private var heldRead = false
     private var context: ChannelHandlerContext?
 
-    init(timeouts: ConnectionTimeouts) {
+    init(timeouts: ConnectionTimeouts, sweep: ConnectionSweep) {
         self.timeouts = timeouts
+        self.sweep = sweep
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        sweep.add(self)
         if context.channel.isActive { arm(timeouts.idle) }
     }
 
@@ -130,34 +131,21 @@ final class ConnectionGuard: ChannelDuplexHandler {
     }
 
     private func arm(_ timeout: TimeAmount) {
-        let due = NIODeadline.now() + timeout
-        deadline = due
-        if let timer, timer.at <= due { return }
-        schedule(at: due)
+        deadline = .now() + timeout
     }
 
-    private func schedule(at due: NIODeadline) {
-        timer?.task.cancel()
-        guard let context else { return }
-        // Held until the timer fires or is cancelled, which channelInactive and handlerRemoved do.
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let task = context.eventLoop.scheduleTask(deadline: due) { handler.value.timerFired() }
-        timer = (task, due)
+    // MARK: Asked by the sweep
+
+    func isPastDeadline(_ now: NIODeadline) -> Bool {
+        deadline.map { $0 <= now } ?? false
     }
 
-    private func timerFired() {
-        timer = nil
-        guard let deadline, let context else { return }
-        if deadline <= .now() {
-            context.channel.close(promise: nil)
-        } else {
-            schedule(at: deadline)
-        }
+    func deadlinePassed() {
+        context?.channel.close(promise: nil)
     }
 
     private func disarm() {
-        timer?.task.cancel()
-        timer = nil
+        sweep.remove(self)
         deadline = nil
         stallDeadline?.cancel()
         stallDeadline = nil

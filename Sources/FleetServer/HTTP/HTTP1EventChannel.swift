@@ -10,7 +10,7 @@ import NIOHTTP1
 /// connection is open: about 22 KB per connection with Hummingbird's own HTTP/1.1 channel (heaptrack), 220 MB for a
 /// fleet of 10,000 agents that each keep a connection open between polls a minute apart. Here the pipeline does the
 /// reading and writing, `HTTP1RequestHandler` starts a task per request that ends with its answer, and an idle
-/// connection holds only its channel, its handlers, one timer and a small receive buffer. `ConnectionGuard` times
+/// connection holds only its channel, its handlers and a small receive buffer; `ConnectionSweep` times them out. `ConnectionGuard` times
 /// every connection out and paces its reads; `ConnectionLimit` turns away connections past the limit.
 struct HTTP1EventChannel: ServerChildChannel {
     struct Value: ServerChildChannelValue {
@@ -21,6 +21,15 @@ struct HTTP1EventChannel: ServerChildChannel {
     let timeouts: ConnectionTimeouts
     let limit: ConnectionLimit
     let answer: HTTP1RequestHandler.Answer
+    let sweeps: ConnectionSweeps
+
+    init(maximumBodySize: Int, timeouts: ConnectionTimeouts, limit: ConnectionLimit, answer: @escaping HTTP1RequestHandler.Answer) {
+        self.maximumBodySize = maximumBodySize
+        self.timeouts = timeouts
+        self.limit = limit
+        self.answer = answer
+        sweeps = ConnectionSweeps(timeouts: timeouts)
+    }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -32,7 +41,7 @@ struct HTTP1EventChannel: ServerChildChannel {
             // it between reads, so it starts small rather than at NIO's 2 KB.
             try channel.syncOptions?.setOption(
                 ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
-            let connectionGuard = ConnectionGuard(timeouts: timeouts)
+            let connectionGuard = ConnectionGuard(timeouts: timeouts, sweep: sweeps.sweep(on: channel.eventLoop))
             try channel.pipeline.syncOperations.addHandler(connectionGuard)
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                 withPipeliningAssistance: true, withErrorHandling: true)
