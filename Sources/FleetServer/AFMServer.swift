@@ -47,25 +47,36 @@ public struct AFMServer: Service, CustomStringConvertible {
             maximumBodySize: settings.maximumBodySize, timeouts: settings.connectionTimeouts,
             limit: ConnectionLimit(maximum: settings.maxConnections)
         ) { request, channel in
-            var response: Response
             let path = request.uri.path
+            let stamped: @Sendable (Response) -> Response = { response in
+                var response = response
+                response.headers[.date] = HTTPDateHeader.now
+                response.headers[.server] = serverName
+                return response
+            }
+            let failed: @Sendable (any Error) -> Response = { error in
+                // ErrorMiddleware answers every error a route throws; this is whatever escaped it.
+                logger.error("answering a request failed", metadata: ["path": "\(path)", "error": "\(error)"])
+                return stamped(Response(status: .internalServerError))
+            }
+            let deferred = DeferredAnswer()
+            let response: Response
             do {
                 // A held poll's answer is deferred until the chain has returned, so that the wait keeps none of
-                // its frames.
-                let deferred = DeferredAnswer()
+                // its frames; with a gate, it keeps no task at all until the poll has something to answer.
                 response = try await DeferredAnswer.$current.withValue(deferred) {
                     try await responder.respond(
                         to: request, context: BasicRequestContext(source: .init(channel: channel, logger: logger)))
                 }
-                if let work = deferred.take() { response = try await work() }
             } catch {
-                // ErrorMiddleware answers every error a route throws; this is whatever escaped it.
-                logger.error("answering a request failed", metadata: ["path": "\(path)", "error": "\(error)"])
-                response = Response(status: .internalServerError)
+                return .now(failed(error))
             }
-            response.headers[.date] = HTTPDateHeader.now
-            response.headers[.server] = serverName
-            return response
+            guard let (work, gate) = deferred.take() else { return .now(stamped(response)) }
+            let make: @Sendable () async -> Response = {
+                do { return stamped(try await work()) } catch { return failed(error) }
+            }
+            guard let gate else { return .now(await make()) }
+            return .later(gate: gate, make: make)
         }
         let server = Server(
             childChannelSetup: channel, configuration: ServerConfiguration(address: address, serverName: serverName),

@@ -2,7 +2,7 @@ import FleetModel
 import HeapModule
 
 extension HeldPolls {
-    /// Everything `HeldPolls` knows, changed under its lock only; continuations are handed out to be resumed after
+    /// Everything `HeldPolls` knows, changed under its lock only; resumptions are handed out to be resumed after
     /// the lock is released.
     struct State {
         struct Waiter {
@@ -10,7 +10,7 @@ extension HeldPolls {
             let places: Int
             let deadline: ContinuousClock.Instant
             /// Set while it waits; nil while it claims.
-            var continuation: CheckedContinuation<Ending, Never>?
+            var resumption: Resumption?
             /// What happened while it was claiming, answered at its next `settle`.
             var pending: Ending?
             /// In the queues of its capabilities: a wake-up for one of them reaches it.
@@ -18,6 +18,12 @@ extension HeldPolls {
             /// A wake-up reached it that it has not claimed for yet; if it stops without doing so, or its claim
             /// may have missed the task, the wake-up goes on to the next poll.
             var owesWake = false
+            /// Places of a woken poll that no arrival has spoken for yet, until its claim starts: tasks that arrive
+            /// meanwhile are its, and wake nobody else.
+            var spare = 0
+
+            /// Woken while it waited, and not yet claiming.
+            var isAboutToClaim: Bool { owesWake && resumption == nil && pending == nil }
         }
 
         struct DeadlineEntry: Comparable {
@@ -33,6 +39,8 @@ extension HeldPolls {
         var waiters: [UInt64: Waiter] = [:]
         /// The wakeable polls of each capability, oldest first.
         var queues: [Capability: [UInt64]] = [:]
+        /// The woken polls of each capability with spare places, oldest first.
+        var spareByKind: [Capability: [UInt64]] = [:]
         /// Deadlines of polls, some of them already gone (skipped when they come up, and dropped now and then).
         var deadlines = Heap<DeadlineEntry>()
         var timer: (task: Task<Void, Never>, at: ContinuousClock.Instant)?
@@ -41,7 +49,7 @@ extension HeldPolls {
         mutating func admit(capabilities: [Capability], places: Int, deadline: ContinuousClock.Instant) -> Ticket {
             let arrival = nextArrival
             nextArrival += 1
-            waiters[arrival] = Waiter(capabilities: capabilities, places: places, deadline: deadline, continuation: nil, pending: nil, queued: false)
+            waiters[arrival] = Waiter(capabilities: capabilities, places: places, deadline: deadline, resumption: nil, pending: nil, queued: false)
             enqueue(arrival)
             if deadlines.count > 2 * waiters.count + 64 {
                 deadlines = Heap(waiters.map { DeadlineEntry(deadline: $0.value.deadline, arrival: $0.key) })
@@ -51,11 +59,11 @@ extension HeldPolls {
             return Ticket(arrival: arrival)
         }
 
-        /// Waits (keeps the continuation), or answers what already happened (still to be taken by `takePending`).
-        mutating func suspend(_ ticket: Ticket, _ continuation: CheckedContinuation<Ending, Never>) -> Ending? {
+        /// Waits (keeps the resumption), or answers what already happened (still to be taken by `takePending`).
+        mutating func suspend(_ ticket: Ticket, _ resumption: @escaping Resumption) -> Ending? {
             guard var waiter = waiters[ticket.arrival] else { return .released }
             if let pending = waiter.pending { return pending }
-            waiter.continuation = continuation
+            waiter.resumption = resumption
             waiters[ticket.arrival] = waiter
             return nil
         }
@@ -63,6 +71,7 @@ extension HeldPolls {
         /// What a poll does after `suspend`, or after being resumed: a woken poll claims again and is wakeable
         /// during that claim; an ended one answers.
         mutating func takePending(_ ticket: Ticket, resumedWith ending: Ending?) -> Ending {
+            withdrawSpare(ticket.arrival)
             guard var waiter = waiters[ticket.arrival] else { return .released }
             let pending = waiter.pending ?? ending ?? .released
             waiter.pending = nil
@@ -79,53 +88,86 @@ extension HeldPolls {
         /// Forgets a poll; answers it as it was.
         mutating func remove(_ ticket: Ticket) -> Waiter? {
             dequeue(ticket.arrival)
+            withdrawSpare(ticket.arrival)
             return waiters.removeValue(forKey: ticket.arrival)
         }
 
         /// Ends a poll's wait for `ending`, unless it ended already.
-        mutating func end(_ ticket: Ticket, _ ending: Ending) -> CheckedContinuation<Ending, Never>? {
-            guard waiters[ticket.arrival].map({ !isEnded($0) }) ?? false else { return nil }
+        mutating func end(_ ticket: Ticket, _ ending: Ending) -> Resumption? {
+            guard let waiter = waiters[ticket.arrival], !isEnded(waiter) else { return nil }
+            // A poll woken for tasks claims them though its wait is over by the time it starts.
+            if ending == .deadline, waiter.isAboutToClaim { return nil }
             dequeue(ticket.arrival)
             guard var waiter = waiters[ticket.arrival] else { return nil }
-            let continuation = waiter.continuation
-            waiter.continuation = nil
-            waiter.pending = continuation == nil ? ending : nil
+            let resumption = waiter.resumption
+            waiter.resumption = nil
+            waiter.pending = resumption == nil ? ending : nil
             waiters[ticket.arrival] = waiter
-            return continuation
+            return resumption
         }
 
         // MARK: Wake-ups
 
-        mutating func wake(_ kind: Capability, count: Int) -> [CheckedContinuation<Ending, Never>] {
-            var covered = 0
-            var woken: [CheckedContinuation<Ending, Never>] = []
-            while covered < count, let oldest = queues[kind]?.first {
-                covered += waiters[oldest]?.places ?? 0
-                if let continuation = wake(oldest) { woken.append(continuation) }
+        /// Speaks for spare places of polls woken already, then wakes the oldest waiting polls until their places
+        /// cover the rest.
+        mutating func wake(_ kind: Capability, count: Int) -> [Resumption] {
+            var uncovered = count
+            while uncovered > 0, let woken = spareByKind[kind]?.first {
+                uncovered -= takeSpare(of: woken, upTo: uncovered, kind: kind)
+            }
+            var woken: [Resumption] = []
+            while uncovered > 0, let oldest = queues[kind]?.first {
+                if let resumption = wake(oldest) { woken.append(resumption) }
+                uncovered -= takeSpare(of: oldest, upTo: uncovered, kind: kind)
             }
             return woken
         }
 
-        mutating func wakeOldest(among capabilities: [Capability]) -> [CheckedContinuation<Ending, Never>] {
+        mutating func wakeOldest(among capabilities: [Capability]) -> [Resumption] {
             guard let oldest = capabilities.compactMap({ queues[$0]?.first }).min() else { return [] }
             return wake(oldest).map { [$0] } ?? []
         }
 
-        mutating func wakeOldestOfEachKind() -> [CheckedContinuation<Ending, Never>] {
+        mutating func wakeOldestOfEachKind() -> [Resumption] {
             Set(queues.values.compactMap(\.first)).compactMap { wake($0) }
         }
 
         /// Takes a poll out of the queues: a waiting one is handed back to be resumed, one that is claiming claims
         /// again instead of waiting.
-        private mutating func wake(_ arrival: UInt64) -> CheckedContinuation<Ending, Never>? {
+        private mutating func wake(_ arrival: UInt64) -> Resumption? {
             dequeue(arrival)
             guard var waiter = waiters[arrival] else { return nil }
-            let continuation = waiter.continuation
-            waiter.continuation = nil
+            let resumption = waiter.resumption
+            waiter.resumption = nil
             waiter.owesWake = true
-            if continuation == nil, waiter.pending == nil { waiter.pending = .woken }
+            if resumption == nil, waiter.pending == nil { waiter.pending = .woken }
+            let wasSpare = waiter.spare > 0
+            waiter.spare = waiter.places
             waiters[arrival] = waiter
-            return continuation
+            if !wasSpare { Self.insert(arrival, capabilities: waiter.capabilities, into: &spareByKind) }
+            return resumption
+        }
+
+        /// Speaks for up to `count` of a woken poll's spare places; answers how many.
+        private mutating func takeSpare(of arrival: UInt64, upTo count: Int, kind: Capability) -> Int {
+            guard var waiter = waiters[arrival], waiter.spare > 0 else {
+                // Not so by construction; dropped all the same, so that a wake-up always ends.
+                Self.remove(arrival, capabilities: [kind], from: &spareByKind)
+                return 0
+            }
+            let taken = min(waiter.spare, count)
+            waiter.spare -= taken
+            waiters[arrival] = waiter
+            if waiter.spare == 0 { Self.remove(arrival, capabilities: waiter.capabilities, from: &spareByKind) }
+            return taken
+        }
+
+        /// A poll's claim starts, or it ends: later arrivals are no longer its.
+        private mutating func withdrawSpare(_ arrival: UInt64) {
+            guard var waiter = waiters[arrival], waiter.spare > 0 else { return }
+            waiter.spare = 0
+            waiters[arrival] = waiter
+            Self.remove(arrival, capabilities: waiter.capabilities, from: &spareByKind)
         }
 
         // MARK: Deadlines and stopping
@@ -137,30 +179,31 @@ extension HeldPolls {
             return deadlines.min?.deadline
         }
 
-        mutating func endDue(at now: ContinuousClock.Instant) -> [CheckedContinuation<Ending, Never>] {
-            var ended: [CheckedContinuation<Ending, Never>] = []
+        mutating func endDue(at now: ContinuousClock.Instant) -> [Resumption] {
+            var ended: [Resumption] = []
             while let first = deadlines.min, first.deadline <= now {
                 deadlines.removeMin()
-                if let continuation = end(Ticket(arrival: first.arrival), .deadline) { ended.append(continuation) }
+                if let resumption = end(Ticket(arrival: first.arrival), .deadline) { ended.append(resumption) }
             }
             return ended
         }
 
-        mutating func releaseAll() -> [CheckedContinuation<Ending, Never>] {
+        mutating func releaseAll() -> [Resumption] {
             released = true
             queues = [:]
-            var continuations: [CheckedContinuation<Ending, Never>] = []
+            spareByKind = [:]
+            var resumptions: [Resumption] = []
             for (arrival, var waiter) in waiters {
                 waiter.queued = false
-                if let continuation = waiter.continuation {
-                    continuations.append(continuation)
-                    waiter.continuation = nil
+                if let resumption = waiter.resumption {
+                    resumptions.append(resumption)
+                    waiter.resumption = nil
                 } else {
                     waiter.pending = .released
                 }
                 waiters[arrival] = waiter
             }
-            return continuations
+            return resumptions
         }
 
         private func isEnded(_ waiter: Waiter) -> Bool {
@@ -173,26 +216,35 @@ extension HeldPolls {
             guard var waiter = waiters[arrival], !waiter.queued else { return }
             waiter.queued = true
             waiters[arrival] = waiter
-            for capability in waiter.capabilities {
-                // Mostly the newest; a poll woken for nothing goes back to its place. Changed in place: a copy of
-                // the queue would cost its length.
-                if let last = queues[capability]?.last, last > arrival {
-                    let index = queues[capability]!.partitioningIndex { $0 > arrival }
-                    queues[capability]!.insert(arrival, at: index)
-                } else {
-                    queues[capability, default: []].append(arrival)
-                }
-            }
+            Self.insert(arrival, capabilities: waiter.capabilities, into: &queues)
         }
 
         private mutating func dequeue(_ arrival: UInt64) {
             guard var waiter = waiters[arrival], waiter.queued else { return }
             waiter.queued = false
             waiters[arrival] = waiter
-            for capability in waiter.capabilities {
-                guard let index = queues[capability]?.partitioningIndex(where: { $0 >= arrival }) else { continue }
-                if queues[capability]![index...].first == arrival { queues[capability]!.remove(at: index) }
-                if queues[capability]!.isEmpty { queues[capability] = nil }
+            Self.remove(arrival, capabilities: waiter.capabilities, from: &queues)
+        }
+
+        /// Puts a poll in its place, by arrival, in the lists of each of its capabilities.
+        private static func insert(_ arrival: UInt64, capabilities: [Capability], into index: inout [Capability: [UInt64]]) {
+            for capability in capabilities {
+                // Mostly the newest; a poll woken for nothing goes back to its place. Changed in place: a copy of
+                // the list would cost its length.
+                if let last = index[capability]?.last, last > arrival {
+                    let position = index[capability]!.partitioningIndex { $0 > arrival }
+                    index[capability]!.insert(arrival, at: position)
+                } else {
+                    index[capability, default: []].append(arrival)
+                }
+            }
+        }
+
+        private static func remove(_ arrival: UInt64, capabilities: [Capability], from index: inout [Capability: [UInt64]]) {
+            for capability in capabilities {
+                guard let position = index[capability]?.partitioningIndex(where: { $0 >= arrival }) else { continue }
+                if index[capability]![position...].first == arrival { index[capability]!.remove(at: position) }
+                if index[capability]!.isEmpty { index[capability] = nil }
             }
         }
     }

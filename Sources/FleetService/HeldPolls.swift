@@ -33,6 +33,9 @@ public final class HeldPolls: Service, Sendable {
         let arrival: UInt64
     }
 
+    /// Ends a poll's wait, called outside the lock.
+    typealias Resumption = @Sendable (Ending) -> Void
+
     private let state = Mutex(State())
     private let events: any FleetEvents
     static let coalescingWindow = Duration.milliseconds(100)
@@ -44,7 +47,7 @@ public final class HeldPolls: Service, Sendable {
     /// Polls held now.
     public var count: Int { state.withLock { $0.waiters.count } }
     /// Held polls waiting for a wake-up now, not claiming.
-    public var waiting: Int { state.withLock { $0.waiters.values.count { $0.continuation != nil } } }
+    public var waiting: Int { state.withLock { $0.waiters.values.count { $0.resumption != nil } } }
 
     // MARK: A poll's side
 
@@ -66,26 +69,42 @@ public final class HeldPolls: Service, Sendable {
     /// its deadline passes, its agent hangs up or the server stops. Answers at once when one of those already
     /// happened during the claim.
     public func settle(_ ticket: Ticket, hangUp: HangUp?) async -> Ending {
-        hangUp?.whenHungUp { [self] in self.hungUp(ticket) }
-        defer { hangUp?.forget() }
-        let resumed = await withCheckedContinuation { continuation in
-            let immediate = state.withLock { $0.suspend(ticket, continuation) }
-            if let immediate { continuation.resume(returning: immediate) }
+        let ended = await withCheckedContinuation { continuation in
+            whenSettled(ticket, hangUp: hangUp) { continuation.resume(returning: $0) }
         }
-        return state.withLock { $0.takePending(ticket, resumedWith: resumed) }
+        return proceed(ticket, after: ended)
+    }
+
+    /// `settle` in two steps, without a task waiting: calls `then` once, from whichever thread ends the wait (at once
+    /// when it ended during the claim). Thousands of held polls then keep no suspended task, and none of the memory
+    /// a task keeps for the deepest call it made. The poll goes on with `proceed` when it is ready to claim.
+    public func whenSettled(_ ticket: Ticket, hangUp: HangUp?, then: @escaping @Sendable (Ending) -> Void) {
+        hangUp?.whenHungUp { [self] in self.hungUp(ticket) }
+        let resumption: Resumption = { ended in
+            hangUp?.forget()
+            then(ended)
+        }
+        let immediate = state.withLock { $0.suspend(ticket, resumption) }
+        if let immediate { resumption(immediate) }
+    }
+
+    /// What a poll whose wait ended as `ended` does now: `.woken`, claim (it is wakeable during that claim, and
+    /// tasks that arrive from now on are no longer counted as its); otherwise answer.
+    public func proceed(_ ticket: Ticket, after ended: Ending) -> Ending {
+        state.withLock { $0.takePending(ticket, resumedWith: ended) }
     }
 
     /// Ends a held poll. `claimedAll`: its claim filled every place, so more tasks may be waiting for the next poll.
     public func leave(_ ticket: Ticket, claimedAll: Bool) {
-        let (woken, held) = state.withLock { state -> ([CheckedContinuation<Ending, Never>], Int) in
+        let (woken, held) = state.withLock { state -> ([Resumption], Int) in
             let passOn = state.remove(ticket)
-            var woken: [CheckedContinuation<Ending, Never>] = []
+            var woken: [Resumption] = []
             if let passOn, claimedAll || passOn.owesWake {
                 woken = state.wakeOldest(among: passOn.capabilities)
             }
             return (woken, state.waiters.count)
         }
-        for continuation in woken { continuation.resume(returning: .woken) }
+        for resumption in woken { resumption(.woken) }
         events.heldPolls(held)
     }
 
@@ -94,19 +113,19 @@ public final class HeldPolls: Service, Sendable {
     /// `count` tasks of `kind` became claimable.
     public func tasksArrived(_ kind: Capability, count: Int) {
         let woken = state.withLock { $0.wake(kind, count: count) }
-        for continuation in woken { continuation.resume(returning: .woken) }
+        for resumption in woken { resumption(.woken) }
     }
 
     /// Tasks of kinds not known here may have become claimable (handed back by the sweep, or created by another
     /// process while word from it could not arrive): wakes the oldest poll of each kind held.
     public func anythingMayHaveArrived() {
         let woken = state.withLock { $0.wakeOldestOfEachKind() }
-        for continuation in woken { continuation.resume(returning: .woken) }
+        for resumption in woken { resumption(.woken) }
     }
 
     private func hungUp(_ ticket: Ticket) {
-        let continuation = state.withLock { $0.end(ticket, .hungUp) }
-        continuation?.resume(returning: .hungUp)
+        let resumption = state.withLock { $0.end(ticket, .hungUp) }
+        resumption?(.hungUp)
     }
 
     // MARK: Deadlines
@@ -132,12 +151,12 @@ public final class HeldPolls: Service, Sendable {
     }
 
     private func deadlinesPassed() {
-        let ended = state.withLock { state -> [CheckedContinuation<Ending, Never>] in
+        let ended = state.withLock { state -> [Resumption] in
             state.timer = nil
             defer { reschedule(&state) }
             return state.endDue(at: .now)
         }
-        for continuation in ended { continuation.resume(returning: .deadline) }
+        for resumption in ended { resumption(.deadline) }
     }
 
     // MARK: Stopping
@@ -150,12 +169,12 @@ public final class HeldPolls: Service, Sendable {
 
     /// Answers every held poll (empty) and holds none from now on.
     public func release() {
-        let released = state.withLock { state -> [CheckedContinuation<Ending, Never>] in
+        let released = state.withLock { state -> [Resumption] in
             state.timer?.task.cancel()
             state.timer = nil
             return state.releaseAll()
         }
-        for continuation in released { continuation.resume(returning: .released) }
+        for resumption in released { resumption(.released) }
         events.heldPolls(0)
     }
 }

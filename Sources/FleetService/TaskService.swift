@@ -167,13 +167,20 @@ public struct TaskService: Sendable {
         return .held(held)
     }
 
-    /// A held poll's wait: until it is woken (then it claims again, and waits again when that finds nothing), its
-    /// wait is over, its agent hangs up or the server stops.
-    func answer(_ held: HeldPoll) async throws -> PollAnswer {
+    /// A held poll's wait (going on from `firstEnding` when `whenReady` watched it): until it is woken (then it claims
+    /// again, and waits again when that finds nothing), its wait is over, its agent hangs up or the server stops.
+    func answer(_ held: HeldPoll, firstEnding: HeldPolls.Ending?) async throws -> PollAnswer {
         var claimedAll = false
         defer { held.leave(claimedAll: claimedAll) }
+        var waited = firstEnding
         while true {
-            guard await wakeups.held.settle(held.ticket, hangUp: held.hangUp) == .woken else {
+            let ending: HeldPolls.Ending
+            if let ended = waited.take() {
+                ending = wakeups.held.proceed(held.ticket, after: ended)
+            } else {
+                ending = await wakeups.held.settle(held.ticket, hangUp: held.hangUp)
+            }
+            guard ending == .woken else {
                 return PollAnswer(tasks: [], returnTime: clock.now().adding(seconds: policy.agentReturnTime), appliedWait: held.appliedWait)
             }
             var answer = try await claim(held.poll)

@@ -3,6 +3,7 @@ import FleetService
 import FleetStore
 import FleetTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// Held polls in the domain, on each engine: woken by the tasks they may claim (and only as many as those tasks
@@ -121,6 +122,48 @@ struct HeldPollTests {
         }
     }
 
+    @Test("tasks that arrive before a woken poll starts its claim are its, as far as its places go, and wake nobody else")
+    func arrivalsBeforeTheClaimAreTheWokenPolls() async throws {
+        let held = HeldPolls()
+        let kind = Capability(type: "wait", version: 1)
+        let ended = EndingsSeen()
+        let deadline = ContinuousClock.now + .seconds(300)
+        let first = try #require(held.enter(Sample.poll(maxTasks: 3), until: deadline))
+        let second = try #require(held.enter(Sample.poll(maxTasks: 3), until: deadline))
+        for ticket in [first, second] { held.whenSettled(ticket, hangUp: nil) { ended.record(ticket, $0) } }
+
+        held.tasksArrived(kind, count: 1)
+        #expect(ended.endings == [first: .woken])
+        // The first poll has not started its claim: two more tasks fill its places, the fourth wakes the second.
+        held.tasksArrived(kind, count: 2)
+        #expect(ended.endings == [first: .woken])
+        held.tasksArrived(kind, count: 1)
+        #expect(ended.endings == [first: .woken, second: .woken])
+
+        // Once its claim has started, what arrives is no longer counted as its: it wakes the poll waiting longest
+        // again (the claim may have missed it), which then claims again instead of waiting.
+        #expect(held.proceed(first, after: .woken) == .woken)
+        #expect(held.proceed(second, after: .woken) == .woken)
+        held.tasksArrived(kind, count: 1)
+        let again = EndingsSeen()
+        held.whenSettled(first, hangUp: nil) { again.record(first, $0) }
+        #expect(again.endings == [first: .woken])
+        for ticket in [first, second] { held.leave(ticket, claimedAll: false) }
+        #expect(held.count == 0)
+    }
+
+    @Test("a poll woken for a task claims it even when its wait is over before its claim starts")
+    func wokenPollOutlivesItsDeadline() async throws {
+        let held = HeldPolls()
+        let ended = EndingsSeen()
+        let ticket = try #require(held.enter(Sample.poll(), until: .now + .milliseconds(200)))
+        held.whenSettled(ticket, hangUp: nil) { ended.record(ticket, $0) }
+        held.tasksArrived(Capability(type: "wait", version: 1), count: 1)
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(held.proceed(ticket, after: try #require(ended.endings[ticket])) == .woken)
+        held.leave(ticket, claimedAll: true)
+    }
+
     @Test("an agent that hangs up ends its held poll without a claim", arguments: StoreEngine.allCases)
     func hangUp(engine: StoreEngine) async throws {
         try await engine.withStore { store in
@@ -167,5 +210,16 @@ struct HeldPollTests {
             await fleet.sweeper.sweepOnce()
             #expect(try await waiting.value.tasks.map(\.id) == [task.id])
         }
+    }
+}
+
+/// The endings `HeldPolls.whenSettled` reported, by poll.
+private final class EndingsSeen: Sendable {
+    private let seen = Mutex<[HeldPolls.Ticket: HeldPolls.Ending]>([:])
+
+    var endings: [HeldPolls.Ticket: HeldPolls.Ending] { seen.withLock { $0 } }
+
+    func record(_ ticket: HeldPolls.Ticket, _ ending: HeldPolls.Ending) {
+        seen.withLock { $0[ticket] = ending }
     }
 }

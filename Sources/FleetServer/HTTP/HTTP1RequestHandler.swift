@@ -24,7 +24,14 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     typealias OutboundOut = HTTPServerResponsePart
 
     /// The response to a request, which never throws: server faults are already answered with 500.
-    typealias Answer = @Sendable (Request, any Channel) async -> Response
+    typealias Answer = @Sendable (Request, any Channel) async -> Reply
+
+    /// A response made now, or made later by `make`, started once `gate` opens: until then (a held poll's wait) no
+    /// task is kept for the request.
+    enum Reply: Sendable {
+        case now(Response)
+        case later(gate: DeferredAnswer.Gate, make: @Sendable () async -> Response)
+    }
 
     private let answer: Answer
     private let maximumBodySize: Int
@@ -127,18 +134,30 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         let answer = self.answer
         let executor = self.executor
         let hangUp = self.hangUp
-        Task(executorPreference: executor) {
-            let response = await PreferredExecutor.$current.withValue(executor) {
-                await ConnectionHangUp.$current.withValue(hangUp) {
-                    await answer(Request(head: request, body: RequestBody(buffer: body)), channel)
-                }
-            }
+        let send: @Sendable (Response) async -> Void = { response in
             let bytes = await CollectedResponseBody.bytes(of: response.body)
             let write: @Sendable () -> Void = {
                 let (handler, context) = onLoop.value
                 handler.write(response, body: bytes, to: head, keepAlive: keepAlive, context: context)
             }
             if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
+        }
+        Task(executorPreference: executor) {
+            let reply = await PreferredExecutor.$current.withValue(executor) {
+                await ConnectionHangUp.$current.withValue(hangUp) {
+                    await answer(Request(head: request, body: RequestBody(buffer: body)), channel)
+                }
+            }
+            switch reply {
+            case .now(let response):
+                await send(response)
+            case .later(let gate, let make):
+                gate {
+                    Task(executorPreference: executor) {
+                        await send(await PreferredExecutor.$current.withValue(executor) { await make() })
+                    }
+                }
+            }
         }
     }
 

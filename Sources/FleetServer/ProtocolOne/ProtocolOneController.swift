@@ -38,7 +38,7 @@ struct ProtocolOneController<Context: RequestContext> {
             return Self.response(to: poll, answer, logger: logger)
         case .held(let held):
             let waited: DeferredAnswer.Work = { Self.response(to: poll, try await held.answer(), logger: logger) }
-            return DeferredAnswer.offer(waited) ? DeferredAnswer.placeholder : try await waited()
+            return DeferredAnswer.offer(waited, gate: { held.whenReady($0) }) ? DeferredAnswer.placeholder : try await waited()
         }
     }
 
