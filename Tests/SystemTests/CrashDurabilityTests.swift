@@ -77,6 +77,67 @@ struct CrashDurabilityTests {
         #expect(missing.isEmpty, "\(missing.count) of \(acknowledgedCreates.count) answered creates are gone: \(missing.prefix(5))")
         #expect(notCompleted.isEmpty, "\(notCompleted.count) of \(acknowledgedResults.count) answered results are gone: \(notCompleted.prefix(5))")
     }
+
+    @Test("a write answered while a large claim still returns its rows is committed before its answer")
+    func writeAnsweredDuringALargeClaimSurvivesKill() async throws {
+        // SQLite commits a statement only when no other writing statement of its connection is still active. A
+        // claim of thousands of large tasks returns its rows one step at a time; a create or result that finished
+        // on another thread meanwhile was answered before the claim let its commit happen, and a crash in between
+        // lost it. Answers must wait for their commit, whatever else runs.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("afm-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let environment = ["AFM_DB_URI": "sqlite:///" + directory.appendingPathComponent("afm.sqlite").path, "LOG_LEVEL": "WARNING"]
+        let padding = String(repeating: "x", count: 16_000)
+        var answered: [String] = []
+        for round in 0..<3 {
+            let afm = try AFMProcess(environment: environment)
+            try await afm.waitUntilServing()
+            let port = afm.baseURL.port!
+            // A backlog of large tasks for one claim to take at once.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in 0..<8 {
+                    group.addTask {
+                        let connection = try RawConnection(port: port)
+                        defer { connection.close() }
+                        for _ in stride(from: client, to: 2_000, by: 8) {
+                            let body = #"{"task_type":"wait","task_version":1,"task_data":{"time":0,"padding":"\#(padding)"}}"#
+                            let answer = try await connection.post("/v2/tasks", json: body)
+                            guard answer.status == 201 else { throw Failure("seeding answered \(answer.status)") }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let claim = Task {
+                let connection = try RawConnection(port: port, receiveTimeout: 60)
+                defer { connection.close() }
+                let poll = #"{"protocol":1,"agent_id":"\#(UUID().uuidString.lowercased())","agent_name":"bulk","agent_time":"t","agent_capabilities":{"wait":{"version":1}},"max_tasks":10000}"#
+                _ = try? await connection.post("/tasks", json: poll)
+            }
+            // A create while the claim runs; afm is killed the moment it is answered.
+            try await Task.sleep(for: .milliseconds(30))
+            let connection = try RawConnection(port: port)
+            let id = UUID().uuidString.lowercased()
+            let answer = try await connection.post(
+                "/v2/tasks", json: #"{"task_id":"\#(id)","test_id":"\#(id)","task_type":"small","task_version":1,"task_data":{}}"#)
+            guard answer.status == 201 else { throw Failure("round \(round): the create answered \(answer.status)") }
+            answered.append(id)
+            kill(afm.processIdentifier, SIGKILL)
+            connection.close()
+            await afm.kill()
+            _ = await claim.result
+        }
+
+        let afm = try AFMProcess(environment: environment)
+        defer { afm.requestStop() }
+        try await afm.waitUntilServing()
+        var missing: [String] = []
+        for id in answered where try await HTTP.get(afm.baseURL.appendingPathComponent("v2/tasks/\(id)")).status == 404 {
+            missing.append(id)
+        }
+        #expect(missing.isEmpty, "\(missing.count) of \(answered.count) answered creates are gone: \(missing)")
+    }
 }
 
 /// Ids whose writes `afm` answered with success.

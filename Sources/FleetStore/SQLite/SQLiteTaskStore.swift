@@ -18,7 +18,9 @@ public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, T
     public let notifications: any TaskNotifications = NoNotifications()
     let connection: SQLiteConnection
     /// The thread every SQLite call of this store blocks: its own, so that a long statement, or a wait for the file
-    /// lock another process holds, never delays anything else that uses a shared pool.
+    /// lock another process holds, never delays anything else that uses a shared pool. One thread, never more: the
+    /// connection commits a statement only once no other writing statement of it is active, so a write finished on
+    /// a second thread while a claim still returned its rows was answered before its commit, and lost in a crash.
     private let thread: NIOThreadPool
     let logger: Logger
 
