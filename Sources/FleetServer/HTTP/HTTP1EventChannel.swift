@@ -43,8 +43,10 @@ struct HTTP1EventChannel: ServerChildChannel {
                 ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             let connectionGuard = ConnectionGuard(timeouts: timeouts, sweep: sweeps.sweep(on: channel.eventLoop))
             try channel.pipeline.syncOperations.addHandler(connectionGuard)
+            // Every response head is made from HTTPTypes fields, whose names are checked and whose values are
+            // made legal when they are set, so NIO's second check of each outgoing head would find nothing.
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                withPipeliningAssistance: true, withErrorHandling: true)
+                withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
             try channel.pipeline.syncOperations.addHandler(
                 HTTP1RequestHandler(
                     eventLoop: channel.eventLoop, maximumBodySize: maximumBodySize, logger: logger,

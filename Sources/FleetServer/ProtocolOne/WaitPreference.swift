@@ -3,56 +3,88 @@ import HTTPTypes
 /// The `wait` preference of a request's `Prefer` headers (RFC 7240): seconds the client is willing to wait for an
 /// answer. Preferences are a comma-separated list of `token[=word]` with `;`-separated parameters; only the first
 /// `wait` counts, and one whose value is not a number of seconds is ignored, as RFC 7240 asks of a preference a
-/// server does not understand.
+/// server does not understand. Read from the header's bytes, since every held poll's request carries one.
 enum WaitPreference {
     static let prefer = HTTPField.Name("Prefer")!
     static let preferenceApplied = HTTPField.Name("Preference-Applied")!
 
+    private enum Found {
+        case absent
+        case unreadable
+        case seconds(Int)
+    }
+
     /// The seconds asked for, nil when no `wait` preference is given or it cannot be read.
     static func seconds(in headers: HTTPFields) -> Int? {
         for value in headers[values: prefer] {
-            for preference in splitOutsideQuotes(value, at: ",") {
-                let head = splitOutsideQuotes(preference, at: ";").first ?? ""
-                let parts = head.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespace() }
-                guard parts.first?.lowercased() == "wait" else { continue }
-                guard parts.count == 2 else { return nil }
-                var word = parts[1]
-                if word.count >= 2, word.hasPrefix("\""), word.hasSuffix("\"") { word = String(word.dropFirst().dropLast()) }
-                guard !word.isEmpty, word.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
-                // Delta-seconds past any sensible cap read as the largest.
-                return Int(word) ?? Int.max
+            switch wait(in: Array(value.utf8)) {
+            case .absent: continue
+            case .unreadable: return nil
+            case .seconds(let seconds): return seconds
             }
         }
         return nil
     }
 
-    /// `text` cut at `separator`, except inside a quoted string.
-    private static func splitOutsideQuotes(_ text: String, at separator: Character) -> [String] {
-        var parts: [String] = []
-        var current = ""
+    /// The `wait` among one header value's preferences: cut at commas, except inside a quoted string.
+    private static func wait(in bytes: [UInt8]) -> Found {
+        var rest = bytes[...]
+        while true {
+            let end = firstIndexOutsideQuotes(of: UInt8(ascii: ","), in: rest) ?? rest.endIndex
+            let found = wait(inPreference: rest[..<end])
+            guard case .absent = found else { return found }
+            guard end < rest.endIndex else { return .absent }
+            rest = rest[(end + 1)...]
+        }
+    }
+
+    /// One preference, `token[=word]` before its first `;` parameter.
+    private static func wait(inPreference bytes: ArraySlice<UInt8>) -> Found {
+        var head = bytes
+        if let parameters = firstIndexOutsideQuotes(of: UInt8(ascii: ";"), in: bytes) { head = bytes[..<parameters] }
+        guard let equals = head.firstIndex(of: UInt8(ascii: "=")) else {
+            return trimmed(head).elementsEqual("wait".utf8, by: { lowercased($0) == $1 }) ? .unreadable : .absent
+        }
+        guard trimmed(head[..<equals]).elementsEqual("wait".utf8, by: { lowercased($0) == $1 }) else { return .absent }
+        var word = trimmed(head[(equals + 1)...])
+        if word.count >= 2, word.first == UInt8(ascii: "\""), word.last == UInt8(ascii: "\"") { word = word.dropFirst().dropLast() }
+        guard !word.isEmpty, word.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return .unreadable }
+        var seconds = 0
+        for digit in word {
+            // Delta-seconds past any sensible cap read as the largest.
+            let (times10, overflow) = seconds.multipliedReportingOverflow(by: 10)
+            let (sum, overflowAgain) = times10.addingReportingOverflow(Int(digit - UInt8(ascii: "0")))
+            guard !overflow, !overflowAgain else { return .seconds(Int.max) }
+            seconds = sum
+        }
+        return .seconds(seconds)
+    }
+
+    private static func firstIndexOutsideQuotes(of separator: UInt8, in bytes: ArraySlice<UInt8>) -> Int? {
         var quoted = false
         var escaped = false
-        for character in text {
+        for index in bytes.indices {
+            let byte = bytes[index]
             if escaped {
                 escaped = false
-            } else if quoted && character == "\\" {
+            } else if quoted && byte == UInt8(ascii: "\\") {
                 escaped = true
-            } else if character == "\"" {
+            } else if byte == UInt8(ascii: "\"") {
                 quoted.toggle()
-            } else if character == separator && !quoted {
-                parts.append(current)
-                current = ""
-                continue
+            } else if byte == separator && !quoted {
+                return index
             }
-            current.append(character)
         }
-        parts.append(current)
-        return parts
+        return nil
     }
-}
 
-extension StringProtocol {
-    fileprivate func trimmingWhitespace() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else { return [] }
+        return bytes[first...last]
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
     }
 }
