@@ -39,6 +39,7 @@ public func buildRouter(
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
     }
     AgentsController(overview: fleet.overview).addRoutes(to: &routes)
+    LocationsController(overview: fleet.overview).addRoutes(to: &routes)
     routes.addMethodNotAllowedRoutes()
     return router
 }

@@ -21,10 +21,16 @@ public struct FleetOverview: Sendable {
         return try await directory.status(activeSince: activeSince)
     }
 
-    /// Agents, most recently seen first, with the tasks they hold.
-    public func agents(limit: Int) async throws -> [AgentRecord] {
+    /// Agents, most recently seen first, with the tasks they hold; only those in `place` when one is given.
+    public func agents(limit: Int, in place: LocationCode? = nil) async throws -> [AgentRecord] {
         await beforeReadingAgents()
-        return try await directory.agents(limit: limit)
+        return try await directory.agents(limit: limit, in: place)
+    }
+
+    /// The places where agents are active, with how many and what they can run.
+    public func locations() async throws -> [FleetLocation] {
+        await beforeReadingAgents()
+        return FleetLocation.places(of: try await directory.locatedAgents(activeSince: activeSince))
     }
 
     public func agent(id: UUID) async throws -> AgentRecord? {

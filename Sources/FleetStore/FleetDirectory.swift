@@ -11,11 +11,20 @@ public protocol FleetDirectory: Sendable {
     func status(activeSince: Timestamp) async throws -> FleetStatus
     /// The newest unassigned tasks, and the most recently seen agents with their newest tasks.
     func dashboard(limits: DashboardLimits) async throws -> DashboardSnapshot
-    /// Agents, most recently seen first, with the tasks they hold.
-    func agents(limit: Int) async throws -> [AgentRecord]
+    /// Agents, most recently seen first, with the tasks they hold; only those in `place` when one is given.
+    func agents(limit: Int, in place: LocationCode?) async throws -> [AgentRecord]
+    /// The agents seen at or after `activeSince` that reported a location.
+    func locatedAgents(activeSince: Timestamp) async throws -> [LocatedAgent]
     func agent(id: UUID) async throws -> AgentRecord?
     /// Records each agent as a poll described it, in one statement: a new agent is added; a known one takes the
     /// sighting's name, capabilities, location and last-seen time unless its row is newer. For polls answered
     /// without the database (`IdlePollShortcut`).
     func recordAgents(_ sightings: [AgentSighting]) async throws
+}
+
+extension FleetDirectory {
+    /// Agents, most recently seen first, wherever they are.
+    public func agents(limit: Int) async throws -> [AgentRecord] {
+        try await agents(limit: limit, in: nil)
+    }
 }

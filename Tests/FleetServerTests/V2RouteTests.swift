@@ -175,6 +175,39 @@ struct V2RouteTests {
         }
     }
 
+    @Test("locations list where agents are active and what they run; agents are filtered by location")
+    func locations() async throws {
+        try await ServerHarness.run { client, _ in
+            let places: [(id: String, country: String, region: String, capabilities: JSONValue)] = [
+                ("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f1", "FI", "18", ["wait": ["version": 1]]),
+                ("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f2", "FI", "18", ["http": ["version": 2]]),
+                ("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f3", "SE", "AB", ["wait": ["version": 1]]),
+            ]
+            for place in places {
+                var poll = Wire.poll(agentID: place.id, capabilities: place.capabilities).objectValue!
+                poll["agent_location"] = ["country": .string(place.country), "region": .string(place.region)]
+                #expect(try await client.send(.post, "/tasks", json: .object(poll)).status == .ok)
+            }
+            _ = try await client.send(.post, "/tasks", json: Wire.poll())
+
+            let locations = try await client.send(.get, "/v2/locations").json()["locations"]?.arrayValue ?? []
+            #expect(locations.map { $0["location"] } == ["FI/18", "SE/AB"])
+            #expect(locations.first?["active_agents"] == 2 && locations.first?["country"] == "FI" && locations.first?["region"] == "18")
+            #expect(locations.first?["capabilities"]?.arrayValue?.compactMap { $0["type"]?.stringValue } == ["http", "wait"])
+
+            func agents(_ query: String) async throws -> [String] {
+                try await client.send(.get, "/v2/agents?location=\(query)").json()["agents"]?.arrayValue?
+                    .compactMap { $0["agent_id"]?.stringValue }.sorted() ?? []
+            }
+            #expect(try await agents("FI") == [places[0].id, places[1].id])
+            #expect(try await agents("SE/AB") == [places[2].id])
+            #expect(try await agents("FI/19").isEmpty)
+            let refused = try await client.send(.get, "/v2/agents?location=Finland")
+            #expect(refused.status == .badRequest)
+            #expect(try refused.json()["error"]?.stringValue?.contains("COUNTRY/REGION") == true)
+        }
+    }
+
     @Test("a result from an agent that no longer holds the task is refused with 409")
     func handedBackResult() async throws {
         try await ServerHarness.run { client, store in

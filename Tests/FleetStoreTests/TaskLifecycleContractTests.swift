@@ -163,6 +163,39 @@ struct TaskLifecycleContractTests {
         }
     }
 
+    @Test("agents are found by country or region, and the active ones that reported a location are listed",
+          arguments: StoreEngine.allCases)
+    func agentsByLocation(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            func poll(_ country: String?, _ region: String = "18", type: String = "wait") -> AgentPoll {
+                AgentPoll(
+                    agentID: UUID(), name: "probe", capabilities: [Capability(type: type, version: 1)], maxTasks: 1,
+                    location: country.map { AgentLocation(country: $0, region: region, latitude: nil, longitude: nil) })
+            }
+            let helsinki = poll("FI")
+            let turku = poll("FI", "19", type: "http")
+            let stockholm = poll("SE", "AB")
+            let nowhere = poll(nil)
+            let old = poll("FI")
+            _ = try await store.poll(old, at: Sample.time(0))
+            for (index, agent) in [helsinki, turku, stockholm, nowhere].enumerated() {
+                _ = try await store.poll(agent, at: Sample.time(100 + Double(index)))
+            }
+            func ids(_ place: String) async throws -> Set<UUID> {
+                Set(try await store.agents(limit: 10, in: LocationCode(text: place)!).map(\.id))
+            }
+            #expect(try await ids("FI") == [helsinki.agentID, turku.agentID, old.agentID])
+            #expect(try await ids("FI/18") == [helsinki.agentID, old.agentID])
+            #expect(try await ids("SE/AB") == [stockholm.agentID])
+            #expect(try await ids("NO").isEmpty)
+
+            let located = try await store.locatedAgents(activeSince: Sample.time(50))
+            #expect(located.count == 3)
+            #expect(Set(located.map { LocationCode($0.location).description }) == ["FI/18", "FI/19", "SE/AB"])
+            #expect(located.first { $0.location.region == "19" }?.capabilities == [Capability(type: "http", version: 1)])
+        }
+    }
+
     @Test("task types are registered, replaced, listed and deleted", arguments: StoreEngine.allCases)
     func taskTypes(engine: StoreEngine) async throws {
         try await engine.withStore { store in

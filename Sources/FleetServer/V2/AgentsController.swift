@@ -12,8 +12,9 @@ struct AgentsController<Context: RequestContext> {
         routes.on("/v2/agents/{agent_id}", .get, use: read)
     }
 
+    /// `GET /v2/agents?location=COUNTRY[/REGION]`.
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
-        let agents = try await overview.agents(limit: 1000)
+        let agents = try await overview.agents(limit: 1000, in: try LocationsController<Context>.place(in: request))
         let since = overview.activeSince
         return .json(Array(JSONWriter.string(from: ["agents": .array(agents.map { V2Representations.agent($0, activeSince: since) })]).utf8))
     }

@@ -1,8 +1,9 @@
 import FleetModel
+import FleetService
 import Foundation
 import JSON
 
-/// The v2 JSON forms of tasks, agents and task types. Times are ISO 8601 UTC; absent facts are left out.
+/// The v2 JSON forms of tasks, agents, locations and task types. Times are ISO 8601 UTC; absent facts are left out.
 enum V2Representations {
     static func task(_ task: TaskRecord, now: Timestamp = .now()) -> JSONValue {
         // An unclaimed task past its time to live is expired even before the sweeper records it.
@@ -37,6 +38,16 @@ enum V2Representations {
             place["longitude"] = location.longitude.map { .number(.double($0)) }
             members["location"] = .object(place)
         }
+        return .object(members)
+    }
+
+    static func location(_ location: FleetLocation) -> JSONValue {
+        var members: [String: JSONValue] = [
+            "location": .string(location.place.description), "country": .string(location.place.country),
+            "active_agents": .number(.integer(Int64(location.activeAgents))),
+            "capabilities": .array(location.capabilities.map { ["type": .string($0.type), "version": .number(.integer($0.version))] }),
+        ]
+        members["region"] = location.place.region.map { .string($0) }
         return .object(members)
     }
 

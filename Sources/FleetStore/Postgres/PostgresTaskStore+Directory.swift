@@ -101,8 +101,32 @@ extension PostgresTaskStore {
         }
     }
 
-    public func agents(limit: Int) async throws -> [AgentRecord] {
-        try await agentRecords("SELECT id, name, last_seen, capabilities, location FROM agents ORDER BY last_seen DESC, id LIMIT \(limit)")
+    public func agents(limit: Int, in place: LocationCode?) async throws -> [AgentRecord] {
+        guard let place else {
+            return try await agentRecords("SELECT id, name, last_seen, capabilities, location FROM agents ORDER BY last_seen DESC, id LIMIT \(limit)")
+        }
+        // The location is stored as its JSON text; an operator's filter reads every agent's.
+        return try await agentRecords(
+            """
+            SELECT id, name, last_seen, capabilities, location FROM agents
+            WHERE location::jsonb ->> 'country' = \(place.country)
+              AND (\(place.region)::text IS NULL OR location::jsonb ->> 'region' = \(place.region))
+            ORDER BY last_seen DESC, id LIMIT \(limit)
+            """)
+    }
+
+    public func locatedAgents(activeSince: Timestamp) async throws -> [LocatedAgent] {
+        try await guarded("located agents") {
+            var agents: [LocatedAgent] = []
+            for try await (capabilities, location) in try await self.client.query(
+                "SELECT capabilities, location FROM agents WHERE last_seen >= \(activeSince) AND location IS NOT NULL",
+                logger: self.logger
+            ).decode((String, String).self) {
+                guard let location = StoredJSON.parseLocation(location) else { continue }
+                agents.append(LocatedAgent(location: location, capabilities: StoredJSON.parseCapabilities(capabilities)))
+            }
+            return agents
+        }
     }
 
     public func agent(id: UUID) async throws -> AgentRecord? {

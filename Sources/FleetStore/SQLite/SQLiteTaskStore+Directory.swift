@@ -85,8 +85,28 @@ extension SQLiteTaskStore {
         return DashboardSnapshot(unassignedTasks: unassigned, agents: agents)
     }
 
-    public func agents(limit: Int) async throws -> [AgentRecord] {
-        try await agentRecords(try await rows("SELECT * FROM agents ORDER BY last_seen DESC, id LIMIT ?", [.integer(limit)]))
+    public func agents(limit: Int, in place: LocationCode?) async throws -> [AgentRecord] {
+        guard let place else {
+            return try await agentRecords(try await rows("SELECT * FROM agents ORDER BY last_seen DESC, id LIMIT ?", [.integer(limit)]))
+        }
+        // The location is stored as its JSON text; an operator's filter reads every agent's.
+        return try await agentRecords(
+            try await rows(
+                """
+                SELECT * FROM agents
+                WHERE json_extract(location, '$.country') = ?1 AND (?2 IS NULL OR json_extract(location, '$.region') = ?2)
+                ORDER BY last_seen DESC, id LIMIT ?3
+                """, [.text(place.country), place.region.map { .text($0) } ?? .null, .integer(limit)]))
+    }
+
+    public func locatedAgents(activeSince: Timestamp) async throws -> [LocatedAgent] {
+        try await rows(
+            "SELECT capabilities, location FROM agents WHERE last_seen >= ? AND location IS NOT NULL",
+            [.integer(Int(activeSince.microsecondsSinceEpoch))]
+        ).compactMap { row in
+            guard let location = StoredJSON.parseLocation(row.column("location")?.string) else { return nil }
+            return LocatedAgent(location: location, capabilities: StoredJSON.parseCapabilities(try row.text("capabilities")))
+        }
     }
 
     public func agent(id: UUID) async throws -> AgentRecord? {
