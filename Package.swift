@@ -232,7 +232,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FleetStoreTests",
-            dependencies: ["FleetStore", "FleetModel", "FleetTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")]),
+            dependencies: [
+                "FleetStore", "FleetModel", "FleetTestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ]),
         .testTarget(
             name: "FleetServerTests",
             dependencies: [

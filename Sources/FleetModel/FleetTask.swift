@@ -14,12 +14,15 @@ public struct NewTask: Sendable, Equatable {
     public let dataJSON: String?
     /// Seconds the task may wait to be claimed; nil waits forever.
     public let ttlSeconds: Int64?
+    /// Where an agent must be to claim the task, sorted and each once; empty for anywhere.
+    public let locations: [LocationCode]
     /// The registration of the task's type (its `updated` time) whose task schema the data was checked against;
     /// nil when it was checked against none. The store refuses the task when that is not the current one.
     public var schemaCheckedAgainst: Timestamp?
 
     public init(
-        id: UUID, testID: UUID, testIDGiven: Bool = true, type: String, version: Int64, dataJSON: String?, ttlSeconds: Int64? = nil
+        id: UUID, testID: UUID, testIDGiven: Bool = true, type: String, version: Int64, dataJSON: String?, ttlSeconds: Int64? = nil,
+        locations: [LocationCode] = []
     ) {
         self.id = id
         self.testID = testID
@@ -28,12 +31,13 @@ public struct NewTask: Sendable, Equatable {
         self.version = version
         self.dataJSON = dataJSON
         self.ttlSeconds = ttlSeconds
+        self.locations = Array(Set(locations)).sorted()
     }
 
     /// Whether `record` is this task as it was created (for idempotent creation).
     public func matches(_ record: TaskRecord) -> Bool {
         record.id == id && (!testIDGiven || record.testID == testID) && record.type == type && record.version == version
-            && record.dataJSON == dataJSON && record.ttlSeconds == ttlSeconds
+            && record.dataJSON == dataJSON && record.ttlSeconds == ttlSeconds && record.locations == locations
     }
 }
 
@@ -61,11 +65,14 @@ public struct TaskRecord: Sendable, Equatable {
     public let expires: Timestamp?
     /// Position in creation order, the listing cursor.
     public let sequence: Int64
+    /// Where an agent must be to claim the task; empty for anywhere.
+    public let locations: [LocationCode]
 
     public init(
         id: UUID, testID: UUID, type: String, version: Int64, dataJSON: String?, state: TaskState, agentID: UUID?,
         created: Timestamp, claimed: Timestamp?, completed: Timestamp?, failed: Timestamp?, resultJSON: String?,
-        error: String?, attempts: Int = 0, ttlSeconds: Int64? = nil, expires: Timestamp? = nil, sequence: Int64 = 0
+        error: String?, attempts: Int = 0, ttlSeconds: Int64? = nil, expires: Timestamp? = nil, sequence: Int64 = 0,
+        locations: [LocationCode] = []
     ) {
         self.id = id
         self.testID = testID
@@ -84,6 +91,7 @@ public struct TaskRecord: Sendable, Equatable {
         self.ttlSeconds = ttlSeconds
         self.expires = expires
         self.sequence = sequence
+        self.locations = locations
     }
 }
 

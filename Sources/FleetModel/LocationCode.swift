@@ -1,6 +1,7 @@
 /// A place that tasks name and agents are in: a country, or a region of one, written `COUNTRY` or `COUNTRY/REGION`
 /// (`FI`, `FI/18`) and compared with an agent's reported `country` and `region` exactly. The parts are as long as
-/// protocol 1 lets agents report them: a country 2 characters, a region 2 to 4.
+/// protocol 1 lets agents report them: a country 2 characters, a region 2 to 4; they hold no `/`, `,`, `%`, `_`, `\`
+/// or control characters, so that a code can be stored in a list and looked for in one.
 public struct LocationCode: Sendable, Hashable, Comparable, CustomStringConvertible {
     public let country: String
     /// Nil for the whole country.
@@ -11,7 +12,7 @@ public struct LocationCode: Sendable, Hashable, Comparable, CustomStringConverti
         self.region = region
     }
 
-    /// `COUNTRY` or `COUNTRY/REGION`, without control characters.
+    /// `COUNTRY` or `COUNTRY/REGION`.
     public init?(text: String) {
         let parts = text.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
         guard (1...2).contains(parts.count), Self.isPart(parts[0], lengths: 2...2),
@@ -27,6 +28,16 @@ public struct LocationCode: Sendable, Hashable, Comparable, CustomStringConverti
         region = location.region
     }
 
+    /// The codes of a task's `locations`, each once and sorted; nil when one is not a code.
+    public static func list(_ texts: [String]) -> [LocationCode]? {
+        var codes: Set<LocationCode> = []
+        for text in texts {
+            guard let code = LocationCode(text: text) else { return nil }
+            codes.insert(code)
+        }
+        return codes.sorted()
+    }
+
     public var description: String { region.map { "\(country)/\($0)" } ?? country }
 
     /// Whether an agent at `location` is here: the same country, and the same region when this names one.
@@ -39,6 +50,8 @@ public struct LocationCode: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     private static func isPart(_ part: String, lengths: ClosedRange<Int>) -> Bool {
-        lengths.contains(part.count) && part.unicodeScalars.allSatisfy { $0 != "/" && $0.properties.generalCategory != .control }
+        // Counted in code points, as JSON Schema counts a string's length.
+        lengths.contains(part.unicodeScalars.count)
+            && part.unicodeScalars.allSatisfy { !"/,%_\\".unicodeScalars.contains($0) && $0.properties.generalCategory != .control }
     }
 }

@@ -7,6 +7,8 @@ extension HeldPolls {
     struct State {
         struct Waiter {
             let capabilities: [Capability]
+            /// Where its agent is: a task for other places does not wake it.
+            let location: AgentLocation?
             let places: Int
             let deadline: ContinuousClock.Instant
             /// Set while it waits; nil while it claims.
@@ -46,10 +48,14 @@ extension HeldPolls {
         var timer: (task: Task<Void, Never>, at: ContinuousClock.Instant)?
         var released = false
 
-        mutating func admit(capabilities: [Capability], places: Int, deadline: ContinuousClock.Instant) -> Ticket {
+        mutating func admit(
+            capabilities: [Capability], location: AgentLocation?, places: Int, deadline: ContinuousClock.Instant
+        ) -> Ticket {
             let arrival = nextArrival
             nextArrival += 1
-            waiters[arrival] = Waiter(capabilities: capabilities, places: places, deadline: deadline, resumption: nil, pending: nil, queued: false)
+            waiters[arrival] = Waiter(
+                capabilities: capabilities, location: location, places: places, deadline: deadline, resumption: nil,
+                pending: nil, queued: false)
             enqueue(arrival)
             if deadlines.count > 2 * waiters.count + 64 {
                 deadlines = Heap(waiters.map { DeadlineEntry(deadline: $0.value.deadline, arrival: $0.key) })
@@ -110,26 +116,49 @@ extension HeldPolls {
 
         /// Speaks for spare places of polls woken already, then wakes the oldest waiting polls until their places
         /// cover the rest.
-        mutating func wake(_ kind: Capability, count: Int) -> [Resumption] {
+        mutating func wake(_ kind: TaskKind, count: Int) -> [Resumption] {
             var uncovered = count
-            while uncovered > 0, let woken = spareByKind[kind]?.first {
-                uncovered -= takeSpare(of: woken, upTo: uncovered, kind: kind)
+            while uncovered > 0, let woken = firstAdmitted(by: kind, in: spareByKind[kind.capability]) {
+                uncovered -= takeSpare(of: woken, upTo: uncovered, kind: kind.capability)
             }
             var woken: [Resumption] = []
-            while uncovered > 0, let oldest = queues[kind]?.first {
+            while uncovered > 0, let oldest = firstAdmitted(by: kind, in: queues[kind.capability]) {
                 if let resumption = wake(oldest) { woken.append(resumption) }
-                uncovered -= takeSpare(of: oldest, upTo: uncovered, kind: kind)
+                uncovered -= takeSpare(of: oldest, upTo: uncovered, kind: kind.capability)
             }
             return woken
         }
 
-        mutating func wakeOldest(among capabilities: [Capability]) -> [Resumption] {
-            guard let oldest = capabilities.compactMap({ queues[$0]?.first }).min() else { return [] }
+        /// The oldest poll in `arrivals` whose agent may claim tasks of `kind`: the first, unless the tasks are
+        /// for some places only.
+        private func firstAdmitted(by kind: TaskKind, in arrivals: [UInt64]?) -> UInt64? {
+            guard let arrivals else { return nil }
+            guard !kind.locations.isEmpty else { return arrivals.first }
+            return arrivals.first { waiters[$0].map { kind.admits($0.location) } ?? false }
+        }
+
+        /// Passes a wake-up on from a poll that ended: to the oldest poll of its capabilities in its place (it can
+        /// claim what the ended one could), or else the oldest anywhere (tasks for anywhere may be waiting).
+        mutating func wakeOldest(among capabilities: [Capability], at location: AgentLocation?) -> [Resumption] {
+            let place = location.map(LocationCode.init)
+            let candidates = capabilities.compactMap { queues[$0] }
+            let samePlace = candidates.compactMap { arrivals in
+                arrivals.first { waiters[$0].map { $0.location.map(LocationCode.init) == place } ?? false }
+            }.min()
+            guard let oldest = samePlace ?? candidates.compactMap(\.first).min() else { return [] }
             return wake(oldest).map { [$0] } ?? []
         }
 
+        /// The oldest poll of each capability in each place.
         mutating func wakeOldestOfEachKind() -> [Resumption] {
-            Set(queues.values.compactMap(\.first)).compactMap { wake($0) }
+            var oldest: Set<UInt64> = []
+            for arrivals in queues.values {
+                var places: Set<LocationCode?> = []
+                for arrival in arrivals where places.insert(waiters[arrival]?.location.map(LocationCode.init)).inserted {
+                    oldest.insert(arrival)
+                }
+            }
+            return oldest.compactMap { wake($0) }
         }
 
         /// Takes a poll out of the queues: a waiting one is handed back to be resumed, one that is claiming claims

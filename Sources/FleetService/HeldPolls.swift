@@ -57,7 +57,8 @@ public final class HeldPolls: Service, Sendable {
         guard poll.maxTasks > 0, !poll.capabilities.isEmpty else { return nil }
         let (ticket, held) = state.withLock { state -> (Ticket?, Int) in
             guard !state.released else { return (nil, state.waiters.count) }
-            let ticket = state.admit(capabilities: poll.capabilities, places: poll.maxTasks, deadline: deadline)
+            let ticket = state.admit(
+                capabilities: poll.capabilities, location: poll.location, places: poll.maxTasks, deadline: deadline)
             reschedule(&state)
             return (ticket, state.waiters.count)
         }
@@ -100,7 +101,7 @@ public final class HeldPolls: Service, Sendable {
             let passOn = state.remove(ticket)
             var woken: [Resumption] = []
             if let passOn, claimedAll || passOn.owesWake {
-                woken = state.wakeOldest(among: passOn.capabilities)
+                woken = state.wakeOldest(among: passOn.capabilities, at: passOn.location)
             }
             return (woken, state.waiters.count)
         }
@@ -110,14 +111,14 @@ public final class HeldPolls: Service, Sendable {
 
     // MARK: What wakes polls
 
-    /// `count` tasks of `kind` became claimable.
-    public func tasksArrived(_ kind: Capability, count: Int) {
+    /// `count` tasks of `kind` became claimable: polls whose agents are where the tasks may run are woken.
+    public func tasksArrived(_ kind: TaskKind, count: Int) {
         let woken = state.withLock { $0.wake(kind, count: count) }
         for resumption in woken { resumption(.woken) }
     }
 
     /// Tasks of kinds not known here may have become claimable (handed back by the sweep, or created by another
-    /// process while word from it could not arrive): wakes the oldest poll of each kind held.
+    /// process while word from it could not arrive): wakes the oldest poll of each kind held in each place.
     public func anythingMayHaveArrived() {
         let woken = state.withLock { $0.wakeOldestOfEachKind() }
         for resumption in woken { resumption(.woken) }

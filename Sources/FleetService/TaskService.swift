@@ -35,7 +35,7 @@ public struct TaskService: Sendable {
     public func create(_ task: NewTask, data: JSONValue?, dataLocation: String = "/task_data") async throws -> CreatedTask {
         if let record = try await insert(task, data: data, dataLocation: dataLocation) {
             events.task(.created)
-            wakeups.tasksCreated(Capability(type: task.type, version: task.version), count: 1)
+            wakeups.tasksCreated(TaskKind(capability: Capability(type: task.type, version: task.version), locations: task.locations), count: 1)
             return CreatedTask(record: record, created: true)
         }
         guard let existing = try await directory.task(id: task.id), task.matches(existing) else {
@@ -76,13 +76,14 @@ public struct TaskService: Sendable {
         guard violations.isEmpty else { throw InvalidDocument("some tasks of the batch are invalid; none was created", violations: violations) }
         var created: [CreatedTask] = []
         var conflict: UUID?
-        var arrived: [Capability: Int] = [:]
+        var arrived: [TaskKind: Int] = [:]
         // Even when a later insert throws, the tasks created before it wake their polls.
         defer { for (kind, count) in arrived { wakeups.tasksCreated(kind, count: count) } }
         for item in items {
             if let record = try await insert(item.task, data: item.data, dataLocation: item.dataLocation) {
                 events.task(.created)
-                arrived[Capability(type: item.task.type, version: item.task.version), default: 0] += 1
+                let capability = Capability(type: item.task.type, version: item.task.version)
+                arrived[TaskKind(capability: capability, locations: item.task.locations), default: 0] += 1
                 created.append(CreatedTask(record: record, created: true))
             } else if let existing = try await directory.task(id: item.task.id), item.task.matches(existing) {
                 created.append(CreatedTask(record: existing, created: false))

@@ -15,7 +15,7 @@ public struct TaskWakeups: Sendable {
         self.forgetEmptyClaims = forgetEmptyClaims
     }
 
-    func tasksCreated(_ kind: Capability, count: Int) {
+    func tasksCreated(_ kind: TaskKind, count: Int) {
         held.tasksArrived(kind, count: count)
         notifications.announce(.tasks(kind, count: count))
     }

@@ -8,7 +8,7 @@ import Synchronization
 /// A task queue in front of another that answers idle polls from memory.
 ///
 /// Most polls of a quiet fleet claim nothing, yet each would cost a database round trip. This queue remembers, for
-/// each set of capabilities, that a claim found fewer tasks than it asked for; until a task may have become
+/// each set of capabilities in each place, that a claim found fewer tasks than it asked for; until a task may have become
 /// claimable since (this process created one, or the sweep handed one back), it answers the next polls with the
 /// same capabilities with nothing. The agents those polls describe are written once a second, all in one statement
 /// (`FleetDirectory.recordAgents`), and before the sweep; readers of agents call `writeSightings()` first, so that
@@ -157,7 +157,7 @@ extension IdlePollShortcut {
     struct State {
         /// Moves on whenever a task may have become claimable; a remembered empty claim holds for one generation.
         var generation: UInt64 = 0
-        var emptyClaims: [[Capability]: EmptyClaim] = [:]
+        var emptyClaims: [ClaimScope: EmptyClaim] = [:]
         /// Agents as their rows in the store were last written; each last-seen time is a lower bound.
         var agents: [UUID: AgentSighting] = [:]
         /// Agents seen by polls answered here, not yet written.
@@ -177,7 +177,7 @@ extension IdlePollShortcut {
             _ poll: AgentPoll, at now: Timestamp, lastSeenResolution: Double, emptyClaimLifetime: Double
         ) -> Answer {
             if poll.maxTasks > 0, !poll.capabilities.isEmpty {
-                guard let empty = emptyClaims[poll.capabilities], empty.generation == generation,
+                guard let empty = emptyClaims[ClaimScope(poll)], empty.generation == generation,
                       empty.at <= now, now < empty.at.adding(seconds: emptyClaimLifetime)
                 else { return .askStore(generation: generation) }
             }
@@ -202,9 +202,9 @@ extension IdlePollShortcut {
             guard !poll.capabilities.isEmpty else { return }
             if claimed < poll.maxTasks {
                 if emptyClaims.count >= IdlePollShortcut.maximumRemembered { emptyClaims.removeAll(keepingCapacity: true) }
-                emptyClaims[poll.capabilities] = EmptyClaim(generation: generation, at: now)
+                emptyClaims[ClaimScope(poll)] = EmptyClaim(generation: generation, at: now)
             } else {
-                emptyClaims[poll.capabilities] = nil
+                emptyClaims[ClaimScope(poll)] = nil
             }
         }
 
@@ -217,6 +217,18 @@ extension IdlePollShortcut {
         private mutating func remember(_ agent: AgentSighting) {
             if agents.count >= IdlePollShortcut.maximumRemembered { agents.removeAll(keepingCapacity: true) }
             agents[agent.agentID] = agent
+        }
+    }
+
+    /// What a claim may take: its capabilities, on the routes its agent's location opens (an agent in one place
+    /// finding nothing says nothing of another place's tasks).
+    struct ClaimScope: Hashable {
+        let capabilities: [Capability]
+        let routes: [String]
+
+        init(_ poll: AgentPoll) {
+            capabilities = poll.capabilities
+            routes = TaskRoute.routes(for: poll.location)
         }
     }
 

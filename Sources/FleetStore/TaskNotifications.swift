@@ -4,7 +4,7 @@ import ServiceLifecycle
 /// What may have become claimable, as word between `afm` processes sharing a store.
 public enum TaskArrival: Sendable, Equatable {
     /// Tasks of this kind were created.
-    case tasks(Capability, count: Int)
+    case tasks(TaskKind, count: Int)
     /// Tasks of any kind may have become claimable: handed back by a sweep, or created while word could not be
     /// heard (listening was lost and has been restored).
     case unknown

@@ -175,6 +175,37 @@ struct V2RouteTests {
         }
     }
 
+    @Test("a task created for places goes only to agents there, shows its locations and repeats only with them")
+    func routedTask() async throws {
+        try await ServerHarness.run { client, _ in
+            let body: JSONValue = ["task_type": "wait", "task_version": 1, "locations": ["SE", "FI/18", "SE"]]
+            let created = try await client.send(.post, "/v2/tasks", json: body)
+            let task = try created.json()
+            #expect(created.status == .created && task["locations"] == ["FI/18", "SE"])
+            let id = task["task_id"]!.stringValue!
+            var repeated = body.objectValue!
+            repeated["task_id"] = .string(id)
+            repeated["test_id"] = task["test_id"]
+            #expect(try await client.send(.post, "/v2/tasks", json: .object(repeated)).status == .ok)
+            repeated["locations"] = ["SE"]
+            #expect(try await client.send(.post, "/v2/tasks", json: .object(repeated)).status == .conflict)
+
+            func poll(at country: String, _ region: String) async throws -> [String] {
+                var poll = Wire.poll().objectValue!
+                poll["agent_location"] = ["country": .string(country), "region": .string(region)]
+                return try await client.send(.post, "/tasks", json: .object(poll)).json()["tasks"]?.arrayValue?
+                    .compactMap { $0["task_id"]?.stringValue } ?? []
+            }
+            #expect(try await poll(at: "FI", "19").isEmpty)
+            #expect(try await poll(at: "FI", "18") == [id])
+
+            for bad: JSONValue in [["FIN"], ["FI/1"], [], ["F,"], [1]] {
+                let refused = try await client.send(.post, "/v2/tasks", json: ["task_type": "wait", "task_version": 1, "locations": bad])
+                #expect(refused.status == .badRequest, "locations \(bad)")
+            }
+        }
+    }
+
     @Test("locations list where agents are active and what they run; agents are filtered by location")
     func locations() async throws {
         try await ServerHarness.run { client, _ in

@@ -116,7 +116,7 @@ struct HeldPollTests {
             let second = try await Self.hold(fleet.tasks, held)
             let unannounced = [Sample.task(), Sample.task()]
             for task in unannounced { _ = try await store.insertTask(task, at: .now()) }
-            held.tasksArrived(Capability(type: "wait", version: 1), count: 1)
+            held.tasksArrived(TaskKind(capability: Capability(type: "wait", version: 1)), count: 1)
             let both = try await first.value.tasks.map(\.id) + second.value.tasks.map(\.id)
             #expect(Set(both) == Set(unannounced.map(\.id)))
         }
@@ -125,7 +125,7 @@ struct HeldPollTests {
     @Test("tasks that arrive before a woken poll starts its claim are its, as far as its places go, and wake nobody else")
     func arrivalsBeforeTheClaimAreTheWokenPolls() async throws {
         let held = HeldPolls()
-        let kind = Capability(type: "wait", version: 1)
+        let kind = TaskKind(capability: Capability(type: "wait", version: 1))
         let ended = EndingsSeen()
         let deadline = ContinuousClock.now + .seconds(300)
         let first = try #require(held.enter(Sample.poll(maxTasks: 3), until: deadline))
@@ -158,10 +158,28 @@ struct HeldPollTests {
         let ended = EndingsSeen()
         let ticket = try #require(held.enter(Sample.poll(), until: .now + .milliseconds(200)))
         held.whenSettled(ticket, hangUp: nil) { ended.record(ticket, $0) }
-        held.tasksArrived(Capability(type: "wait", version: 1), count: 1)
+        held.tasksArrived(TaskKind(capability: Capability(type: "wait", version: 1)), count: 1)
         try await Task.sleep(for: .milliseconds(600))
         #expect(held.proceed(ticket, after: try #require(ended.endings[ticket])) == .woken)
         held.leave(ticket, claimedAll: true)
+    }
+
+    @Test("a task for a place wakes the poll waiting longest there, not older polls elsewhere", arguments: StoreEngine.allCases)
+    func wokenInPlace(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let fleet = Self.fleet(store)
+            let held = fleet.wakeups.held
+            let sweden = try await Self.hold(fleet.tasks, held, Sample.poll(at: "SE/AB"))
+            let finland = try await Self.hold(fleet.tasks, held, Sample.poll(at: "FI/18"))
+            let task = Sample.task(locations: ["FI"])
+            _ = try await fleet.tasks.create(task, data: nil)
+            // Within seconds, not at the deadline five minutes away; the poll in Sweden stays held.
+            try await waitUntil { held.count == 1 }
+            #expect(try await finland.value.tasks.map(\.id) == [task.id])
+            #expect(held.count == 1)
+            held.release()
+            #expect(try await sweden.value.tasks.isEmpty)
+        }
     }
 
     @Test("an agent that hangs up ends its held poll without a claim", arguments: StoreEngine.allCases)

@@ -122,4 +122,17 @@ struct IdlePollShortcutTests {
             #expect(try await store.agent(id: agent)?.name == "after")
         }
     }
+
+    @Test("a memory holds only for the same place: an empty claim in one says nothing of another's tasks",
+          arguments: StoreEngine.allCases)
+    func memoryPerPlace(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let shortcut = IdlePollShortcut(wrapping: store, recordingAgentsIn: store, logger: testLogger)
+            let forFinland = Sample.task(locations: ["FI"])
+            try await store.createTask(forFinland, at: Sample.time(0))
+            #expect(try await shortcut.poll(Sample.poll(at: "SE/AB"), at: Sample.time(0.1)).isEmpty)
+            #expect(try await shortcut.poll(Sample.poll(at: "SE/AB"), at: Sample.time(0.2)).isEmpty)
+            #expect(try await shortcut.poll(Sample.poll(at: "FI/18"), at: Sample.time(0.3)).map(\.id) == [forFinland.id])
+        }
+    }
 }

@@ -60,7 +60,8 @@ struct PostgresPlanProbe {
         return (returned, hits + reads)
     }
 
-    /// A database with afm's tables, `waiting` waiting tasks of type `backlog` behind `finished` completed ones.
+    /// A database with afm's tables, `waiting` waiting tasks of type `backlog` behind `finished` completed ones, and
+    /// `waiting` of type `routed` for agents in FI.
     static func databaseWithBacklog(waiting: Int, finished: Int) async throws -> String {
         let uri = try await StoreEngine.postgres.makeDatabaseURI()
         let store = try await TaskStoreFactory.open(try DatabaseURI(parsing: uri), logger: testLogger)
@@ -76,6 +77,12 @@ struct PostgresPlanProbe {
                 """
                 INSERT INTO tasks (id, test_id, type, version, data, state, created)
                 SELECT gen_random_uuid(), gen_random_uuid(), 'backlog', 1, '{}', 'waiting', now()
+                FROM generate_series(1, \(waiting))
+                """,
+                // As many for agents in Finland only.
+                """
+                INSERT INTO tasks (id, test_id, type, version, data, state, created, route, locations)
+                SELECT gen_random_uuid(), gen_random_uuid(), 'routed', 1, '{}', 'waiting', now(), 'FI', ',FI,'
                 FROM generate_series(1, \(waiting))
                 """,
                 "ANALYZE tasks",

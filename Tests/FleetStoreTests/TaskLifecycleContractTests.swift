@@ -196,6 +196,34 @@ struct TaskLifecycleContractTests {
         }
     }
 
+    @Test("a task for some places is claimed only by agents there; one for anywhere by any agent", arguments: StoreEngine.allCases)
+    func locationRouting(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let finland = Sample.task(locations: ["FI"])
+            let uusimaa = Sample.task(locations: ["FI/18"])
+            let either = Sample.task(locations: ["SE", "FI/18"])
+            let anywhere = Sample.task()
+            try await store.createTasks([finland, uusimaa, either, anywhere], at: Sample.time(0))
+            #expect(try await store.task(id: either.id)?.locations.map(\.description) == ["FI/18", "SE"])
+            func claim(at place: String?) async throws -> [UUID] {
+                try await store.poll(Sample.poll(maxTasks: 10, at: place), at: Sample.time(1)).map(\.id)
+            }
+            // Nothing for Norway but the task for anywhere; an agent that said nothing of where it is is the same.
+            #expect(try await claim(at: "NO/03") == [anywhere.id])
+            #expect(try await claim(at: nil).isEmpty)
+            #expect(try await claim(at: "FI/19") == [finland.id])
+            #expect(try await claim(at: "SE/AB") == [either.id])
+            #expect(try await claim(at: "FI/18") == [uusimaa.id])
+
+            // Oldest first across the routes an agent may take, up to its places.
+            let older = Sample.task(locations: ["FI/18"])
+            let newer = Sample.task()
+            let newest = Sample.task(locations: ["FI"])
+            try await store.createTasks([older, newer, newest], at: Sample.time(2))
+            #expect(try await store.poll(Sample.poll(maxTasks: 2, at: "FI/18"), at: Sample.time(3)).map(\.id) == [older.id, newer.id])
+        }
+    }
+
     @Test("task types are registered, replaced, listed and deleted", arguments: StoreEngine.allCases)
     func taskTypes(engine: StoreEngine) async throws {
         try await engine.withStore { store in

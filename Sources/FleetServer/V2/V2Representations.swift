@@ -22,6 +22,7 @@ enum V2Representations {
         members["finished"] = (task.completed ?? task.failed ?? (expiredNow ? task.expires : nil)).map { .string($0.iso8601Text) }
         members["result"] = parsed(task.resultJSON)
         members["error"] = expiredNow ? "expired" : task.error.map { .string($0) }
+        if !task.locations.isEmpty { members["locations"] = .array(task.locations.map { .string($0.description) }) }
         return .object(members)
     }
 

@@ -4,7 +4,8 @@ import JSON
 import JSONSchema
 
 /// A task as `POST /v2/tasks` takes it: `task_type`, `task_version`, optional `task_id` (generated when absent),
-/// `test_id` (generated when absent), `task_data` (an object) and `ttl_seconds`.
+/// `test_id` (generated when absent), `task_data` (an object), `ttl_seconds` and `locations` (where an agent must
+/// be to claim it).
 struct V2TaskRequest {
     let task: NewTask
     let data: JSONValue?
@@ -17,7 +18,8 @@ struct V2TaskRequest {
                 "task_type": {"type": "string", "minLength": 1, "maxLength": 200},
                 "task_version": {"type": "integer", "minimum": -9007199254740991, "maximum": 9007199254740991},
                 "task_data": {"type": "object"},
-                "ttl_seconds": {"type": ["integer", "null"], "minimum": 1, "maximum": 31536000}}}
+                "ttl_seconds": {"type": ["integer", "null"], "minimum": 1, "maximum": 31536000},
+                "locations": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "string"}}}}
             """#, options: .init(assertsFormats: true))
 
     /// Parses one task; violations are reported under `path` (`""`, or `/tasks/3` in a batch).
@@ -35,9 +37,16 @@ struct V2TaskRequest {
         data = members["task_data"]
         var ttl = defaultTTL
         if let given = members["ttl_seconds"] { ttl = given.numberValue?.int64Value }
+        let listed = members["locations"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard let locations = LocationCode.list(listed) else {
+            let bad = listed.first { LocationCode(text: $0) == nil } ?? ""
+            throw APIError(
+                .badRequest,
+                "\(path)/locations: '\(bad)' is not COUNTRY or COUNTRY/REGION as agents report them (FI, FI/18)")
+        }
         task = NewTask(
             id: id, testID: givenTestID ?? UUID(), testIDGiven: givenTestID != nil, type: members["task_type"]!.stringValue!,
             version: members["task_version"]!.numberValue!.int64Value!, dataJSON: data.map { JSONWriter.string(from: $0) },
-            ttlSeconds: ttl)
+            ttlSeconds: ttl, locations: locations)
     }
 }

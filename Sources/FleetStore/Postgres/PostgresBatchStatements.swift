@@ -18,12 +18,14 @@ enum PostgresBatchStatements {
         static let name = "afm_insert_tasks"
         typealias Row = PostgresRow
         static let sql = """
-            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
+            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations)
             SELECT n.id, n.test_id, n.type, n.version, CASE WHEN n.has_data THEN n.data END, 'waiting', n.created,
-                   CASE WHEN n.has_ttl THEN n.ttl END, CASE WHEN n.has_ttl THEN n.expires END
+                   CASE WHEN n.has_ttl THEN n.ttl END, CASE WHEN n.has_ttl THEN n.expires END, n.route, NULLIF(n.locations, '')
             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int8[], $5::bool[], $6::text[], $7::timestamptz[],
-                        $8::bool[], $9::int8[], $10::timestamptz[], $11::bool[], $12::timestamptz[]) WITH ORDINALITY
-                AS n(id, test_id, type, version, has_data, data, created, has_ttl, ttl, expires, checked, checked_against, position)
+                        $8::bool[], $9::int8[], $10::timestamptz[], $11::bool[], $12::timestamptz[], $13::text[], $14::text[])
+                WITH ORDINALITY
+                AS n(id, test_id, type, version, has_data, data, created, has_ttl, ttl, expires, checked, checked_against,
+                     route, locations, position)
             WHERE NOT EXISTS (
                 SELECT 1 FROM task_types t
                 WHERE t.type = n.type AND t.version = n.version AND (NOT n.checked OR t.updated <> n.checked_against))
@@ -32,7 +34,7 @@ enum PostgresBatchStatements {
             """
         static let bindingDataTypes: [PostgresDataType] = [
             .uuidArray, .uuidArray, .textArray, .int8Array, .boolArray, .textArray, .timestamptzArray, .boolArray,
-            .int8Array, .timestamptzArray, .boolArray, .timestamptzArray,
+            .int8Array, .timestamptzArray, .boolArray, .timestamptzArray, .textArray, .textArray,
         ]
 
         struct Entry: Sendable {
@@ -43,7 +45,7 @@ enum PostgresBatchStatements {
         let entries: [Entry]
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 12)
+            var bindings = PostgresBindings(capacity: 14)
             bindings.append(entries.map(\.task.id))
             bindings.append(entries.map(\.task.testID))
             bindings.append(entries.map(\.task.type))
@@ -56,6 +58,9 @@ enum PostgresBatchStatements {
             bindings.append(entries.map { entry in entry.task.ttlSeconds.map { entry.now.adding(seconds: Double($0)) } ?? entry.now })
             bindings.append(entries.map { $0.task.schemaCheckedAgainst != nil })
             bindings.append(entries.map { $0.task.schemaCheckedAgainst ?? $0.now })
+            bindings.append(entries.map { TaskRoute.route(of: $0.task.locations) })
+            // '' for none: the column's NULL (a task for anywhere) never holds an empty list.
+            bindings.append(entries.map { TaskRoute.stored($0.task.locations) ?? "" })
             return bindings
         }
 

@@ -63,5 +63,16 @@ enum PostgresMigrations {
                 )
                 """,
             ]),
+        Migration(
+            version: 3,
+            summary: "tasks routed to agents' locations",
+            statements: [
+                // '' for anywhere, the one location, or '+' for several (see TaskRoute); the list in locations.
+                "ALTER TABLE tasks ADD COLUMN route text NOT NULL DEFAULT ''",
+                "ALTER TABLE tasks ADD COLUMN locations text",
+                // A claim looks up each route it may take in order, so a backlog for other places is never read.
+                "CREATE INDEX tasks_claimable_routed ON tasks (type, version, route, seq) WHERE state = 'waiting'",
+                "DROP INDEX tasks_claimable",
+            ]),
     ]
 }

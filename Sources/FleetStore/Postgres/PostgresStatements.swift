@@ -8,7 +8,7 @@ import PostgresNIO
 /// itself: the driver's default name is built by reflection on every execution.
 enum PostgresStatements {
     static let taskColumns =
-        "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error, tasks.attempts, tasks.ttl, tasks.expires"
+        "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error, tasks.attempts, tasks.ttl, tasks.expires, tasks.locations"
 
     /// Inserts a waiting task unless its id is taken or its type has a registration other than the one its data was
     /// checked against ($9, NULL for none); answers the new row (none when not inserted).
@@ -16,18 +16,20 @@ enum PostgresStatements {
         static let name = "afm_insert_task"
         typealias Row = PostgresRow
         static let sql = """
-            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
-            SELECT $1, $2, $3, $4, $5, 'waiting', $6, $7, $8
+            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations)
+            SELECT $1, $2, $3, $4, $5, 'waiting', $6, $7, $8, $10, $11
             WHERE NOT EXISTS (SELECT 1 FROM task_types WHERE type = $3 AND version = $4 AND updated IS DISTINCT FROM $9)
             ON CONFLICT (id) DO NOTHING RETURNING \(taskColumns)
             """
-        static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .text, .int8, .text, .timestamptz, .int8, .timestamptz, .timestamptz]
+        static let bindingDataTypes: [PostgresDataType] = [
+            .uuid, .uuid, .text, .int8, .text, .timestamptz, .int8, .timestamptz, .timestamptz, .text, .text,
+        ]
 
         let task: NewTask
         let now: Timestamp
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 9)
+            var bindings = PostgresBindings(capacity: 11)
             bindings.append(task.id)
             bindings.append(task.testID)
             bindings.append(task.type)
@@ -37,6 +39,8 @@ enum PostgresStatements {
             bindings.append(task.ttlSeconds)
             bindings.append(task.ttlSeconds.map { now.adding(seconds: Double($0)) })
             bindings.append(task.schemaCheckedAgainst)
+            bindings.append(TaskRoute.route(of: task.locations))
+            bindings.append(TaskRoute.stored(task.locations))
             return bindings
         }
 
@@ -62,25 +66,31 @@ enum PostgresStatements {
                 ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, last_seen = EXCLUDED.last_seen,
                     capabilities = EXCLUDED.capabilities, location = EXCLUDED.location
             ), offered AS (
-                -- The oldest waiting tasks of each capability, then the oldest of those. The row comparisons mean
-                -- type = capability.type AND version = capability.version, in a form only the tasks_claimable index
-                -- (type, version, seq) serves in order: with equalities the cached generic plan walks every task
-                -- in seq order once a backlog builds up (342 ms for a type with nothing waiting behind 1,000,000
-                -- tasks of another, against 0.08 ms). A plain index scan, unlike a bitmap scan, also marks the
-                -- entries of claimed tasks dead as it passes them, so the next claim skips them: see
-                -- `PostgresTaskStore.connectionParameters`.
+                -- The oldest waiting tasks of each capability on each route the agent may take (TaskRoute), then the
+                -- oldest of those, each read in order through the tasks_claimable_routed index (type, version, route,
+                -- seq) and stopped at the first entry past its route. Equalities on type and version make the bounds
+                -- on route end the scan there: a row comparison ends a btree scan only when its first column decides,
+                -- so (type, version, route) <= (…) read every task of a type's other routes and versions (1,216 pages
+                -- for an agent in SE behind 100,000 tasks for FI, against 3). Ordered by the index's columns, the
+                -- cached generic plan cannot prefer walking every task in seq order, as it did for ORDER BY seq. A plain
+                -- index scan, unlike a bitmap scan, also marks the entries of claimed tasks dead as it passes them, so
+                -- the next claim skips them: see `PostgresTaskStore.connectionParameters`.
                 --
                 -- LIMIT $10, the number of capabilities, changes nothing but the generic plan's estimate: about one
                 -- capability, as most polls have, instead of ten for an array it cannot see. Expecting ten, the
                 -- generic plan costs more than the custom plans, so PostgreSQL plans every poll again (0.25 ms each).
+                -- LIMIT 4 does the same for the routes, never more than four. Only tasks of several locations ('+')
+                -- are checked against their list.
                 SELECT claimable.ctid FROM (SELECT * FROM unnest($7::text[], $8::bigint[]) LIMIT $10) AS capability(type, version)
+                CROSS JOIN (SELECT * FROM unnest($11::text[]) LIMIT 4) AS place(route)
                 CROSS JOIN LATERAL (
                     SELECT ctid, seq FROM tasks
                     WHERE state = 'waiting'
-                      AND (type, version, seq) > (capability.type, capability.version, 0)
-                      AND (type, version) <= (capability.type, capability.version)
+                      AND type = capability.type AND version = capability.version
+                      AND (route, seq) > (place.route, 0) AND route <= place.route
                       AND (expires IS NULL OR expires > $3)
-                    ORDER BY type, version, seq
+                      AND (route <> '+' OR locations LIKE ANY ($12::text[]))
+                    ORDER BY type, version, route, seq
                     LIMIT $9
                     FOR UPDATE SKIP LOCKED
                 ) claimable
@@ -96,7 +106,7 @@ enum PostgresStatements {
             RETURNING tasks.seq, tasks.id, tasks.type, tasks.version, tasks.data, tasks.created
             """
         static let bindingDataTypes: [PostgresDataType] = [
-            .uuid, .text, .timestamptz, .text, .text, .float8, .textArray, .int8Array, .int8, .int8,
+            .uuid, .text, .timestamptz, .text, .text, .float8, .textArray, .int8Array, .int8, .int8, .textArray, .textArray,
         ]
 
         let poll: AgentPoll
@@ -104,7 +114,7 @@ enum PostgresStatements {
         let lastSeenResolution: Double
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 10)
+            var bindings = PostgresBindings(capacity: 12)
             bindings.append(poll.agentID)
             bindings.append(poll.name)
             bindings.append(now)
@@ -115,6 +125,8 @@ enum PostgresStatements {
             bindings.append(poll.capabilities.map(\.version))
             bindings.append(Int64(poll.capabilities.isEmpty ? 0 : poll.maxTasks))
             bindings.append(Int64(poll.capabilities.count))
+            bindings.append(TaskRoute.routes(for: poll.location))
+            bindings.append(TaskRoute.patterns(for: poll.location))
             return bindings
         }
 

@@ -23,7 +23,7 @@ final class PostgresTaskNotifications: TaskNotifications {
 
     private struct State {
         var handler: (@Sendable (TaskArrival) -> Void)?
-        var pending: [Capability: Int] = [:]
+        var pending: [TaskKind: Int] = [:]
         var pendingUnknown = false
         var sending = false
     }
@@ -109,8 +109,13 @@ final class PostgresTaskNotifications: TaskNotifications {
             }
             let unknown = JSONWriter.string(from: ["origin": .string(origin), "unknown": true])
             if state.pendingUnknown { return unknown }
+            // [type, version, count], and the locations of tasks that have some.
             let tasks = state.pending.map { kind, count -> JSONValue in
-                [.string(kind.type), .number(.integer(kind.version)), .number(.integer(Int64(count)))]
+                var fields: [JSONValue] = [
+                    .string(kind.capability.type), .number(.integer(kind.capability.version)), .number(.integer(Int64(count))),
+                ]
+                if !kind.locations.isEmpty { fields.append(.array(kind.locations.map { .string($0.description) })) }
+                return .array(fields)
             }
             let payload = JSONWriter.string(from: ["origin": .string(origin), "tasks": .array(tasks)])
             return payload.utf8.count <= Self.maximumPayload ? payload : unknown
@@ -172,10 +177,15 @@ final class PostgresTaskNotifications: TaskNotifications {
         if from == origin { return [] }
         guard let tasks = word["tasks"]?.arrayValue else { return [.unknown] }
         return tasks.map { entry in
-            guard let fields = entry.arrayValue, fields.count == 3, let type = fields[0].stringValue,
+            guard let fields = entry.arrayValue, (3...4).contains(fields.count), let type = fields[0].stringValue,
                 let version = fields[1].numberValue?.int64Value, let count = fields[2].numberValue?.int64Value
             else { return .unknown }
-            return .tasks(Capability(type: type, version: version), count: Int(clamping: count))
+            var locations: [LocationCode] = []
+            if fields.count == 4 {
+                guard let listed = fields[3].arrayValue?.compactMap(\.stringValue), let codes = LocationCode.list(listed) else { return .unknown }
+                locations = codes
+            }
+            return .tasks(TaskKind(capability: Capability(type: type, version: version), locations: locations), count: Int(clamping: count))
         }
     }
 }

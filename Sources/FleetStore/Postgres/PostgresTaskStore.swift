@@ -160,6 +160,7 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
             let attempts = try columns[14].decode(Int32.self)
             let ttl = try columns[15].decode(Int64?.self)
             let expires = try columns[16].decode(Timestamp?.self)
+            let locations = try columns[17].decode(String?.self)
             guard let state = TaskState(rawValue: stateText) else {
                 throw StoreUnavailable(operation: "read", cause: "unknown task state '\(stateText)' in the database")
             }
@@ -167,7 +168,8 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
                 (seq, TaskRecord(
                     id: id, testID: testID, type: type, version: version, dataJSON: data, state: state, agentID: agentID,
                     created: created, claimed: claimed, completed: completed, failed: failed, resultJSON: result,
-                    error: error, attempts: Int(attempts), ttlSeconds: ttl, expires: expires, sequence: seq)))
+                    error: error, attempts: Int(attempts), ttlSeconds: ttl, expires: expires, sequence: seq,
+                    locations: TaskRoute.locations(stored: locations))))
         }
         return records.sorted { newestFirst ? $0.0 > $1.0 : $0.0 < $1.0 }.map(\.1)
     }

@@ -60,5 +60,16 @@ enum SQLiteMigrations {
                 )
                 """,
             ]),
+        Migration(
+            version: 3,
+            summary: "tasks routed to agents' locations",
+            statements: [
+                // '' for anywhere, the one location, or '+' for several (see TaskRoute); the list in locations.
+                "ALTER TABLE tasks ADD COLUMN route TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE tasks ADD COLUMN locations TEXT",
+                // A claim looks up each route it may take in order, so a backlog for other places is never read.
+                "CREATE INDEX tasks_claimable_routed ON tasks (type, version, route, seq) WHERE state = 'waiting'",
+                "DROP INDEX tasks_claimable",
+            ]),
     ]
 }

@@ -8,15 +8,16 @@ extension SQLiteTaskStore {
         let expires = task.ttlSeconds.map { SQLiteData.integer(Int(now.adding(seconds: Double($0)).microsecondsSinceEpoch)) } ?? .null
         return try await rows(
             """
-            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires)
-            SELECT ?1, ?2, ?3, ?4, ?5, 'waiting', ?6, ?7, ?8
+            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations)
+            SELECT ?1, ?2, ?3, ?4, ?5, 'waiting', ?6, ?7, ?8, ?10, ?11
             WHERE NOT EXISTS (SELECT 1 FROM task_types WHERE type = ?3 AND version = ?4 AND updated IS NOT ?9)
             ON CONFLICT (id) DO NOTHING RETURNING *
             """,
             [.text(task.id.canonical), .text(task.testID.canonical), .text(task.type), .integer(Int(task.version)),
              task.dataJSON.map { .text($0) } ?? .null, .integer(Int(now.microsecondsSinceEpoch)),
              task.ttlSeconds.map { .integer(Int($0)) } ?? .null, expires,
-             task.schemaCheckedAgainst.map { .integer(Int($0.microsecondsSinceEpoch)) } ?? .null]
+             task.schemaCheckedAgainst.map { .integer(Int($0.microsecondsSinceEpoch)) } ?? .null,
+             .text(TaskRoute.route(of: task.locations)), TaskRoute.stored(task.locations).map { .text($0) } ?? .null]
         ).first.map(Self.taskRecord)
     }
 
@@ -72,12 +73,18 @@ extension SQLiteTaskStore {
              poll.location.map { .text(StoredJSON.location($0)) } ?? .null, .integer(Int(lastSeenResolution * 1_000_000))])
         guard poll.maxTasks > 0, !poll.capabilities.isEmpty else { return [] }
 
+        let routes = TaskRoute.routes(for: poll.location)
+        // Bound after the capabilities: each route, then the LIKE patterns of a task of several locations (none
+        // when the agent takes only tasks for anywhere).
+        let patterns = TaskRoute.patterns(for: poll.location)
         let claimed = try await rows(
             """
             UPDATE tasks SET state = 'claimed', agent_id = ?1, claimed = ?2
-            WHERE seq IN (\(Self.claimable(capabilities: poll.capabilities.count)))
+            WHERE seq IN (\(Self.claimable(capabilities: poll.capabilities.count, routes: routes.count, patterns: patterns.count)))
             RETURNING seq, id, type, version, data, created
-            """, [agentID, seen, .integer(poll.maxTasks)] + poll.capabilities.flatMap { [.text($0.type), .integer(Int($0.version))] })
+            """,
+            [agentID, seen, .integer(poll.maxTasks)] + poll.capabilities.flatMap { [.text($0.type), .integer(Int($0.version))] }
+                + routes.map { .text($0) } + patterns.map { .text($0) })
         return try claimed
             .sorted { ($0.column("seq")?.integer ?? 0) < ($1.column("seq")?.integer ?? 0) }
             .map { row in
@@ -88,32 +95,44 @@ extension SQLiteTaskStore {
             }
     }
 
-    /// The most capabilities a claim looks up one by one; SQLite allows 500 terms in one compound SELECT.
+    /// The most capabilities a claim looks up one by one; SQLite allows 500 terms in one compound SELECT, and each
+    /// capability takes one per route (at most four).
     static let capabilitiesLookedUpOneByOne = 100
 
     /// The seqs of the oldest waiting tasks (at most ?3, not expired at ?2) of the capabilities bound from ?4 on, a
-    /// type and a version each. Each capability's are read in order through the tasks_claimable index (type,
-    /// version, seq), then the oldest of those are taken: one condition for all capabilities, (type, version) IN (…),
-    /// is read through the index by type alone and sorted, or walks the whole table in seq order (200 ms behind
-    /// 1,000,000 waiting tasks of another type, against under a millisecond). An agent with more capabilities than
-    /// the compound SELECT allows gets that one condition.
-    static func claimable(capabilities: Int) -> String {
+    /// type and a version each, on the `routes` bound after them, a task of several locations only when its list
+    /// matches one of the `patterns` bound last (see `TaskRoute`). Each capability's tasks on each route are read in
+    /// order through the tasks_claimable_routed index (type, version, route, seq), then the oldest of those are
+    /// taken: one condition for all capabilities, (type, version) IN (…), is read through the index by type alone
+    /// and sorted, or walks the whole table in seq order (200 ms behind 1,000,000 waiting tasks of another type,
+    /// against under a millisecond). An agent with more capabilities than the compound SELECT allows gets that one
+    /// condition.
+    static func claimable(capabilities: Int, routes: Int, patterns: Int) -> String {
         let capability = { (index: Int) in (type: "?\(4 + 2 * index)", version: "?\(5 + 2 * index)") }
+        let firstRoute = 4 + 2 * capabilities
+        let routeParameters = (0..<routes).map { "?\(firstRoute + $0)" }
+        let patternParameters = (0..<patterns).map { "?\(firstRoute + routes + $0)" }
+        let severalMatch = patternParameters.isEmpty
+            ? "route <> '+'" : "(route <> '+' OR " + patternParameters.map { "locations LIKE \($0)" }.joined(separator: " OR ") + ")"
         guard capabilities <= capabilitiesLookedUpOneByOne else {
             let pairs = (0..<capabilities).map(capability).map { "(\($0.type), \($0.version))" }.joined(separator: ", ")
             return """
                 SELECT seq FROM tasks
-                WHERE state = 'waiting' AND (type, version) IN (VALUES \(pairs)) AND (expires IS NULL OR expires > ?2)
+                WHERE state = 'waiting' AND (type, version) IN (VALUES \(pairs)) AND route IN (\(routeParameters.joined(separator: ", ")))
+                  AND \(severalMatch) AND (expires IS NULL OR expires > ?2)
                 ORDER BY seq LIMIT ?3
                 """
         }
-        let each = (0..<capabilities).map(capability).map {
-            """
-            SELECT seq FROM (
-                SELECT seq FROM tasks
-                WHERE state = 'waiting' AND type = \($0.type) AND version = \($0.version) AND (expires IS NULL OR expires > ?2)
-                ORDER BY seq LIMIT ?3)
-            """
+        let each = (0..<capabilities).map(capability).flatMap { capability in
+            routeParameters.map { route in
+                """
+                SELECT seq FROM (
+                    SELECT seq FROM tasks
+                    WHERE state = 'waiting' AND type = \(capability.type) AND version = \(capability.version) AND route = \(route)
+                      AND \(severalMatch) AND (expires IS NULL OR expires > ?2)
+                    ORDER BY seq LIMIT ?3)
+                """
+            }
         }
         return "SELECT seq FROM (\(each.joined(separator: " UNION ALL "))) ORDER BY seq LIMIT ?3"
     }

@@ -118,7 +118,7 @@ public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, T
             completed: time("completed"), failed: time("failed"), resultJSON: row.column("result")?.string,
             error: row.column("error")?.string, attempts: row.column("attempts")?.integer ?? 0,
             ttlSeconds: row.column("ttl")?.integer.map(Int64.init), expires: time("expires"),
-            sequence: Int64(row.column("seq")?.integer ?? 0))
+            sequence: Int64(row.column("seq")?.integer ?? 0), locations: TaskRoute.locations(stored: row.column("locations")?.string))
     }
 
     func execute(_ sql: String, _ binds: [SQLiteData] = []) async throws {
