@@ -134,11 +134,16 @@ struct ProtocolOneRouteTests {
             #expect(agent["tasks"]?.arrayValue?.first?["task_id"] == .string(claimed))
             #expect(agent["tasks"]?.arrayValue?.first?["task_completed"] == .null)
 
+            // An agent in Finland, for the page's locations.
+            var located = Wire.poll(agentID: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f1", capabilities: ["probe": ["version": 3]]).objectValue!
+            located["agent_location"] = ["country": "FI", "region": "18"]
+            try await client.send(.post, "/tasks", json: .object(located))
             let page = try await client.send(.get, "/dashboard")
             #expect(page.status == .ok)
             #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
             #expect(page.text.contains(waiting) && page.text.contains(claimed) && page.text.contains("Python Agent 1.0"))
             #expect(!page.text.contains("<script>") && page.text.contains("&lt;script&gt;"))
+            #expect(page.text.contains("<td>FI/18</td><td>1</td><td>probe v3</td>"))
         }
     }
 }

@@ -2,7 +2,8 @@ import FleetModel
 import FleetService
 import Hummingbird
 
-/// `GET /dashboard/status` (JSON) and `GET /dashboard` (the same, as an HTML page that refreshes itself).
+/// `GET /dashboard/status` (JSON, as SLAMon's) and `GET /dashboard` (the same, with where agents are active, as an
+/// HTML page that refreshes itself).
 struct DashboardController<Context: RequestContext> {
     let overview: FleetOverview
 
@@ -16,7 +17,7 @@ struct DashboardController<Context: RequestContext> {
     }
 
     @Sendable func page(_ request: Request, context: Context) async throws -> Response {
-        let html = DashboardPage.render(try await overview.dashboard(), now: .now())
+        let html = DashboardPage.render(try await overview.dashboard(), locations: try await overview.locations(), now: .now())
         return Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: html)))

@@ -1,10 +1,11 @@
 import FleetModel
+import FleetService
 import JSON
 
 /// Renders the dashboard as one self-contained HTML page (no scripts, no external assets) that reloads every
 /// five seconds.
 enum DashboardPage {
-    static func render(_ snapshot: DashboardSnapshot, now: Timestamp) -> String {
+    static func render(_ snapshot: DashboardSnapshot, locations: [FleetLocation], now: Timestamp) -> String {
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
@@ -21,6 +22,8 @@ enum DashboardPage {
             <h2>Unassigned tasks</h2>
             """
         html += taskTable(snapshot.unassignedTasks)
+        html += "<h2>Locations</h2>"
+        html += locationTable(locations)
         html += "<h2>Agents</h2>"
         if snapshot.agents.isEmpty { html += "<p>No agent has polled yet.</p>" }
         for agent in snapshot.agents {
@@ -37,13 +40,27 @@ enum DashboardPage {
 
     private static func taskTable(_ tasks: [TaskRecord]) -> String {
         guard !tasks.isEmpty else { return "<p>None.</p>" }
-        var html = "<table><tr><th>Task</th><th>Type</th><th>Test</th><th>State</th><th>Created</th><th>Outcome</th></tr>"
+        var html = "<table><tr><th>Task</th><th>Type</th><th>Where</th><th>Test</th><th>State</th><th>Created</th><th>Outcome</th></tr>"
         for task in tasks {
             let outcome = task.error ?? task.resultJSON ?? ""
+            let places = task.locations.isEmpty ? "anywhere" : task.locations.map(\.description).joined(separator: ", ")
             html += """
-                <tr><td><code>\(task.id.canonical)</code></td><td>\(escape(task.type)) v\(task.version)</td>\
+                <tr><td><code>\(task.id.canonical)</code></td><td>\(escape(task.type)) v\(task.version)</td><td>\(escape(places))</td>\
                 <td><code>\(task.testID.canonical)</code></td><td class="\(task.state.rawValue)">\(task.state.rawValue)</td>\
                 <td>\(escape(task.created.protocolOneText))</td><td><code>\(escape(String(outcome.prefix(200))))</code></td></tr>
+                """
+        }
+        return html + "</table>"
+    }
+
+    /// Where agents are active now (agents that report no location are not counted).
+    private static func locationTable(_ locations: [FleetLocation]) -> String {
+        guard !locations.isEmpty else { return "<p>No active agent has reported where it is.</p>" }
+        var html = "<table><tr><th>Location</th><th>Active agents</th><th>Runs</th></tr>"
+        for location in locations {
+            let capabilities = location.capabilities.map { "\($0.type) v\($0.version)" }.joined(separator: ", ")
+            html += """
+                <tr><td>\(escape(location.place.description))</td><td>\(location.activeAgents)</td><td>\(escape(capabilities))</td></tr>
                 """
         }
         return html + "</table>"
