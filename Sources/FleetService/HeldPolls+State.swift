@@ -23,6 +23,8 @@ extension HeldPolls {
             /// Places of a woken poll that no arrival has spoken for yet, until its claim starts: tasks that arrive
             /// meanwhile are its, and wake nobody else.
             var spare = 0
+            /// Its wait ended while it was about to claim: it claims, and answers instead of waiting again.
+            var overdue = false
 
             /// Woken while it waited, and not yet claiming.
             var isAboutToClaim: Bool { owesWake && resumption == nil && pending == nil }
@@ -69,6 +71,7 @@ extension HeldPolls {
         mutating func suspend(_ ticket: Ticket, _ resumption: @escaping Resumption) -> Ending? {
             guard var waiter = waiters[ticket.arrival] else { return .released }
             if let pending = waiter.pending { return pending }
+            if waiter.overdue { return .deadline }
             waiter.resumption = resumption
             waiters[ticket.arrival] = waiter
             return nil
@@ -102,7 +105,10 @@ extension HeldPolls {
         mutating func end(_ ticket: Ticket, _ ending: Ending) -> Resumption? {
             guard let waiter = waiters[ticket.arrival], !isEnded(waiter) else { return nil }
             // A poll woken for tasks claims them though its wait is over by the time it starts.
-            if ending == .deadline, waiter.isAboutToClaim { return nil }
+            if ending == .deadline, waiter.isAboutToClaim {
+                waiters[ticket.arrival]?.overdue = true
+                return nil
+            }
             dequeue(ticket.arrival)
             guard var waiter = waiters[ticket.arrival] else { return nil }
             let resumption = waiter.resumption

@@ -152,7 +152,7 @@ struct HeldPollTests {
         #expect(held.count == 0)
     }
 
-    @Test("a poll woken for a task claims it even when its wait is over before its claim starts")
+    @Test("a poll woken for a task claims it even when its wait is over before its claim starts, then answers")
     func wokenPollOutlivesItsDeadline() async throws {
         let held = HeldPolls()
         let ended = EndingsSeen()
@@ -161,7 +161,11 @@ struct HeldPollTests {
         held.tasksArrived(TaskKind(capability: Capability(type: "wait", version: 1)), count: 1)
         try await Task.sleep(for: .milliseconds(600))
         #expect(held.proceed(ticket, after: try #require(ended.endings[ticket])) == .woken)
-        held.leave(ticket, claimedAll: true)
+        // Its claim found nothing (another agent was quicker): its wait is over, it does not wait again.
+        let again = EndingsSeen()
+        held.whenSettled(ticket, hangUp: nil) { again.record(ticket, $0) }
+        #expect(again.endings == [ticket: .deadline])
+        held.leave(ticket, claimedAll: false)
     }
 
     @Test("a task for a place wakes the poll waiting longest there, not older polls elsewhere", arguments: StoreEngine.allCases)
