@@ -156,10 +156,15 @@ struct HeldPollTests {
     func wokenPollOutlivesItsDeadline() async throws {
         let held = HeldPolls()
         let ended = EndingsSeen()
-        let ticket = try #require(held.enter(Sample.poll(), until: .now + .milliseconds(200)))
+        let deadline = ContinuousClock.now + .milliseconds(200)
+        let ticket = try #require(held.enter(Sample.poll(), until: deadline))
         held.whenSettled(ticket, hangUp: nil) { ended.record(ticket, $0) }
         held.tasksArrived(TaskKind(capability: Capability(type: "wait", version: 1)), count: 1)
-        try await Task.sleep(for: .milliseconds(600))
+        // A poll of another kind with the same deadline, ended by the same pass of the timer, after the first.
+        let witness = try #require(held.enter(Sample.poll(capabilities: [Capability(type: "other", version: 1)]), until: deadline))
+        held.whenSettled(witness, hangUp: nil) { ended.record(witness, $0) }
+        try await waitUntil { ended.endings[witness] == .deadline }
+        held.leave(witness, claimedAll: false)
         #expect(held.proceed(ticket, after: try #require(ended.endings[ticket])) == .woken)
         // Its claim found nothing (another agent was quicker): its wait is over, it does not wait again.
         let again = EndingsSeen()
