@@ -71,7 +71,7 @@ enum PostgresStatements {
                 -- seq) and stopped at the first entry past its route. Equalities on type and version make the bounds
                 -- on route end the scan there: a row comparison ends a btree scan only when its first column decides,
                 -- so (type, version, route) <= (…) read every task of a type's other routes and versions (1,216 pages
-                -- for an agent in SE behind 100,000 tasks for FI, against 3). Ordered by the index's columns, the
+                -- for an agent in SE behind 100,000 tasks for FI, against 15). Ordered by the index's columns, the
                 -- cached generic plan cannot prefer walking every task in seq order, as it did for ORDER BY seq. A plain
                 -- index scan, unlike a bitmap scan, also marks the entries of claimed tasks dead as it passes them, so
                 -- the next claim skips them: see `PostgresTaskStore.connectionParameters`.
