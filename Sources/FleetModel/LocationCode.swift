@@ -28,14 +28,14 @@ public struct LocationCode: Sendable, Hashable, Comparable, CustomStringConverti
         region = location.region
     }
 
-    /// The codes of a task's `locations`, each once and sorted; nil when one is not a code.
+    /// The codes of `texts`; nil when one is not a code.
     public static func list(_ texts: [String]) -> [LocationCode]? {
-        var codes: Set<LocationCode> = []
+        var codes: [LocationCode] = []
         for text in texts {
             guard let code = LocationCode(text: text) else { return nil }
-            codes.insert(code)
+            codes.append(code)
         }
-        return codes.sorted()
+        return codes
     }
 
     public var description: String { region.map { "\(country)/\($0)" } ?? country }

@@ -16,3 +16,10 @@ public struct TaskKind: Sendable, Hashable {
         return locations.contains { $0.contains(location) }
     }
 }
+
+extension NewTask {
+    /// What the task is for waking held polls.
+    public var kind: TaskKind {
+        TaskKind(capability: Capability(type: type, version: version), locations: locations)
+    }
+}

@@ -17,11 +17,12 @@ public struct FleetLocation: Sendable, Equatable {
     static func places(of agents: [LocatedAgent]) -> [FleetLocation] {
         var byPlace: [LocationCode: (agents: Int, capabilities: Set<Capability>)] = [:]
         for agent in agents {
-            byPlace[LocationCode(agent.location), default: (0, [])].agents += 1
-            byPlace[LocationCode(agent.location)]!.capabilities.formUnion(agent.capabilities)
+            let place = LocationCode(agent.location)
+            byPlace[place, default: (0, [])].agents += 1
+            byPlace[place]!.capabilities.formUnion(agent.capabilities)
         }
-        return byPlace.keys.sorted().map { place in
-            FleetLocation(place: place, activeAgents: byPlace[place]!.agents, capabilities: byPlace[place]!.capabilities.sorted())
+        return byPlace.sorted { $0.key < $1.key }.map { place, found in
+            FleetLocation(place: place, activeAgents: found.agents, capabilities: found.capabilities.sorted())
         }
     }
 }

@@ -35,7 +35,7 @@ public struct TaskService: Sendable {
     public func create(_ task: NewTask, data: JSONValue?, dataLocation: String = "/task_data") async throws -> CreatedTask {
         if let record = try await insert(task, data: data, dataLocation: dataLocation) {
             events.task(.created)
-            wakeups.tasksCreated(TaskKind(capability: Capability(type: task.type, version: task.version), locations: task.locations), count: 1)
+            wakeups.tasksCreated(task.kind, count: 1)
             return CreatedTask(record: record, created: true)
         }
         guard let existing = try await directory.task(id: task.id), task.matches(existing) else {
@@ -82,8 +82,7 @@ public struct TaskService: Sendable {
         for item in items {
             if let record = try await insert(item.task, data: item.data, dataLocation: item.dataLocation) {
                 events.task(.created)
-                let capability = Capability(type: item.task.type, version: item.task.version)
-                arrived[TaskKind(capability: capability, locations: item.task.locations), default: 0] += 1
+                arrived[item.task.kind, default: 0] += 1
                 created.append(CreatedTask(record: record, created: true))
             } else if let existing = try await directory.task(id: item.task.id), item.task.matches(existing) {
                 created.append(CreatedTask(record: existing, created: false))

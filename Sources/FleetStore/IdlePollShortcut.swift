@@ -8,11 +8,12 @@ import Synchronization
 /// A task queue in front of another that answers idle polls from memory.
 ///
 /// Most polls of a quiet fleet claim nothing, yet each would cost a database round trip. This queue remembers, for
-/// each set of capabilities in each place, that a claim found fewer tasks than it asked for; until a task may have become
-/// claimable since (this process created one, or the sweep handed one back), it answers the next polls with the
-/// same capabilities with nothing. The agents those polls describe are written once a second, all in one statement
-/// (`FleetDirectory.recordAgents`), and before the sweep; readers of agents call `writeSightings()` first, so that
-/// this process never shows an agent older than its last poll. Everything else goes straight to the queue behind.
+/// each set of capabilities in each place, that a claim found fewer tasks than it asked for; until a task may have
+/// become claimable since (this process created one, or the sweep handed one back), it answers the next polls with
+/// the same capabilities in the same place with nothing. The agents those polls describe are written once a second,
+/// all in one statement (`FleetDirectory.recordAgents`), and before the sweep; readers of agents call
+/// `writeSightings()` first, so that this process never shows an agent older than its last poll. Everything else
+/// goes straight to the queue behind.
 ///
 /// Tasks created or handed back through another process sharing the database are not seen here, so a remembered
 /// empty claim is trusted for `emptyClaimLifetime` only (one second): a poll may then miss a task created through
@@ -220,15 +221,15 @@ extension IdlePollShortcut {
         }
     }
 
-    /// What a claim may take: its capabilities, on the routes its agent's location opens (an agent in one place
-    /// finding nothing says nothing of another place's tasks).
+    /// What a claim may take: its capabilities, in its agent's place (an agent in one place finding nothing says
+    /// nothing of another place's tasks).
     struct ClaimScope: Hashable {
         let capabilities: [Capability]
-        let routes: [String]
+        let place: LocationCode?
 
         init(_ poll: AgentPoll) {
             capabilities = poll.capabilities
-            routes = TaskRoute.routes(for: poll.location)
+            place = poll.location.map(LocationCode.init)
         }
     }
 

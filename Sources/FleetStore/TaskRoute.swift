@@ -28,17 +28,19 @@ enum TaskRoute {
         (stored ?? "").split(separator: ",").compactMap { LocationCode(text: String($0)) }
     }
 
-    /// The routes an agent at `location` may claim from. An agent that reported no location, or one that no task
-    /// can name, takes only tasks for anywhere.
-    static func routes(for location: AgentLocation?) -> [String] {
-        guard let place = location.flatMap(codes(of:)) else { return [anywhere] }
-        return [anywhere, place.country.description, place.region.description, several]
+    /// What a claim for an agent looks up: the routes it may claim from, and the `LIKE` patterns of which a task of
+    /// several locations must match one.
+    struct Lookup {
+        let routes: [String]
+        let patterns: [String]
     }
 
-    /// What a task of several locations must hold, one of them, for an agent at `location`: `LIKE` patterns.
-    static func patterns(for location: AgentLocation?) -> [String] {
-        guard let place = location.flatMap(codes(of:)) else { return [] }
-        return ["%,\(place.country),%", "%,\(place.region),%"]
+    /// An agent that reported no location, or one that no task can name, takes only tasks for anywhere.
+    static func lookup(for location: AgentLocation?) -> Lookup {
+        guard let place = location.flatMap(codes(of:)) else { return Lookup(routes: [anywhere], patterns: []) }
+        return Lookup(
+            routes: [anywhere, place.country.description, place.region.description, several],
+            patterns: ["%,\(place.country),%", "%,\(place.region),%"])
     }
 
     /// The country and the region of an agent's location as codes, when both are codes a task could name.

@@ -16,8 +16,8 @@ struct SQLiteClaimPlanTests {
         try await StoreEngine.sqliteMemory.withStore { store in
             let sqlite = try #require(store as? SQLiteTaskStore)
             let poll = Sample.poll(capabilities: [Capability(type: "wait", version: 1), Capability(type: "http", version: 2)], at: place)
-            let routes = TaskRoute.routes(for: poll.location)
-            let patterns = TaskRoute.patterns(for: poll.location)
+            let lookup = TaskRoute.lookup(for: poll.location)
+            let (routes, patterns) = (lookup.routes, lookup.patterns)
             let claim = SQLiteTaskStore.claimable(capabilities: poll.capabilities.count, routes: routes.count, patterns: patterns.count)
             let binds: [SQLiteData] = [.text(UUID().uuidString), .integer(0), .integer(10)]
                 + poll.capabilities.flatMap { [.text($0.type), .integer(Int($0.version))] }

@@ -10,12 +10,18 @@ struct CrashDurabilityTests {
     /// Rounds of start, load, kill; `AFM_CRASH_ROUNDS` runs more (the README's long version).
     static let rounds = Int(ProcessInfo.processInfo.environment["AFM_CRASH_ROUNDS"] ?? "") ?? 8
 
+    /// Makes `directory` and answers the environment of an `afm` whose embedded store is in it, so that it outlives
+    /// each `afm` killed over it.
+    static func embeddedStore(in directory: URL) throws -> [String: String] {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return ["AFM_DB_URI": "sqlite:///" + directory.appendingPathComponent("afm.sqlite").path, "LOG_LEVEL": "WARNING"]
+    }
+
     @Test("every create and every result answered before a kill -9 is there after the restart")
     func answeredWritesSurviveKill() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("afm-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let environment = ["AFM_DB_URI": "sqlite:///" + directory.appendingPathComponent("afm.sqlite").path, "LOG_LEVEL": "WARNING"]
+        let environment = try Self.embeddedStore(in: directory)
         let acknowledged = Acknowledged()
 
         for round in 0..<Self.rounds {
@@ -85,9 +91,8 @@ struct CrashDurabilityTests {
         // on another thread meanwhile was answered before the claim let its commit happen, and a crash in between
         // lost it. Answers must wait for their commit, whatever else runs.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("afm-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let environment = ["AFM_DB_URI": "sqlite:///" + directory.appendingPathComponent("afm.sqlite").path, "LOG_LEVEL": "WARNING"]
+        let environment = try Self.embeddedStore(in: directory)
         let padding = String(repeating: "x", count: 16_000)
         var answered: [String] = []
         for round in 0..<3 {

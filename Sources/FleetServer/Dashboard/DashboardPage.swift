@@ -27,7 +27,7 @@ enum DashboardPage {
         html += "<h2>Agents</h2>"
         if snapshot.agents.isEmpty { html += "<p>No agent has polled yet.</p>" }
         for agent in snapshot.agents {
-            let capabilities = agent.capabilities.map { "\($0.type) v\($0.version)" }.joined(separator: ", ")
+            let capabilities = listed(agent.capabilities)
             html += """
                 <h3>\(escape(agent.name)) <code>\(agent.id.canonical)</code></h3>
                 <p>Last seen \(escape(agent.lastSeen.protocolOneText)) UTC · runs \(escape(capabilities.isEmpty ? "nothing" : capabilities))</p>
@@ -58,12 +58,15 @@ enum DashboardPage {
         guard !locations.isEmpty else { return "<p>No active agent has reported where it is.</p>" }
         var html = "<table><tr><th>Location</th><th>Active agents</th><th>Runs</th></tr>"
         for location in locations {
-            let capabilities = location.capabilities.map { "\($0.type) v\($0.version)" }.joined(separator: ", ")
             html += """
-                <tr><td>\(escape(location.place.description))</td><td>\(location.activeAgents)</td><td>\(escape(capabilities))</td></tr>
+                <tr><td>\(escape(location.place.description))</td><td>\(location.activeAgents)</td><td>\(escape(listed(location.capabilities)))</td></tr>
                 """
         }
         return html + "</table>"
+    }
+
+    private static func listed(_ capabilities: [Capability]) -> String {
+        capabilities.map { "\($0.type) v\($0.version)" }.joined(separator: ", ")
     }
 
     static func escape(_ text: String) -> String {

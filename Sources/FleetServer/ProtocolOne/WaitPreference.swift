@@ -42,22 +42,18 @@ enum WaitPreference {
     private static func wait(inPreference bytes: ArraySlice<UInt8>) -> Found {
         var head = bytes
         if let parameters = firstIndexOutsideQuotes(of: UInt8(ascii: ";"), in: bytes) { head = bytes[..<parameters] }
-        guard let equals = head.firstIndex(of: UInt8(ascii: "=")) else {
-            return trimmed(head).elementsEqual("wait".utf8, by: { lowercased($0) == $1 }) ? .unreadable : .absent
-        }
-        guard trimmed(head[..<equals]).elementsEqual("wait".utf8, by: { lowercased($0) == $1 }) else { return .absent }
+        guard let equals = head.firstIndex(of: UInt8(ascii: "=")) else { return isWait(head) ? .unreadable : .absent }
+        guard isWait(head[..<equals]) else { return .absent }
         var word = trimmed(head[(equals + 1)...])
         if word.count >= 2, word.first == UInt8(ascii: "\""), word.last == UInt8(ascii: "\"") { word = word.dropFirst().dropLast() }
         guard !word.isEmpty, word.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return .unreadable }
-        var seconds = 0
-        for digit in word {
-            // Delta-seconds past any sensible cap read as the largest.
-            let (times10, overflow) = seconds.multipliedReportingOverflow(by: 10)
-            let (sum, overflowAgain) = times10.addingReportingOverflow(Int(digit - UInt8(ascii: "0")))
-            guard !overflow, !overflowAgain else { return .seconds(Int.max) }
-            seconds = sum
-        }
-        return .seconds(seconds)
+        // Delta-seconds past any sensible cap read as the largest.
+        return .seconds(Int(String(decoding: word, as: UTF8.self)) ?? Int.max)
+    }
+
+    /// Whether a preference's name, spaces aside, is `wait` in any case.
+    private static func isWait(_ name: ArraySlice<UInt8>) -> Bool {
+        trimmed(name).elementsEqual("wait".utf8) { lowercased($0) == $1 }
     }
 
     private static func firstIndexOutsideQuotes(of separator: UInt8, in bytes: ArraySlice<UInt8>) -> Int? {

@@ -30,7 +30,7 @@ enum V2Representations {
         var members: [String: JSONValue] = [
             "agent_id": .string(agent.id.canonical), "name": .string(agent.name), "last_seen": .string(agent.lastSeen.iso8601Text),
             "state": agent.lastSeen.microsecondsSinceEpoch >= activeSince.microsecondsSinceEpoch ? "active" : "lost",
-            "capabilities": .array(agent.capabilities.map { ["type": .string($0.type), "version": .number(.integer($0.version))] }),
+            "capabilities": capabilities(agent.capabilities),
             "tasks_in_hand": .array(agent.tasksInHand.map { .string($0.canonical) }),
         ]
         if let location = agent.location {
@@ -46,7 +46,7 @@ enum V2Representations {
         var members: [String: JSONValue] = [
             "location": .string(location.place.description), "country": .string(location.place.country),
             "active_agents": .number(.integer(Int64(location.activeAgents))),
-            "capabilities": .array(location.capabilities.map { ["type": .string($0.type), "version": .number(.integer($0.version))] }),
+            "capabilities": capabilities(location.capabilities),
         ]
         members["region"] = location.place.region.map { .string($0) }
         return .object(members)
@@ -60,6 +60,10 @@ enum V2Representations {
         ]
         members["result_schema"] = parsed(taskType.resultSchemaJSON)
         return .object(members)
+    }
+
+    private static func capabilities(_ capabilities: [Capability]) -> JSONValue {
+        .array(capabilities.map { ["type": .string($0.type), "version": .number(.integer($0.version))] })
     }
 
     private static func parsed(_ json: String?) -> JSONValue? {

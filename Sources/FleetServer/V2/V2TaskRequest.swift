@@ -37,12 +37,13 @@ struct V2TaskRequest {
         data = members["task_data"]
         var ttl = defaultTTL
         if let given = members["ttl_seconds"] { ttl = given.numberValue?.int64Value }
-        let listed = members["locations"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        guard let locations = LocationCode.list(listed) else {
-            let bad = listed.first { LocationCode(text: $0) == nil } ?? ""
-            throw APIError(
-                .badRequest,
-                "\(path)/locations: '\(bad)' is not COUNTRY or COUNTRY/REGION as agents report them (FI, FI/18)")
+        var locations: [LocationCode] = []
+        for text in members["locations"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+            guard let code = LocationCode(text: text) else {
+                throw APIError(
+                    .badRequest, "\(path)/locations: '\(text)' is not COUNTRY or COUNTRY/REGION as agents report them (FI, FI/18)")
+            }
+            locations.append(code)
         }
         task = NewTask(
             id: id, testID: givenTestID ?? UUID(), testIDGiven: givenTestID != nil, type: members["task_type"]!.stringValue!,

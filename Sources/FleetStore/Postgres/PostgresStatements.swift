@@ -125,8 +125,9 @@ enum PostgresStatements {
             bindings.append(poll.capabilities.map(\.version))
             bindings.append(Int64(poll.capabilities.isEmpty ? 0 : poll.maxTasks))
             bindings.append(Int64(poll.capabilities.count))
-            bindings.append(TaskRoute.routes(for: poll.location))
-            bindings.append(TaskRoute.patterns(for: poll.location))
+            let lookup = TaskRoute.lookup(for: poll.location)
+            bindings.append(lookup.routes)
+            bindings.append(lookup.patterns)
             return bindings
         }
 

@@ -73,10 +73,10 @@ extension SQLiteTaskStore {
              poll.location.map { .text(StoredJSON.location($0)) } ?? .null, .integer(Int(lastSeenResolution * 1_000_000))])
         guard poll.maxTasks > 0, !poll.capabilities.isEmpty else { return [] }
 
-        let routes = TaskRoute.routes(for: poll.location)
         // Bound after the capabilities: each route, then the LIKE patterns of a task of several locations (none
         // when the agent takes only tasks for anywhere).
-        let patterns = TaskRoute.patterns(for: poll.location)
+        let lookup = TaskRoute.lookup(for: poll.location)
+        let (routes, patterns) = (lookup.routes, lookup.patterns)
         let claimed = try await rows(
             """
             UPDATE tasks SET state = 'claimed', agent_id = ?1, claimed = ?2
