@@ -67,12 +67,15 @@ public struct TaskRecord: Sendable, Equatable {
     public let sequence: Int64
     /// Where an agent must be to claim the task; empty for anywhere.
     public let locations: [LocationCode]
+    /// The schedule that made the task, and the slot it was made for.
+    public let schedule: String?
+    public let slot: Timestamp?
 
     public init(
         id: UUID, testID: UUID, type: String, version: Int64, dataJSON: String?, state: TaskState, agentID: UUID?,
         created: Timestamp, claimed: Timestamp?, completed: Timestamp?, failed: Timestamp?, resultJSON: String?,
         error: String?, attempts: Int = 0, ttlSeconds: Int64? = nil, expires: Timestamp? = nil, sequence: Int64 = 0,
-        locations: [LocationCode] = []
+        locations: [LocationCode] = [], schedule: String? = nil, slot: Timestamp? = nil
     ) {
         self.id = id
         self.testID = testID
@@ -92,6 +95,8 @@ public struct TaskRecord: Sendable, Equatable {
         self.expires = expires
         self.sequence = sequence
         self.locations = locations
+        self.schedule = schedule
+        self.slot = slot
     }
 }
 

@@ -51,13 +51,7 @@ extension Timestamp {
             }
         }
         guard index == s.count else { return nil }
-        // Days since 1970-01-01 in the proleptic Gregorian calendar.
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
+        let days = Int(CivilDate.daysSinceEpoch(year: Int64(year), month: month, day: day))
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         self.init(microsecondsSinceEpoch: Int64(seconds) * 1_000_000 + Int64(microseconds))
     }

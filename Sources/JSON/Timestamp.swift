@@ -65,16 +65,8 @@ private struct CivilTime {
         hour = secondsOfDay / 3600
         minute = secondsOfDay / 60 % 60
         second = secondsOfDay % 60
-        // Days to civil date, after Howard Hinnant's days_from_civil inverse.
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPrime = (5 * dayOfYear + 2) / 153
-        day = dayOfYear - (153 * monthPrime + 2) / 5 + 1
-        month = monthPrime < 10 ? monthPrime + 3 : monthPrime - 9
-        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let date = CivilDate(daysSinceEpoch: days)
+        (year, month, day) = (date.year, Int64(date.month), Int64(date.day))
     }
 
     var dateText: String { "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))" }

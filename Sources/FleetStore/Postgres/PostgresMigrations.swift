@@ -74,5 +74,50 @@ enum PostgresMigrations {
                 "CREATE INDEX tasks_claimable_routed ON tasks (type, version, route, seq) WHERE state = 'waiting'",
                 "DROP INDEX tasks_claimable",
             ]),
+        Migration(
+            version: 4,
+            summary: "schedules",
+            statements: [
+                // A timing is every_ms or cron, with offset_ms (Timetable); locations as tasks store theirs.
+                """
+                CREATE TABLE schedules (
+                    name text PRIMARY KEY,
+                    test_id uuid NOT NULL,
+                    type text NOT NULL,
+                    version bigint NOT NULL,
+                    data text,
+                    every_ms bigint,
+                    cron text,
+                    offset_ms bigint NOT NULL,
+                    locations text,
+                    ttl bigint NOT NULL,
+                    paused boolean NOT NULL,
+                    next_slot timestamptz NOT NULL,
+                    created timestamptz NOT NULL,
+                    updated timestamptz NOT NULL
+                )
+                """,
+                // Every process looks for the schedules due through this.
+                "CREATE INDEX schedules_due ON schedules (next_slot) WHERE NOT paused",
+                // Runs of slots that got no task, with the timing they were counted by.
+                """
+                CREATE TABLE schedule_misses (
+                    schedule text NOT NULL,
+                    first_slot timestamptz NOT NULL,
+                    last_slot timestamptz NOT NULL,
+                    slots bigint NOT NULL,
+                    every_ms bigint,
+                    cron text,
+                    offset_ms bigint NOT NULL,
+                    locations text,
+                    recorded timestamptz NOT NULL,
+                    PRIMARY KEY (schedule, first_slot)
+                )
+                """,
+                "ALTER TABLE tasks ADD COLUMN schedule text",
+                "ALTER TABLE tasks ADD COLUMN slot timestamptz",
+                // Each slot of a schedule is one task per route (its location), whichever process creates it.
+                "CREATE UNIQUE INDEX tasks_by_slot ON tasks (schedule, slot, route) WHERE schedule IS NOT NULL",
+            ]),
     ]
 }

@@ -8,7 +8,7 @@ import PostgresNIO
 /// itself: the driver's default name is built by reflection on every execution.
 enum PostgresStatements {
     static let taskColumns =
-        "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error, tasks.attempts, tasks.ttl, tasks.expires, tasks.locations"
+        "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error, tasks.attempts, tasks.ttl, tasks.expires, tasks.locations, tasks.schedule, tasks.slot"
 
     /// Inserts a waiting task unless its id is taken or its type has a registration other than the one its data was
     /// checked against ($9, NULL for none); answers the new row (none when not inserted).

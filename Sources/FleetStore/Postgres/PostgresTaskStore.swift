@@ -132,7 +132,7 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
 
     public func dropTables() async throws {
         try await guarded("drop tables") {
-            try await self.client.query("DROP TABLE IF EXISTS tasks, agents, task_types, afm_schema", logger: self.logger)
+            try await self.client.query("DROP TABLE IF EXISTS tasks, agents, task_types, schedules, schedule_misses, afm_schema", logger: self.logger)
         }
     }
 
@@ -161,6 +161,8 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
             let ttl = try columns[15].decode(Int64?.self)
             let expires = try columns[16].decode(Timestamp?.self)
             let locations = try columns[17].decode(String?.self)
+            let schedule = try columns[18].decode(String?.self)
+            let slot = try columns[19].decode(Timestamp?.self)
             guard let state = TaskState(rawValue: stateText) else {
                 throw StoreUnavailable(operation: "read", cause: "unknown task state '\(stateText)' in the database")
             }
@@ -169,7 +171,7 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
                     id: id, testID: testID, type: type, version: version, dataJSON: data, state: state, agentID: agentID,
                     created: created, claimed: claimed, completed: completed, failed: failed, resultJSON: result,
                     error: error, attempts: Int(attempts), ttlSeconds: ttl, expires: expires, sequence: seq,
-                    locations: TaskRoute.locations(stored: locations))))
+                    locations: TaskRoute.locations(stored: locations), schedule: schedule, slot: slot)))
         }
         return records.sorted { newestFirst ? $0.0 > $1.0 : $0.0 < $1.0 }.map(\.1)
     }

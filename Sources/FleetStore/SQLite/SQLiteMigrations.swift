@@ -71,5 +71,50 @@ enum SQLiteMigrations {
                 "CREATE INDEX tasks_claimable_routed ON tasks (type, version, route, seq) WHERE state = 'waiting'",
                 "DROP INDEX tasks_claimable",
             ]),
+        Migration(
+            version: 4,
+            summary: "schedules",
+            statements: [
+                // A timing is every_ms or cron, with offset_ms (Timetable); locations as tasks store theirs.
+                """
+                CREATE TABLE schedules (
+                    name TEXT PRIMARY KEY,
+                    test_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    data TEXT,
+                    every_ms INTEGER,
+                    cron TEXT,
+                    offset_ms INTEGER NOT NULL,
+                    locations TEXT,
+                    ttl INTEGER NOT NULL,
+                    paused INTEGER NOT NULL,
+                    next_slot INTEGER NOT NULL,
+                    created INTEGER NOT NULL,
+                    updated INTEGER NOT NULL
+                )
+                """,
+                // Every process looks for the schedules due through this.
+                "CREATE INDEX schedules_due ON schedules (next_slot) WHERE paused = 0",
+                // Runs of slots that got no task, with the timing they were counted by.
+                """
+                CREATE TABLE schedule_misses (
+                    schedule TEXT NOT NULL,
+                    first_slot INTEGER NOT NULL,
+                    last_slot INTEGER NOT NULL,
+                    slots INTEGER NOT NULL,
+                    every_ms INTEGER,
+                    cron TEXT,
+                    offset_ms INTEGER NOT NULL,
+                    locations TEXT,
+                    recorded INTEGER NOT NULL,
+                    PRIMARY KEY (schedule, first_slot)
+                )
+                """,
+                "ALTER TABLE tasks ADD COLUMN schedule TEXT",
+                "ALTER TABLE tasks ADD COLUMN slot INTEGER",
+                // Each slot of a schedule is one task per route (its location), whichever process creates it.
+                "CREATE UNIQUE INDEX tasks_by_slot ON tasks (schedule, slot, route) WHERE schedule IS NOT NULL",
+            ]),
     ]
 }

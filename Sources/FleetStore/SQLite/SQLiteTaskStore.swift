@@ -95,7 +95,7 @@ public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, T
     }
 
     public func dropTables() async throws {
-        for table in ["tasks", "agents", "task_types", "afm_schema"] {
+        for table in ["tasks", "agents", "task_types", "schedules", "schedule_misses", "afm_schema"] {
             try await execute("DROP TABLE IF EXISTS \(table)")
         }
     }
@@ -118,7 +118,8 @@ public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, T
             completed: time("completed"), failed: time("failed"), resultJSON: row.column("result")?.string,
             error: row.column("error")?.string, attempts: row.column("attempts")?.integer ?? 0,
             ttlSeconds: row.column("ttl")?.integer.map(Int64.init), expires: time("expires"),
-            sequence: Int64(row.column("seq")?.integer ?? 0), locations: TaskRoute.locations(stored: row.column("locations")?.string))
+            sequence: Int64(row.column("seq")?.integer ?? 0), locations: TaskRoute.locations(stored: row.column("locations")?.string),
+            schedule: row.column("schedule")?.string, slot: time("slot"))
     }
 
     func execute(_ sql: String, _ binds: [SQLiteData] = []) async throws {

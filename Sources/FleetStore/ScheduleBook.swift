@@ -1,0 +1,58 @@
+import FleetModel
+import JSON
+
+/// Schedules and their slots: each (schedule, slot, location) becomes one task, however many `afm` processes
+/// create slots at once, because the tasks table holds a unique key on them; slots too old to run are recorded as
+/// missed runs of slots.
+public protocol ScheduleBook: Sendable {
+    /// Creates or replaces the schedule. A new schedule, one whose timing changed and one that was paused start at
+    /// `firstSlot`; otherwise the slot it waits for stays. A replacement without a given test id keeps its own.
+    /// Answers the stored schedule and whether it is new.
+    func saveSchedule(_ schedule: ScheduleDefinition, firstSlot: Timestamp, at now: Timestamp) async throws -> (record: ScheduleRecord, created: Bool)
+    func schedule(named name: String) async throws -> ScheduleRecord?
+    /// Schedules in name order, after `name` when one is given.
+    func schedules(after name: String?, limit: Int) async throws -> [ScheduleRecord]
+    /// Removes the schedule and its missed slots; its tasks stay. False when there was none.
+    func deleteSchedule(named name: String) async throws -> Bool
+    /// Creates the tasks of due slots of up to `limit` schedules not being worked on by another process, and records
+    /// the slots too old for a task as missed (`Timetable.plan`, at most `catchUp` slots created per schedule).
+    func createDueSlots(at now: Timestamp, limit: Int, catchUp: Int) async throws -> SlotPass
+    /// The schedule's tasks with slots in [from, to), by slot and location, at most `limit`; and its missed slots
+    /// that overlap the window.
+    func slotHistory(ofSchedule name: String, from: Timestamp, to: Timestamp, limit: Int) async throws -> SlotHistory
+}
+
+/// What one pass of `createDueSlots` did.
+public struct SlotPass: Sendable {
+    /// A slot whose tasks were created now, one per location (fewer when some existed already).
+    public struct CreatedSlot: Sendable {
+        public let schedule: String
+        public let slot: Timestamp
+        public let kinds: [TaskKind]
+
+        /// The slots of the tasks a pass inserted, from each one's slot and route.
+        static func grouping(_ inserted: [(slot: Timestamp, route: String)], of schedule: ScheduleDefinition) -> [CreatedSlot] {
+            let capability = Capability(type: schedule.type, version: schedule.version)
+            return Dictionary(grouping: inserted, by: \.slot).sorted { $0.key < $1.key }.map { slot, tasks in
+                CreatedSlot(
+                    schedule: schedule.name, slot: slot,
+                    kinds: tasks.map { TaskKind(capability: capability, locations: LocationCode(text: $0.route).map { [$0] } ?? []) })
+            }
+        }
+    }
+    public var created: [CreatedSlot] = []
+    public var missed: [(schedule: String, slots: MissedSlots)] = []
+    /// How many due schedules were worked on: `limit` means more may be due.
+    public var schedulesDue = 0
+    /// The earliest slot any schedule waits for now, nil when none is active.
+    public var nextDue: Timestamp?
+
+    public init() {}
+}
+
+/// A schedule's tasks and missed slots in a window.
+public struct SlotHistory: Sendable {
+    public let tasks: [TaskRecord]
+    /// Each with the timetable its slots were counted by.
+    public let missed: [(slots: MissedSlots, timetable: Timetable, locations: [LocationCode])]
+}
