@@ -38,7 +38,7 @@ public struct AFMServer: Service, CustomStringConvertible {
             held: heldPolls, notifications: store.notifications, forgetEmptyClaims: { shortcut.tasksMayBeClaimable() })
         wakeups.listen()
         let fleet = FleetService(
-            queue: shortcut, directory: store, registry: store, policy: settings.policy, events: metrics, logger: logger,
+            queue: shortcut, directory: store, registry: store, book: store, policy: settings.policy, events: metrics, logger: logger,
             wakeups: wakeups, beforeReadingAgents: { await shortcut.writeSightings() })
         let responder = buildRouter(fleet: fleet, settings: settings, metrics: metrics, logsRequests: logger.logLevel <= .debug)
             .buildResponder()
@@ -87,7 +87,7 @@ public struct AFMServer: Service, CustomStringConvertible {
             // memory are written, then the store closes.
             store,
             shortcut,
-            AfterPrelude(prelude: beforeServing, services: [fleet.sweeper, store.notifications, heldPolls, server]),
+            AfterPrelude(prelude: beforeServing, services: [fleet.sweeper, fleet.scheduleRunner, store.notifications, heldPolls, server]),
         ]
     }
 

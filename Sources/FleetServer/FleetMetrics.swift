@@ -4,7 +4,7 @@ import Synchronization
 
 /// The AFM's metrics in Prometheus form, served at `GET /metrics`: requests and latency by route, method and
 /// status; tasks by what happened to them; claim batch sizes; time from creation to claim; held polls; active
-/// agents and waiting tasks.
+/// agents and waiting tasks; schedule slot lag and missed slots.
 public final class FleetMetrics: FleetEvents {
     public let registry: PrometheusCollectorRegistry
 
@@ -25,6 +25,13 @@ public final class FleetMetrics: FleetEvents {
     static var waitingTasks: MetricNameDescriptor { name("tasks", "waiting", "Tasks not yet claimed.") }
     static var postToClaim: MetricNameDescriptor { name("task_post_to_claim", "seconds", "Time from a task's creation to its claim.") }
     static var heldPollCount: MetricNameDescriptor { name("polls", "held", "Polls held open waiting for a task (Prefer: wait).") }
+    static var slotLag: MetricNameDescriptor { name("schedule_slot_lag", "seconds", "Time from a schedule slot to the creation of its tasks.") }
+    static var missedSlots: MetricNameDescriptor { name("schedule_slots_missed", "total", "Schedule slots that got no task: too old when a pass came to them.") }
+
+    static let slotLagBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+    ]
 
     static let postToClaimBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(50),
@@ -44,12 +51,16 @@ public final class FleetMetrics: FleetEvents {
     private let claimBatchSizes: ValueHistogram
     private let postToClaimTimes: DurationHistogram
     private let heldPollGauge: Gauge
+    private let slotLags: DurationHistogram
+    private let missedSlotCount: Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         claimBatchSizes = registry.makeValueHistogram(descriptor: Self.claimBatches, buckets: [0, 1, 2, 5, 10, 20, 50, 100, 1000])
         postToClaimTimes = registry.makeDurationHistogram(descriptor: Self.postToClaim, buckets: Self.postToClaimBuckets)
         heldPollGauge = registry.makeGauge(descriptor: Self.heldPollCount)
+        slotLags = registry.makeDurationHistogram(descriptor: Self.slotLag, buckets: Self.slotLagBuckets)
+        missedSlotCount = registry.makeCounter(descriptor: Self.missedSlots)
     }
 
     func requestFinished(route: String, method: String, status: Int, duration: Duration) {
@@ -88,7 +99,19 @@ public final class FleetMetrics: FleetEvents {
     }
 
     public func claimed(afterWaiting seconds: Double) {
-        postToClaimTimes.record(.microseconds(Int64((max(seconds, 0) * 1_000_000).rounded())))
+        postToClaimTimes.record(Self.duration(seconds))
+    }
+
+    public func slotCreated(lagSeconds: Double) {
+        slotLags.record(Self.duration(lagSeconds))
+    }
+
+    public func slotsMissed(_ count: Int) {
+        missedSlotCount.increment(by: Int64(count))
+    }
+
+    private static func duration(_ seconds: Double) -> Duration {
+        .microseconds(Int64((max(seconds, 0) * 1_000_000).rounded()))
     }
 
     public func heldPolls(_ count: Int) {

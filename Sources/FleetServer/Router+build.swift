@@ -30,7 +30,7 @@ public func buildRouter(
     }
     var routes = RouteTable(router: router)
     ProtocolOneController(fleet: fleet, settings: settings).addRoutes(to: &routes)
-    DashboardController(overview: fleet.overview).addRoutes(to: &routes)
+    DashboardController(overview: fleet.overview, schedules: fleet.schedules).addRoutes(to: &routes)
     TaskTypesController(catalog: fleet.taskTypes, settings: settings).addRoutes(to: &routes)
     TasksController(tasks: fleet.tasks, settings: settings).addRoutes(to: &routes)
     routes.on("/metrics", .get) { _, _ in
@@ -40,6 +40,7 @@ public func buildRouter(
     }
     AgentsController(overview: fleet.overview).addRoutes(to: &routes)
     LocationsController(overview: fleet.overview).addRoutes(to: &routes)
+    SchedulesController(schedules: fleet.schedules, settings: settings).addRoutes(to: &routes)
     routes.addMethodNotAllowedRoutes()
     return router
 }

@@ -8,6 +8,10 @@ public protocol FleetEvents: Sendable {
     func claimed(afterWaiting seconds: Double)
     /// Polls held open now.
     func heldPolls(_ count: Int)
+    /// A schedule's slot got its tasks this long after its slot time.
+    func slotCreated(lagSeconds: Double)
+    /// Slots of a schedule recorded as missed: too old for a task when a pass came to them.
+    func slotsMissed(_ count: Int)
 }
 
 /// What happened to a task, as `/metrics` labels it.
@@ -28,4 +32,6 @@ public struct UncountedEvents: FleetEvents {
     public func fleet(activeAgents: Int, waitingTasks: Int) {}
     public func claimed(afterWaiting seconds: Double) {}
     public func heldPolls(_ count: Int) {}
+    public func slotCreated(lagSeconds: Double) {}
+    public func slotsMissed(_ count: Int) {}
 }

@@ -9,6 +9,9 @@ public struct FleetService: Sendable {
     public let taskTypes: TaskTypeCatalog
     public let overview: FleetOverview
     public let sweeper: Sweeper
+    public let schedules: ScheduleService
+    /// Makes the tasks of due schedule slots; a service of every `afm` process.
+    public let scheduleRunner: ScheduleRunner
     public let policy: FleetPolicy
     /// Held polls and what wakes them; `heldPolls` is a service that answers them all at shutdown.
     public let wakeups: TaskWakeups
@@ -16,7 +19,7 @@ public struct FleetService: Sendable {
     /// `queue` may be a decorator of the store's queue (`IdlePollShortcut`); `beforeReadingAgents` then writes the
     /// agents its polls saw. Without `wakeups`, held polls are woken by this process's tasks only.
     public init(
-        queue: any TaskQueue, directory: any FleetDirectory, registry: any TaskTypeRegistry, policy: FleetPolicy,
+        queue: any TaskQueue, directory: any FleetDirectory, registry: any TaskTypeRegistry, book: any ScheduleBook, policy: FleetPolicy,
         events: any FleetEvents = UncountedEvents(), clock: any FleetClock = SystemClock(), logger: Logger,
         wakeups: TaskWakeups? = nil, beforeReadingAgents: @escaping @Sendable () async -> Void = {}
     ) {
@@ -29,6 +32,9 @@ public struct FleetService: Sendable {
         self.overview = overview
         self.sweeper = Sweeper(
             queue: queue, overview: overview, clock: clock, policy: policy, events: events, wakeups: wakeups, logger: logger)
+        let changes = ScheduleChanges()
+        self.schedules = ScheduleService(book: book, catalog: catalog, clock: clock, changed: { changes.scheduleChanged() })
+        self.scheduleRunner = ScheduleRunner(book: book, clock: clock, events: events, wakeups: wakeups, logger: logger, changes: changes)
         self.policy = policy
         self.wakeups = wakeups
     }
@@ -38,6 +44,6 @@ public struct FleetService: Sendable {
         store: any TaskStore, policy: FleetPolicy, events: any FleetEvents = UncountedEvents(), clock: any FleetClock = SystemClock(),
         logger: Logger
     ) {
-        self.init(queue: store, directory: store, registry: store, policy: policy, events: events, clock: clock, logger: logger)
+        self.init(queue: store, directory: store, registry: store, book: store, policy: policy, events: events, clock: clock, logger: logger)
     }
 }

@@ -119,7 +119,7 @@ struct ProtocolOneRouteTests {
         }
     }
 
-    @Test("the dashboard shows unassigned tasks and agents with their tasks, as JSON and as escaped HTML")
+    @Test("the dashboard shows unassigned tasks, agents with their tasks, locations and schedules, as JSON and as escaped HTML")
     func dashboard() async throws {
         try await ServerHarness.run { client, _ in
             let waiting = UUID().uuidString.lowercased()
@@ -138,12 +138,17 @@ struct ProtocolOneRouteTests {
             var located = Wire.poll(agentID: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f1", capabilities: ["probe": ["version": 3]]).objectValue!
             located["agent_location"] = ["country": "FI", "region": "18"]
             try await client.send(.post, "/tasks", json: .object(located))
+            // A schedule, for the page's schedules.
+            try await client.send(
+                .put, "/v2/schedules/probe-fi",
+                json: ["task_type": "probe", "task_version": 3, "cron": "*/5 * * * *", "locations": ["FI"], "paused": true])
             let page = try await client.send(.get, "/dashboard")
             #expect(page.status == .ok)
             #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
             #expect(page.text.contains(waiting) && page.text.contains(claimed) && page.text.contains("Python Agent 1.0"))
             #expect(!page.text.contains("<script>") && page.text.contains("&lt;script&gt;"))
             #expect(page.text.contains("<td>FI/18</td><td>1</td><td>probe v3</td>"))
+            #expect(page.text.contains("<td>probe-fi</td><td>probe v3</td><td>cron */5 * * * *</td><td>FI</td><td>paused</td>"))
         }
     }
 }

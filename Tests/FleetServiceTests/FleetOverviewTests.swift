@@ -13,7 +13,7 @@ struct FleetOverviewTests {
             let clock = ManualClock()
             let shortcut = IdlePollShortcut(wrapping: store, recordingAgentsIn: store, logger: testLogger, emptyClaimLifetime: 3600)
             let fleet = FleetService(
-                queue: shortcut, directory: store, registry: store, policy: FleetPolicy(agentActiveThreshold: 100), clock: clock,
+                queue: shortcut, directory: store, registry: store, book: store, policy: FleetPolicy(agentActiveThreshold: 100), clock: clock,
                 logger: testLogger, beforeReadingAgents: { await shortcut.writeSightings() })
             let agents = (0..<2).map { _ in UUID() }
             _ = try await fleet.tasks.poll(Sample.poll(agent: agents[0]))

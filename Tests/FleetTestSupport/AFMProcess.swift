@@ -170,19 +170,16 @@ public enum HTTP {
     }
 
     public static func post(_ url: URL, json: String) async throws -> (status: Int, body: Data) {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = Data(json.utf8)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        return try await send(request)
+        try await send(jsonRequest(url, method: "POST", json: json))
+    }
+
+    public static func put(_ url: URL, json: String) async throws -> (status: Int, body: Data) {
+        try await send(jsonRequest(url, method: "PUT", json: json))
     }
 
     /// A protocol-1 poll sent with `Prefer: wait=N`: the answer and its `Preference-Applied` header.
     public static func heldPoll(_ url: URL, json: String, wait: Int) async throws -> (status: Int, body: Data, preferenceApplied: String?) {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = Data(json.utf8)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        var request = jsonRequest(url, method: "POST", json: json)
         request.setValue("wait=\(wait)", forHTTPHeaderField: "Prefer")
         request.timeoutInterval = TimeInterval(wait + 30)
         let (data, response) = try await URLSession.shared.data(for: request)
@@ -194,6 +191,14 @@ public enum HTTP {
         var request = URLRequest(url: url)
         request.httpMethod = "DELETE"
         return try await send(request)
+    }
+
+    private static func jsonRequest(_ url: URL, method: String, json: String) -> URLRequest {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.httpBody = Data(json.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        return request
     }
 
     private static func send(_ request: URLRequest) async throws -> (status: Int, body: Data) {

@@ -2,10 +2,14 @@ import FleetModel
 import FleetService
 import Hummingbird
 
-/// `GET /dashboard/status` (JSON, as SLAMon's) and `GET /dashboard` (the same, with where agents are active, as an
-/// HTML page that refreshes itself).
+/// `GET /dashboard/status` (JSON, as SLAMon's) and `GET /dashboard` (the same, with where agents are active and the
+/// schedules, as an HTML page that refreshes itself).
 struct DashboardController<Context: RequestContext> {
     let overview: FleetOverview
+    let schedules: ScheduleService
+
+    /// Schedules the page lists at most, by name.
+    static var schedulesShown: Int { 100 }
 
     func addRoutes(to routes: inout RouteTable<Context>) {
         routes.on("/dashboard/status", .get, use: status)
@@ -17,7 +21,9 @@ struct DashboardController<Context: RequestContext> {
     }
 
     @Sendable func page(_ request: Request, context: Context) async throws -> Response {
-        let html = DashboardPage.render(try await overview.dashboard(), locations: try await overview.locations(), now: .now())
+        let html = DashboardPage.render(
+            try await overview.dashboard(), locations: try await overview.locations(),
+            schedules: try await schedules.list(after: nil, limit: Self.schedulesShown), now: .now())
         return Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: html)))

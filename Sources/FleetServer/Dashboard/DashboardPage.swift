@@ -5,7 +5,7 @@ import JSON
 /// Renders the dashboard as one self-contained HTML page (no scripts, no external assets) that reloads every
 /// five seconds.
 enum DashboardPage {
-    static func render(_ snapshot: DashboardSnapshot, locations: [FleetLocation], now: Timestamp) -> String {
+    static func render(_ snapshot: DashboardSnapshot, locations: [FleetLocation], schedules: [ScheduleRecord], now: Timestamp) -> String {
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
@@ -24,6 +24,8 @@ enum DashboardPage {
         html += taskTable(snapshot.unassignedTasks)
         html += "<h2>Locations</h2>"
         html += locationTable(locations)
+        html += "<h2>Schedules</h2>"
+        html += scheduleTable(schedules)
         html += "<h2>Agents</h2>"
         if snapshot.agents.isEmpty { html += "<p>No agent has polled yet.</p>" }
         for agent in snapshot.agents {
@@ -60,6 +62,27 @@ enum DashboardPage {
         for location in locations {
             html += """
                 <tr><td>\(escape(location.place.description))</td><td>\(location.activeAgents)</td><td>\(escape(listed(location.capabilities)))</td></tr>
+                """
+        }
+        return html + "</table>"
+    }
+
+    /// The schedules, their timing, where they run and their next slot.
+    private static func scheduleTable(_ schedules: [ScheduleRecord]) -> String {
+        guard !schedules.isEmpty else { return "<p>No schedule.</p>" }
+        var html = "<table><tr><th>Schedule</th><th>Type</th><th>When</th><th>Where</th><th>Next slot</th><th>Test</th></tr>"
+        for schedule in schedules {
+            let definition = schedule.definition
+            let when: String
+            switch definition.timing {
+            case .every(let seconds): when = "every \(seconds) s"
+            case .cron(let expression): when = "cron \(expression)"
+            }
+            let places = definition.locations.isEmpty ? "anywhere" : definition.locations.map(\.description).joined(separator: ", ")
+            let next = definition.paused ? "paused" : schedule.nextSlot.protocolOneText
+            html += """
+                <tr><td>\(escape(definition.name))</td><td>\(escape(definition.type)) v\(definition.version)</td><td>\(escape(when))</td>\
+                <td>\(escape(places))</td><td>\(escape(next))</td><td><code>\(definition.testID.canonical)</code></td></tr>
                 """
         }
         return html + "</table>"

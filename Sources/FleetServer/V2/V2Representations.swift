@@ -23,7 +23,54 @@ enum V2Representations {
         members["result"] = parsed(task.resultJSON)
         members["error"] = expiredNow ? "expired" : task.error.map { .string($0) }
         if !task.locations.isEmpty { members["locations"] = .array(task.locations.map { .string($0.description) }) }
+        members["schedule"] = task.schedule.map { .string($0) }
+        members["slot"] = task.slot.map { .string($0.iso8601Text) }
         return .object(members)
+    }
+
+    static func schedule(_ schedule: ScheduleRecord) -> JSONValue {
+        let definition = schedule.definition
+        var members: [String: JSONValue] = [
+            "name": .string(definition.name), "test_id": .string(definition.testID.canonical),
+            "task_type": .string(definition.type), "task_version": .number(.integer(definition.version)),
+            "task_data": parsed(definition.dataJSON) ?? [:], "ttl_seconds": .number(.integer(definition.ttlSeconds)),
+            "paused": .bool(definition.paused),
+            "offset_seconds": .number(.double(Double(schedule.timetable.offsetMicroseconds / 1000) / 1000)),
+            "next_slot": .string(schedule.nextSlot.iso8601Text),
+            "created": .string(schedule.created.iso8601Text), "updated": .string(schedule.updated.iso8601Text),
+        ]
+        switch definition.timing {
+        case .every(let seconds): members["every_seconds"] = .number(.integer(seconds))
+        case .cron(let expression): members["cron"] = .string(expression.description)
+        }
+        if !definition.locations.isEmpty { members["locations"] = .array(definition.locations.map { .string($0.description) }) }
+        return .object(members)
+    }
+
+    /// A slot with its runs: each place's task and its state, or why it has none.
+    static func slot(_ slot: ScheduleService.Slot, now: Timestamp) -> JSONValue {
+        .object([
+            "slot": .string(slot.time.iso8601Text),
+            "runs": .array(slot.runs.map { run in
+                var members: [String: JSONValue] = ["location": run.location.map { .string($0.description) } ?? .null]
+                switch run.status {
+                case .task(let record):
+                    let task = self.task(record, now: now)
+                    members["status"] = task["state"]
+                    members["task"] = task
+                    if task["state"]?.stringValue == "expired" {
+                        members["reason"] = .string("not run: no agent \(run.location.map { "in \($0) " } ?? "")claimed it within its time to live")
+                    }
+                case .missed:
+                    members["status"] = "missed"
+                    members["reason"] = "not created: no afm process came to the slot while it was younger than its time to live"
+                case .due:
+                    members["status"] = "due"
+                    members["reason"] = "due: the next pass over the schedule creates its task"
+                }
+                return .object(members)
+            }),
+        ])
     }
 
     static func agent(_ agent: AgentRecord, activeSince: Timestamp) -> JSONValue {

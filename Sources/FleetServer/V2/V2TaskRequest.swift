@@ -37,17 +37,23 @@ struct V2TaskRequest {
         data = members["task_data"]
         var ttl = defaultTTL
         if let given = members["ttl_seconds"] { ttl = given.numberValue?.int64Value }
-        var locations: [LocationCode] = []
-        for text in members["locations"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-            guard let code = LocationCode(text: text) else {
-                throw APIError(
-                    .badRequest, "\(path)/locations: '\(text)' is not COUNTRY or COUNTRY/REGION as agents report them (FI, FI/18)")
-            }
-            locations.append(code)
-        }
+        let locations = try Self.locations(members["locations"], path: path)
         task = NewTask(
             id: id, testID: givenTestID ?? UUID(), testIDGiven: givenTestID != nil, type: members["task_type"]!.stringValue!,
             version: members["task_version"]!.numberValue!.int64Value!, dataJSON: data.map { JSONWriter.string(from: $0) },
             ttlSeconds: ttl, locations: locations)
+    }
+
+    /// The codes of a schema-checked `locations` array (absent: none); 400 naming the first that is not a code.
+    static func locations(_ value: JSONValue?, path: String = "") throws -> [LocationCode] {
+        var locations: [LocationCode] = []
+        for text in value?.arrayValue?.compactMap(\.stringValue) ?? [] {
+            guard let code = LocationCode(text: text) else {
+                throw APIError(
+                    .badRequest, "\(path.isEmpty ? "" : "\(path)/")locations: '\(text)' is not COUNTRY or COUNTRY/REGION as agents report them (FI, FI/18)")
+            }
+            locations.append(code)
+        }
+        return locations
     }
 }

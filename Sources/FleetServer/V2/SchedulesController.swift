@@ -1,0 +1,107 @@
+import FleetModel
+import FleetService
+import Foundation
+import Hummingbird
+import JSON
+
+/// `/v2/schedules`: recurring tasks, put and read by name, and the account of each one's slots.
+struct SchedulesController<Context: RequestContext> {
+    let schedules: ScheduleService
+    let settings: ServerSettings
+
+    static var defaultLimit: Int { 100 }
+    static var maximumLimit: Int { 1000 }
+    /// The window `/runs` covers when `from` is not given: the hour before `to`.
+    static var defaultWindow: Double { 3600 }
+
+    func addRoutes(to routes: inout RouteTable<Context>) {
+        routes.on("/v2/schedules", .get, use: list)
+        routes.on("/v2/schedules/{name}", .put, use: put)
+        routes.on("/v2/schedules/{name}", .get, use: read)
+        routes.on("/v2/schedules/{name}", .delete, use: delete)
+        routes.on("/v2/schedules/{name}/runs", .get, use: runs)
+    }
+
+    static func name(_ context: Context) throws -> String {
+        guard let name = context.parameters.get("name"), ScheduleDefinition.isValidName(name) else {
+            throw APIError(.notFound, "no such schedule: a name is 1 to 100 letters, digits, '.', '_', '-' or '~'")
+        }
+        return name
+    }
+
+    /// `PUT /v2/schedules/{name}`: 201 with the new schedule, 200 with the replaced one.
+    @Sendable func put(_ request: Request, context: Context) async throws -> Response {
+        let name = try Self.name(context)
+        var request = request
+        let parsed = try V2ScheduleRequest(try await request.jsonBody(limit: settings.maximumBodySize), name: name)
+        let saved = try await schedules.save(parsed.schedule, data: parsed.data)
+        context.logger.info(
+            saved.created ? "schedule created" : "schedule replaced",
+            metadata: ["schedule": "\(name)", "task_type": "\(parsed.schedule.type)", "task_version": "\(parsed.schedule.version)"])
+        return .json(Array(JSONWriter.string(from: V2Representations.schedule(saved.record)).utf8), status: saved.created ? .created : .ok)
+    }
+
+    @Sendable func read(_ request: Request, context: Context) async throws -> Response {
+        let name = try Self.name(context)
+        guard let schedule = try await schedules.schedule(named: name) else { throw APIError(.notFound, "no such schedule: \(name)") }
+        return .json(Array(JSONWriter.string(from: V2Representations.schedule(schedule)).utf8))
+    }
+
+    /// `DELETE /v2/schedules/{name}`: no more slots; the tasks already made stay.
+    @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
+        let name = try Self.name(context)
+        guard try await schedules.delete(named: name) else { throw APIError(.notFound, "no such schedule: \(name)") }
+        context.logger.info("schedule deleted", metadata: ["schedule": "\(name)"])
+        return Response(status: .noContent)
+    }
+
+    /// `GET /v2/schedules?limit=&after=`: by name.
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let limit = try Self.limit(parameters["limit"].map(String.init))
+        var after: String?
+        if let given = parameters["after"].map(String.init) {
+            guard ScheduleDefinition.isValidName(given) else { throw APIError(.badRequest, "query parameter after must be a schedule name") }
+            after = given
+        }
+        let page = try await schedules.list(after: after, limit: limit)
+        let json: JSONValue = [
+            "schedules": .array(page.map(V2Representations.schedule)),
+            "next_after": page.count == limit ? page.last.map { .string($0.definition.name) } ?? .null : .null,
+        ]
+        return .json(Array(JSONWriter.string(from: json).utf8))
+    }
+
+    /// `GET /v2/schedules/{name}/runs?from=&to=&limit=`: the slots of [from, to) with their runs per location.
+    @Sendable func runs(_ request: Request, context: Context) async throws -> Response {
+        let name = try Self.name(context)
+        let parameters = request.uri.queryParameters
+        func time(_ parameter: String) throws -> Timestamp? {
+            guard let text = parameters[parameter[...]].map(String.init) else { return nil }
+            guard let value = Timestamp(iso8601: text) else { throw APIError(.badRequest, "query parameter \(parameter) must be an ISO 8601 date-time") }
+            return value
+        }
+        let to = try time("to") ?? .now()
+        let from = try time("from") ?? to.adding(seconds: -Self.defaultWindow)
+        guard from < to else { throw APIError(.badRequest, "query parameter from must be before to") }
+        let limit = try Self.limit(parameters["limit"].map(String.init))
+        guard let found = try await schedules.runs(of: name, from: from, to: to, limit: limit) else {
+            throw APIError(.notFound, "no such schedule: \(name)")
+        }
+        let now = Timestamp.now()
+        let json: JSONValue = [
+            "schedule": .string(name), "from": .string(from.iso8601Text), "to": .string(to.iso8601Text),
+            "slots": .array(found.slots.map { V2Representations.slot($0, now: now) }),
+            "next_from": found.more ? found.slots.last.map { .string($0.time.adding(seconds: 0.000001).iso8601Text) } ?? .null : .null,
+        ]
+        return .json(Array(JSONWriter.string(from: json).utf8))
+    }
+
+    private static func limit(_ text: String?) throws -> Int {
+        guard let text else { return defaultLimit }
+        guard let value = Int(text), (1...maximumLimit).contains(value) else {
+            throw APIError(.badRequest, "query parameter limit must be an integer from 1 to \(maximumLimit)")
+        }
+        return value
+    }
+}

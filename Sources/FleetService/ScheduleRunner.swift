@@ -1,0 +1,68 @@
+import FleetModel
+import FleetStore
+import JSON
+import Logging
+import ServiceLifecycle
+
+/// Makes the tasks of due schedule slots, in every `afm` process: the store shares the due schedules out between
+/// processes and keeps each (schedule, slot, location) to one task, so no process leads and any may stop.
+///
+/// It sleeps until the earliest slot any schedule waits for (at most `longestSleep`, so that schedules saved
+/// through other processes are seen), or until a schedule is saved here.
+public struct ScheduleRunner: Service {
+    let book: any ScheduleBook
+    let clock: any FleetClock
+    let events: any FleetEvents
+    let wakeups: TaskWakeups
+    let logger: Logger
+    let changes: ScheduleChanges
+
+    /// Schedules one pass works on at most; a full pass is followed by another at once.
+    static let schedulesPerPass = 200
+    /// Slots younger than their time to live that one pass creates per schedule at most (the newest).
+    static let catchUp = 10
+    static let longestSleep = Duration.seconds(1)
+    /// The least time between passes, so that slots due close together are made together.
+    static let shortestSleep = Duration.milliseconds(10)
+    /// After a failed pass (the store unreachable), before trying again.
+    static let afterFailure = Duration.seconds(1)
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let pause: Duration
+                do {
+                    pause = try await passOnce()
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.warning("schedule pass failed: \(error)")
+                    pause = Self.afterFailure
+                }
+                if pause > .zero { await changes.sleep(for: pause) }
+            }
+        }
+    }
+
+    /// One pass; answers how long to wait before the next.
+    @discardableResult
+    public func passOnce() async throws -> Duration {
+        let now = clock.now()
+        let pass = try await book.createDueSlots(at: now, limit: Self.schedulesPerPass, catchUp: Self.catchUp)
+        for created in pass.created {
+            events.slotCreated(lagSeconds: created.slot.seconds(until: now))
+            events.tasks(.created, count: created.kinds.count)
+            for kind in created.kinds { wakeups.tasksCreated(kind, count: 1) }
+        }
+        for (schedule, missed) in pass.missed {
+            events.slotsMissed(Int(missed.count))
+            logger.warning(
+                "schedule slots missed",
+                metadata: ["schedule": "\(schedule)", "first_slot": "\(missed.first.iso8601Text)", "slots": "\(missed.count)"])
+        }
+        if pass.schedulesDue >= Self.schedulesPerPass { return .zero }
+        guard let nextDue = pass.nextDue else { return Self.longestSleep }
+        let untilDue = Duration.microseconds(max(0, now.seconds(until: nextDue) * 1_000_000).rounded())
+        // A schedule due now that this pass did not get is being worked on by another process: look again shortly.
+        return min(Self.longestSleep, max(Self.shortestSleep, untilDue))
+    }
+}
