@@ -29,4 +29,19 @@ struct MetricsTests {
             #expect(text.contains("afm_claim_batch_size_bucket"))
         }
     }
+
+    @Test("schedule slots: lag by bucket and missed slots counted")
+    func scheduleMetrics() {
+        let metrics = FleetMetrics()
+        metrics.slotCreated(lagSeconds: 0.02)
+        metrics.slotCreated(lagSeconds: 3)
+        metrics.slotsMissed(7)
+        let text = String(decoding: metrics.registry.emitToBuffer(), as: UTF8.self)
+        for line in [
+            #"afm_schedule_slot_lag_seconds_bucket{le="0.025"} 1"#, #"afm_schedule_slot_lag_seconds_bucket{le="5.0"} 2"#,
+            "afm_schedule_slot_lag_seconds_count 2", "afm_schedule_slots_missed_total 7",
+        ] {
+            #expect(text.contains(line), "missing \(line) in\n\(text)")
+        }
+    }
 }

@@ -76,6 +76,11 @@ struct V2ScheduleRouteTests {
             #expect(try await client.send(.put, "/v2/schedules/white%20space", json: Self.body).status == .notFound)
             #expect(try await client.send(.get, "/v2/schedules?limit=0").status == .badRequest)
             #expect(try await client.send(.get, "/v2/schedules/x/runs?from=yesterday").status == .badRequest)
+            try await client.send(.put, "/v2/schedules/window", json: Self.body)
+            let backwards = try await client.send(.get, "/v2/schedules/window/runs?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z")
+            #expect(backwards.status == .badRequest && backwards.errorMessage?.contains("from must not be after to") == true)
+            let empty = try await client.send(.get, "/v2/schedules/window/runs?from=2026-01-01T00:00:00Z&to=2026-01-01T00:00:00Z")
+            #expect(try empty.status == .ok && empty.json()["slots"] == [])
         }
     }
 

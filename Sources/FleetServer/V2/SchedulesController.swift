@@ -83,7 +83,7 @@ struct SchedulesController<Context: RequestContext> {
         }
         let to = try time("to") ?? .now()
         let from = try time("from") ?? to.adding(seconds: -Self.defaultWindow)
-        guard from < to else { throw APIError(.badRequest, "query parameter from must be before to") }
+        guard from <= to else { throw APIError(.badRequest, "query parameter from must not be after to") }
         let limit = try Self.limit(parameters["limit"].map(String.init))
         guard let found = try await schedules.runs(of: name, from: from, to: to, limit: limit) else {
             throw APIError(.notFound, "no such schedule: \(name)")
