@@ -72,6 +72,13 @@ extension PostgresTaskStore: ScheduleBook {
     /// connection, so another process takes the same slots at once.
     public func createDueSlots(at now: Timestamp, limit: Int, catchUp: Int) async throws -> SlotPass {
         try await guarded("schedule pass") {
+            // Nothing due (what most passes of an idle process find): one indexed read, no transaction.
+            let earliest = try await self.earliestDueSlot()
+            guard let earliest, earliest <= now else {
+                var pass = SlotPass()
+                pass.nextDue = earliest
+                return pass
+            }
             var pass = try await self.client.withTransaction(logger: self.logger) { connection in
                 var pass = SlotPass()
                 let due = try await self.scheduleRecords(
@@ -133,13 +140,20 @@ extension PostgresTaskStore: ScheduleBook {
                     """, logger: self.logger)
                 return pass
             }
-            for try await next in try await self.client.query(
-                "SELECT min(next_slot) FROM schedules WHERE NOT paused", logger: self.logger
-            ).decode(Timestamp?.self) {
-                pass.nextDue = next
-            }
+            pass.nextDue = try await self.earliestDueSlot()
             return pass
         }
+    }
+
+    /// The earliest slot an active schedule waits for.
+    private func earliestDueSlot() async throws -> Timestamp? {
+        var earliest: Timestamp?
+        for try await next in try await client.query("SELECT min(next_slot) FROM schedules WHERE NOT paused", logger: logger)
+            .decode(Timestamp?.self)
+        {
+            earliest = next
+        }
+        return earliest
     }
 
     public func slotHistory(ofSchedule name: String, from: Timestamp, to: Timestamp, limit: Int) async throws -> SlotHistory {
