@@ -11,8 +11,8 @@ public struct ScheduleService: Sendable {
     /// Tells this process's runner that a schedule changed, so that a first slot sooner than its next pass is not late.
     let changed: @Sendable () -> Void
 
-    /// The most slots `runs` answers at once.
-    public static let maximumSlots = 1000
+    /// The most runs (slots × locations) `runs` answers at once; a schedule with many locations gets fewer slots a page.
+    public static let maximumRuns = 10_000
 
     /// Saves the schedule; throws `InvalidDocument` when its data does not satisfy its task type's task schema.
     public func save(_ schedule: ScheduleDefinition, data: JSONValue?) async throws -> (record: ScheduleRecord, created: Bool) {
@@ -60,10 +60,12 @@ public struct ScheduleService: Sendable {
         public let runs: [SlotRun]
     }
 
-    /// The slots of [from, to), oldest first, at most `limit` (then more follow); nil when there is no such schedule.
+    /// The slots of [from, to), oldest first, at most `limit` and at most `maximumRuns` runs (then more follow); nil
+    /// when there is no such schedule.
     public func runs(of name: String, from: Timestamp, to: Timestamp, limit: Int) async throws -> (slots: [Slot], more: Bool)? {
         guard let schedule = try await book.schedule(named: name) else { return nil }
         let places = max(1, schedule.definition.locations.count)
+        let limit = max(1, min(limit, Self.maximumRuns / places - 1))
         let history = try await book.slotHistory(ofSchedule: name, from: from, to: to, limit: (limit + 1) * places)
         let last = Timestamp(microsecondsSinceEpoch: to.microsecondsSinceEpoch - 1)
         var runs: [Timestamp: [SlotRun]] = [:]

@@ -120,6 +120,17 @@ struct V2ScheduleRouteTests {
             #expect(statuses(4) == ["due", "due"])
             let paged = try await client.send(.get, "/v2/schedules/check/runs?\(query)&limit=2").json()
             #expect(paged["slots"]?.arrayValue?.count == 2 && paged["next_from"]?.stringValue != nil)
+            // A page holds at most 10,000 runs: 99 slots of a schedule in 100 places.
+            let countries = (0..<100).map { LocationCode(text: "Z\(Character(UnicodeScalar(48 + $0 / 10)!))/\($0 % 10)0")! }
+            let wide = ScheduleDefinition(
+                name: "wide", testID: UUID(), type: "url_check", version: 1, dataJSON: nil, timing: .every(seconds: 1),
+                locations: countries, ttlSeconds: 1)
+            let wideFirst = wide.timetable.firstSlot(atOrAfter: Timestamp.now().adding(seconds: -300))!
+            _ = try await store.saveSchedule(wide, firstSlot: wideFirst, at: wideFirst)
+            let wideQuery = "from=\(wideFirst.iso8601Text)&limit=1000".replacingOccurrences(of: "+", with: "%2B")
+            let widePage = try await client.send(.get, "/v2/schedules/wide/runs?\(wideQuery)").json()
+            #expect(widePage["slots"]?.arrayValue?.count == 99 && widePage["next_from"]?.stringValue != nil)
+            #expect(widePage["slots"]?.arrayValue?.first?["runs"]?.arrayValue?.count == 100)
         }
     }
 }
