@@ -48,11 +48,14 @@ public struct ScheduleRunner: Service {
     public func passOnce() async throws -> Duration {
         let now = clock.now()
         let pass = try await book.createDueSlots(at: now, limit: Self.schedulesPerPass, catchUp: Self.catchUp)
+        var arrived: [TaskKind: Int] = [:]
         for created in pass.created {
             events.slotCreated(lagSeconds: created.slot.seconds(until: now))
-            events.tasks(.created, count: created.kinds.count)
-            for kind in created.kinds { wakeups.tasksCreated(kind, count: 1) }
+            for kind in created.kinds { arrived[kind, default: 0] += 1 }
         }
+        events.tasks(.created, count: arrived.values.reduce(0, +))
+        // One word per kind of task for the pass, as a batch of creates gives.
+        for (kind, count) in arrived { wakeups.tasksCreated(kind, count: count) }
         for (schedule, missed) in pass.missed {
             events.slotsMissed(Int(missed.count))
             logger.warning(

@@ -79,9 +79,13 @@ public struct ScheduleService: Sendable {
                 runs[slot] = places.map { SlotRun(location: $0, status: status) }
             }
         }
-        for missed in history.missed {
+        // Missed runs come oldest first: a page never needs more than its length of them, however many there are.
+        var missedSlots = 0
+        for missed in history.missed where missedSlots <= limit {
             guard let first = missed.timetable.firstSlot(atOrAfter: max(missed.slots.first, from)) else { continue }
-            add(missed.timetable.slots(from: first, through: min(missed.slots.last, last), limit: limit + 1), locations: missed.locations, .missed)
+            let slots = missed.timetable.slots(from: first, through: min(missed.slots.last, last), limit: limit + 1 - missedSlots)
+            missedSlots += slots.count
+            add(slots, locations: missed.locations, .missed)
         }
         let now = clock.now()
         if !schedule.definition.paused, let first = schedule.timetable.firstSlot(atOrAfter: max(schedule.nextSlot, from)) {
