@@ -64,7 +64,8 @@ public struct ScheduleRunner: Service {
         }
         if pass.schedulesDue >= Self.schedulesPerPass { return .zero }
         guard let nextDue = pass.nextDue else { return Self.longestSleep }
-        let untilDue = Duration.microseconds(max(0, now.seconds(until: nextDue) * 1_000_000).rounded())
+        // From the end of this pass, not its start: a slow pass must not push the next slot back by its own length.
+        let untilDue = Duration.microseconds(max(0, clock.now().seconds(until: nextDue) * 1_000_000).rounded())
         // A schedule due now that this pass did not get is being worked on by another process: look again shortly.
         return min(Self.longestSleep, max(Self.shortestSleep, untilDue))
     }

@@ -1,5 +1,5 @@
 import FleetModel
-import FleetService
+@testable import FleetService
 import FleetStore
 import FleetTestSupport
 import Foundation
@@ -54,6 +54,46 @@ struct ScheduleRunnerTests {
             hangUp.hangUp()
             #expect(try await elsewhere.value.tasks.isEmpty)
             #expect(events.lags.withLock { $0 } == [0.25])
+        }
+    }
+
+    /// The real store, whose passes take `seconds` of the test's clock.
+    struct SlowBook: ScheduleBook {
+        let store: any TaskStore
+        let clock: ManualClock
+        let seconds: Double
+
+        func createDueSlots(at now: Timestamp, limit: Int, catchUp: Int) async throws -> SlotPass {
+            defer { clock.advance(seconds: seconds) }
+            return try await store.createDueSlots(at: now, limit: limit, catchUp: catchUp)
+        }
+        func saveSchedule(_ schedule: ScheduleDefinition, firstSlot: Timestamp, at now: Timestamp) async throws -> (record: ScheduleRecord, created: Bool) {
+            try await store.saveSchedule(schedule, firstSlot: firstSlot, at: now)
+        }
+        func schedule(named name: String) async throws -> ScheduleRecord? { try await store.schedule(named: name) }
+        func schedules(after name: String?, limit: Int) async throws -> [ScheduleRecord] { try await store.schedules(after: name, limit: limit) }
+        func deleteSchedule(named name: String) async throws -> Bool { try await store.deleteSchedule(named: name) }
+        func slotHistory(ofSchedule name: String, from: Timestamp, to: Timestamp, limit: Int) async throws -> SlotHistory {
+            try await store.slotHistory(ofSchedule: name, from: from, to: to, limit: limit)
+        }
+    }
+
+    @Test("after a slow pass the runner sleeps only until the next slot, not a whole interval from the pass's start")
+    func slowPass() async throws {
+        try await StoreEngine.sqliteMemory.withStore { store in
+            let clock = ManualClock()
+            let book = SlowBook(store: store, clock: clock, seconds: 0.7)
+            let schedule = Self.schedule(every: 1)
+            let first = schedule.timetable.firstSlot(atOrAfter: clock.now())!
+            _ = try await store.saveSchedule(schedule, firstSlot: first, at: clock.now())
+            clock.advance(seconds: clock.now().seconds(until: first))
+            let runner = ScheduleRunner(
+                book: book, clock: clock, events: UncountedEvents(),
+                wakeups: TaskWakeups(held: HeldPolls(events: UncountedEvents()), notifications: NoNotifications()), logger: testLogger,
+                changes: ScheduleChanges())
+            // The slot at `first` took 0.7 s to make: the next, at first + 1 s, is 0.3 s away.
+            let pause = try await runner.passOnce()
+            #expect(pause == .milliseconds(300))
         }
     }
 
