@@ -80,6 +80,11 @@ extension PostgresTaskStore: ScheduleBook {
                 return pass
             }
             var pass = try await self.client.withTransaction(logger: self.logger) { connection in
+                // The commit does not wait for the WAL flush, so a slow disk does not hold the schedules' locks and the
+                // next slots behind it. A database crash within that moment loses the whole pass, tasks and advance
+                // together, and the next pass makes those slots again or records them missed; whatever claims one of
+                // its tasks commits after it, which flushes it first.
+                try await connection.query("SET LOCAL synchronous_commit = off", logger: self.logger)
                 var pass = SlotPass()
                 let due = try await self.scheduleRecords(
                     """
