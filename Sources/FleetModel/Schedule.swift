@@ -37,12 +37,6 @@ public struct ScheduleDefinition: Sendable, Equatable {
 
     public var timetable: Timetable { Timetable(timing: timing, scheduleName: name) }
 
-    /// What each of its tasks is for waking held polls, one per location.
-    public var taskKinds: [TaskKind] {
-        let capability = Capability(type: type, version: version)
-        return locations.isEmpty ? [TaskKind(capability: capability)] : locations.map { TaskKind(capability: capability, locations: [$0]) }
-    }
-
     /// Names are path segments: letters, digits, `.`, `_`, `-` and `~`, 1 to 100 of them.
     public static func isValidName(_ name: some StringProtocol) -> Bool {
         (1...100).contains(name.utf8.count)

@@ -4,9 +4,6 @@ import JSON
 public enum ScheduleTiming: Sendable, Hashable {
     case every(seconds: Int64)
     case cron(CronExpression)
-
-    /// The longest interval `every_seconds` takes: a year.
-    public static let longestInterval: Int64 = 31_536_000
 }
 
 /// A schedule's timing with its offset: the slot times themselves.
