@@ -31,10 +31,13 @@ struct ResultUploaderTests {
     static func outbox(_ ids: [String]) throws -> ResultOutbox {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("uploader-\(UUID().uuidString)").path
         let outbox = try ResultOutbox(stateDirectory: state)
-        for id in ids {
+        let written = Date()
+        for (index, id) in ids.enumerated() {
             try outbox.store(.result(taskID: id, data: ["n": 1]))
-            // Distinct modification times, so "oldest first" is decided by time and not by name.
-            Thread.sleep(forTimeInterval: 0.01)
+            // Modification times a second apart, so that "oldest first" is decided by time and not by name, however
+            // coarse the file system's clock.
+            try FileManager.default.setAttributes(
+                [.modificationDate: written.addingTimeInterval(Double(index - ids.count))], ofItemAtPath: "\(outbox.directory)/\(id).json")
         }
         return outbox
     }
