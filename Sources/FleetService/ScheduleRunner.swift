@@ -17,10 +17,9 @@ public struct ScheduleRunner: Service {
     let logger: Logger
     let changes: ScheduleChanges
 
-    /// Schedules one pass works on at most; a full pass is followed by another at once.
-    static let schedulesPerPass = 200
-    /// Slots younger than their time to live that one pass creates per schedule at most (the newest).
-    static let catchUp = 10
+    /// What one pass does at most (200 schedules, 2,000 tasks, the 10 newest slots of a schedule); a pass that
+    /// reached a limit is followed by another at once.
+    static let passLimits = SlotPassLimits(schedules: 200, tasks: 2_000, catchUp: 10)
     static let longestSleep = Duration.seconds(1)
     /// The least time between passes, so that slots due close together are made together.
     static let shortestSleep = Duration.milliseconds(10)
@@ -47,7 +46,7 @@ public struct ScheduleRunner: Service {
     @discardableResult
     public func passOnce() async throws -> Duration {
         let now = clock.now()
-        let pass = try await book.createDueSlots(at: now, limit: Self.schedulesPerPass, catchUp: Self.catchUp)
+        let pass = try await book.createDueSlots(at: now, limits: Self.passLimits)
         var arrived: [TaskKind: Int] = [:]
         for created in pass.created {
             events.slotCreated(lagSeconds: created.slot.seconds(until: now))
@@ -62,7 +61,7 @@ public struct ScheduleRunner: Service {
                 "schedule slots missed",
                 metadata: ["schedule": "\(schedule)", "first_slot": "\(missed.first.iso8601Text)", "slots": "\(missed.count)"])
         }
-        if pass.schedulesDue >= Self.schedulesPerPass { return .zero }
+        if pass.reachedLimit { return .zero }
         guard let nextDue = pass.nextDue else { return Self.longestSleep }
         // From the end of this pass, not its start: a slow pass must not push the next slot back by its own length.
         let untilDue = Duration.microseconds(max(0, clock.now().seconds(until: nextDue) * 1_000_000).rounded())

@@ -14,12 +14,30 @@ public protocol ScheduleBook: Sendable {
     func schedules(after name: String?, limit: Int) async throws -> [ScheduleRecord]
     /// Removes the schedule and its missed slots; its tasks stay. False when there was none.
     func deleteSchedule(named name: String) async throws -> Bool
-    /// Creates the tasks of due slots of up to `limit` schedules not being worked on by another process, and records
-    /// the slots too old for a task as missed (`Timetable.plan`, at most `catchUp` slots created per schedule).
-    func createDueSlots(at now: Timestamp, limit: Int, catchUp: Int) async throws -> SlotPass
+    /// Creates the tasks of due slots of schedules not being worked on by another process, earliest slot first, and
+    /// records the slots too old for a task as missed (`Timetable.plan`), within `limits`.
+    func createDueSlots(at now: Timestamp, limits: SlotPassLimits) async throws -> SlotPass
     /// The schedule's tasks with slots in [from, to), by slot and location, at most `limit`; and its missed slots
     /// that overlap the window.
     func slotHistory(ofSchedule name: String, from: Timestamp, to: Timestamp, limit: Int) async throws -> SlotHistory
+}
+
+/// How much one pass of `createDueSlots` may do, so that a pass after a long outage or over schedules with many
+/// locations stays a short transaction.
+public struct SlotPassLimits: Sendable {
+    /// Due schedules read (and, on PostgreSQL, locked) at most.
+    public let schedules: Int
+    /// Tasks created at most; the first schedule is taken whole whatever its count, so that every schedule can be
+    /// made, and a schedule whose due slots are all missed counts as one.
+    public let tasks: Int
+    /// Slots younger than their time to live made per schedule at most (the newest).
+    public let catchUp: Int
+
+    public init(schedules: Int, tasks: Int, catchUp: Int) {
+        self.schedules = schedules
+        self.tasks = tasks
+        self.catchUp = catchUp
+    }
 }
 
 /// What one pass of `createDueSlots` did.
@@ -42,8 +60,8 @@ public struct SlotPass: Sendable {
     }
     public var created: [CreatedSlot] = []
     public var missed: [(schedule: String, slots: MissedSlots)] = []
-    /// How many due schedules were worked on: `limit` means more may be due.
-    public var schedulesDue = 0
+    /// The pass stopped at one of its limits: more slots may be due now.
+    public var reachedLimit = false
     /// The earliest slot any schedule waits for now, nil when none is active.
     public var nextDue: Timestamp?
 

@@ -72,4 +72,27 @@ enum StoredSchedule {
             }
         }
     }
+
+    /// One due schedule's part of a pass: its plan and the tasks of its slots.
+    struct DueWork {
+        let schedule: ScheduleRecord
+        let plan: SlotPlan
+        let tasks: [SlotTask]
+    }
+
+    /// The work of a pass over `due` (earliest slot first) within `limits`, and whether it stopped at one of them.
+    static func work(over due: [ScheduleRecord], at now: Timestamp, limits: SlotPassLimits) -> (work: [DueWork], reachedLimit: Bool) {
+        var work: [DueWork] = []
+        var taskCount = 0
+        for schedule in due {
+            let definition = schedule.definition
+            let plan = schedule.timetable.plan(from: schedule.nextSlot, now: now, ttlSeconds: definition.ttlSeconds, catchUp: limits.catchUp)
+            let tasks = tasks(of: schedule, slots: plan.slots)
+            let cost = max(1, tasks.count)
+            if !work.isEmpty && taskCount + cost > limits.tasks { return (work, true) }
+            work.append(DueWork(schedule: schedule, plan: plan, tasks: tasks))
+            taskCount += cost
+        }
+        return (work, due.count >= limits.schedules)
+    }
 }

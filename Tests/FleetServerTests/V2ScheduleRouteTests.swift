@@ -95,8 +95,8 @@ struct V2ScheduleRouteTests {
             _ = try await store.saveSchedule(definition, firstSlot: first, at: first)
             // The first slot is made on time; then nobody runs the schedule for 35 s: the slots at +10 s and +20 s
             // are missed, the one at +30 s, younger than its time to live of 10 s, is made late.
-            _ = try await store.createDueSlots(at: first.adding(seconds: 0.01), limit: 10, catchUp: 10)
-            _ = try await store.createDueSlots(at: first.adding(seconds: 35), limit: 10, catchUp: 10)
+            _ = try await store.createDueSlots(at: first.adding(seconds: 0.01), limits: SlotPassLimits(schedules: 10, tasks: 1_000, catchUp: 10))
+            _ = try await store.createDueSlots(at: first.adding(seconds: 35), limits: SlotPassLimits(schedules: 10, tasks: 1_000, catchUp: 10))
             let claimed = try await store.poll(
                 Sample.poll(capabilities: [Capability(type: "url_check", version: 1)], maxTasks: 1, at: "FI/18"), at: first.adding(seconds: 36))
             #expect(claimed.count == 1)

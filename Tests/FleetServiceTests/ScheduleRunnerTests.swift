@@ -63,9 +63,9 @@ struct ScheduleRunnerTests {
         let clock: ManualClock
         let seconds: Double
 
-        func createDueSlots(at now: Timestamp, limit: Int, catchUp: Int) async throws -> SlotPass {
+        func createDueSlots(at now: Timestamp, limits: SlotPassLimits) async throws -> SlotPass {
             defer { clock.advance(seconds: seconds) }
-            return try await store.createDueSlots(at: now, limit: limit, catchUp: catchUp)
+            return try await store.createDueSlots(at: now, limits: limits)
         }
         func saveSchedule(_ schedule: ScheduleDefinition, firstSlot: Timestamp, at now: Timestamp) async throws -> (record: ScheduleRecord, created: Bool) {
             try await store.saveSchedule(schedule, firstSlot: firstSlot, at: now)

@@ -17,6 +17,10 @@ struct ScheduleBookContractTests {
             timing: .every(seconds: seconds), locations: locations.map { LocationCode(text: $0)! }, ttlSeconds: ttl, paused: paused)
     }
 
+    static func limits(schedules: Int = 10, tasks: Int = 1_000) -> SlotPassLimits {
+        SlotPassLimits(schedules: schedules, tasks: tasks, catchUp: 10)
+    }
+
     /// Saves the schedule at `now` starting from its first slot at or after then; answers that slot.
     @discardableResult
     static func save(_ schedule: ScheduleDefinition, in store: any TaskStore, at now: Timestamp) async throws -> Timestamp {
@@ -61,14 +65,14 @@ struct ScheduleBookContractTests {
         try await engine.withStore { store in
             let schedule = Self.schedule(locations: ["FI", "SE"], ttl: 5)
             let first = try await Self.save(schedule, in: store, at: Sample.time(0))
-            #expect(try await store.createDueSlots(at: first.adding(seconds: -0.001), limit: 10, catchUp: 10).created.isEmpty)
-            let pass = try await store.createDueSlots(at: first.adding(seconds: 0.1), limit: 10, catchUp: 10)
+            #expect(try await store.createDueSlots(at: first.adding(seconds: -0.001), limits: Self.limits(schedules: 10)).created.isEmpty)
+            let pass = try await store.createDueSlots(at: first.adding(seconds: 0.1), limits: Self.limits(schedules: 10))
             #expect(pass.created.count == 1)
             #expect(pass.created.first?.slot == first)
             #expect(Set(pass.created.first?.kinds.flatMap(\.locations).map(\.description) ?? []) == ["FI", "SE"])
             #expect(pass.nextDue == first.adding(seconds: 1))
             // The same time again: nothing more.
-            #expect(try await store.createDueSlots(at: first.adding(seconds: 0.1), limit: 10, catchUp: 10).created.isEmpty)
+            #expect(try await store.createDueSlots(at: first.adding(seconds: 0.1), limits: Self.limits(schedules: 10)).created.isEmpty)
             let history = try await store.slotHistory(ofSchedule: "probe", from: first, to: first.adding(seconds: 1), limit: 10)
             #expect(history.tasks.count == 2)
             for task in history.tasks {
@@ -91,7 +95,7 @@ struct ScheduleBookContractTests {
             for schedule in schedules { firsts.append(try await Self.save(schedule, in: store, at: Sample.time(0))) }
             let now = Sample.time(3.5)
             let passes = try await withThrowingTaskGroup(of: SlotPass.self) { group in
-                for _ in 0..<8 { group.addTask { try await store.createDueSlots(at: now, limit: 5, catchUp: 10) } }
+                for _ in 0..<8 { group.addTask { try await store.createDueSlots(at: now, limits: Self.limits(schedules: 5)) } }
                 var passes: [SlotPass] = []
                 for try await pass in group { passes.append(pass) }
                 return passes
@@ -99,9 +103,9 @@ struct ScheduleBookContractTests {
             // Whatever the passes did between them, the rest are made by more passes.
             var made = passes.flatMap(\.created)
             while true {
-                let pass = try await store.createDueSlots(at: now, limit: 5, catchUp: 10)
+                let pass = try await store.createDueSlots(at: now, limits: Self.limits(schedules: 5))
                 made += pass.created
-                if pass.schedulesDue == 0 { break }
+                if !pass.reachedLimit { break }
             }
             // Pausing and resuming at the same time restarts each schedule at the slots already made.
             for schedule in schedules {
@@ -109,7 +113,7 @@ struct ScheduleBookContractTests {
                 try await Self.save(paused, in: store, at: Sample.time(0))
                 try await Self.save(schedule, in: store, at: Sample.time(0))
             }
-            made += try await store.createDueSlots(at: now, limit: 100, catchUp: 10).created
+            made += try await store.createDueSlots(at: now, limits: Self.limits(schedules: 100)).created
             var expected = 0
             for (schedule, first) in zip(schedules, firsts) {
                 let slots = schedule.timetable.slots(from: first, through: now, limit: 100)
@@ -123,6 +127,29 @@ struct ScheduleBookContractTests {
         }
     }
 
+    @Test("a pass makes at most its task limit, the first schedule whole, and says when it left due slots for the next",
+          arguments: StoreEngine.allCases)
+    func taskLimit(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            // Three schedules of four locations, each due once (every 10 s): twelve tasks, four per schedule.
+            let schedules = (0..<3).map { Self.schedule("probe-\($0)", every: 10, locations: ["FI", "SE", "NO", "DK"], ttl: 10) }
+            var firsts: [Timestamp] = []
+            for schedule in schedules { firsts.append(try await Self.save(schedule, in: store, at: Sample.time(0))) }
+            let now = (firsts.max() ?? Sample.time(0)).adding(seconds: 0.5)
+            // A limit under one schedule's count still makes that schedule whole.
+            let first = try await store.createDueSlots(at: now, limits: Self.limits(tasks: 3))
+            #expect(first.created.count == 1 && first.created.first?.kinds.count == 4)
+            #expect(first.reachedLimit)
+            // Two more schedules would be eight: only one fits under six.
+            let second = try await store.createDueSlots(at: now, limits: Self.limits(tasks: 6))
+            #expect(second.created.count == 1 && second.reachedLimit)
+            let third = try await store.createDueSlots(at: now, limits: Self.limits(tasks: 6))
+            #expect(third.created.count == 1 && !third.reachedLimit)
+            #expect(Set((first.created + second.created + third.created).map(\.schedule)) == Set(schedules.map(\.name)))
+            #expect(try await store.createDueSlots(at: now, limits: Self.limits(tasks: 6)).created.isEmpty)
+        }
+    }
+
     @Test("slots too old for their time to live are recorded as missed, once, with the timetable they were counted by",
           arguments: StoreEngine.allCases)
     func missed(engine: StoreEngine) async throws {
@@ -130,7 +157,7 @@ struct ScheduleBookContractTests {
             let schedule = Self.schedule(every: 10, ttl: 20)
             let first = try await Self.save(schedule, in: store, at: Sample.time(0))
             // Nobody ran the schedule for 95 s: the slots of the last 20 s get tasks, the older ones are missed.
-            let pass = try await store.createDueSlots(at: first.adding(seconds: 95), limit: 10, catchUp: 10)
+            let pass = try await store.createDueSlots(at: first.adding(seconds: 95), limits: Self.limits(schedules: 10))
             #expect(pass.created.map(\.slot) == [80, 90].map { first.adding(seconds: $0) })
             #expect(pass.missed.count == 1)
             #expect(pass.missed.first?.slots == MissedSlots(first: first, last: first.adding(seconds: 70), count: 8))
@@ -140,7 +167,7 @@ struct ScheduleBookContractTests {
             #expect(history.missed.first?.slots.count == 8)
             // A paused schedule makes nothing.
             try await Self.save(Self.schedule(every: 10, ttl: 20, paused: true), in: store, at: first.adding(seconds: 96))
-            let paused = try await store.createDueSlots(at: first.adding(seconds: 500), limit: 10, catchUp: 10)
+            let paused = try await store.createDueSlots(at: first.adding(seconds: 500), limits: Self.limits(schedules: 10))
             #expect(paused.created.isEmpty && paused.missed.isEmpty && paused.nextDue == nil)
         }
     }

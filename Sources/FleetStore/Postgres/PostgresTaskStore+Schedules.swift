@@ -70,7 +70,7 @@ extension PostgresTaskStore: ScheduleBook {
     /// happens), their missed slots recorded and their next slots advanced, all committed together or not at all.
     /// A process killed midway leaves nothing behind: its transaction rolls back and its locks go with its
     /// connection, so another process takes the same slots at once.
-    public func createDueSlots(at now: Timestamp, limit: Int, catchUp: Int) async throws -> SlotPass {
+    public func createDueSlots(at now: Timestamp, limits: SlotPassLimits) async throws -> SlotPass {
         try await guarded("schedule pass") {
             // Nothing due (what most passes of an idle process find): one indexed read, no transaction.
             let earliest = try await self.earliestDueSlot()
@@ -89,19 +89,20 @@ extension PostgresTaskStore: ScheduleBook {
                 let due = try await self.scheduleRecords(
                     """
                     SELECT \(unescaped: Self.scheduleColumns) FROM schedules
-                    WHERE NOT paused AND next_slot <= \(now) ORDER BY next_slot LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                    WHERE NOT paused AND next_slot <= \(now) ORDER BY next_slot LIMIT \(limits.schedules) FOR UPDATE SKIP LOCKED
                     """, on: connection)
-                pass.schedulesDue = due.count
-                guard !due.isEmpty else { return pass }
+                // Schedules beyond the task limit stay as they are; their locks go with the commit.
+                let (work, reachedLimit) = StoredSchedule.work(over: due, at: now, limits: limits)
+                pass.reachedLimit = reachedLimit
+                guard !work.isEmpty else { return pass }
                 var tasks: [(name: String, task: StoredSchedule.SlotTask)] = []
                 var misses: [(name: String, slots: MissedSlots)] = []
                 var advances: [(name: String, next: Timestamp)] = []
-                for schedule in due {
-                    let definition = schedule.definition
-                    let plan = schedule.timetable.plan(from: schedule.nextSlot, now: now, ttlSeconds: definition.ttlSeconds, catchUp: catchUp)
-                    tasks += StoredSchedule.tasks(of: schedule, slots: plan.slots).map { (definition.name, $0) }
-                    if let missed = plan.missed { misses.append((definition.name, missed)) }
-                    advances.append((definition.name, plan.nextSlot))
+                for item in work {
+                    let name = item.schedule.definition.name
+                    tasks += item.tasks.map { (name, $0) }
+                    if let missed = item.plan.missed { misses.append((name, missed)) }
+                    advances.append((name, item.plan.nextSlot))
                 }
                 if !tasks.isEmpty {
                     var inserted: [String: [(slot: Timestamp, route: String)]] = [:]
@@ -119,8 +120,8 @@ extension PostgresTaskStore: ScheduleBook {
                     ).decode((String, Timestamp, String).self) {
                         inserted[name, default: []].append((slot, route))
                     }
-                    for schedule in due {
-                        pass.created += SlotPass.CreatedSlot.grouping(inserted[schedule.definition.name] ?? [], of: schedule.definition)
+                    for item in work {
+                        pass.created += SlotPass.CreatedSlot.grouping(inserted[item.schedule.definition.name] ?? [], of: item.schedule.definition)
                     }
                 }
                 if !misses.isEmpty {

@@ -48,16 +48,16 @@ extension SQLiteTaskStore: ScheduleBook {
     /// takes when no other pass advanced the schedule meanwhile. No transaction spans them: the store's one
     /// connection serves every request, and a request's write made inside an open transaction would be answered
     /// before it is committed.
-    public func createDueSlots(at now: Timestamp, limit: Int, catchUp: Int) async throws -> SlotPass {
+    public func createDueSlots(at now: Timestamp, limits: SlotPassLimits) async throws -> SlotPass {
         var pass = SlotPass()
         let due = try await rows(
-            "SELECT * FROM schedules WHERE paused = 0 AND next_slot <= ? ORDER BY next_slot LIMIT ?", [Self.time(now), .integer(limit)]
+            "SELECT * FROM schedules WHERE paused = 0 AND next_slot <= ? ORDER BY next_slot LIMIT ?", [Self.time(now), .integer(limits.schedules)]
         ).map(Self.scheduleRecord)
-        pass.schedulesDue = due.count
-        for schedule in due {
+        let (work, reachedLimit) = StoredSchedule.work(over: due, at: now, limits: limits)
+        pass.reachedLimit = reachedLimit
+        for item in work {
+            let (schedule, plan, tasks) = (item.schedule, item.plan, item.tasks)
             let definition = schedule.definition
-            let plan = schedule.timetable.plan(from: schedule.nextSlot, now: now, ttlSeconds: definition.ttlSeconds, catchUp: catchUp)
-            let tasks = StoredSchedule.tasks(of: schedule, slots: plan.slots)
             if !tasks.isEmpty {
                 let values = tasks.indices.map { index in
                     let base = 8 + 5 * index
