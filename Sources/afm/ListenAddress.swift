@@ -39,7 +39,9 @@ enum ListenAddress {
     private static func localNames() -> Set<String> {
         var names: Set<String> = ["localhost"]
         var buffer = [CChar](repeating: 0, count: 256)
-        if gethostname(&buffer, buffer.count) == 0 { names.insert(String(cString: buffer).lowercased()) }
+        if gethostname(&buffer, buffer.count) == 0 {
+            names.insert(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).lowercased())
+        }
         let hosts = (try? String(contentsOfFile: "/etc/hosts", encoding: .utf8)) ?? ""
         for line in hosts.split(separator: "\n") {
             let fields = line.prefix { $0 != "#" }.split(whereSeparator: \.isWhitespace)
