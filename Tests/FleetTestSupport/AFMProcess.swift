@@ -67,6 +67,7 @@ public final class AFMProcess: Sendable {
     public func waitUntilServing(timeout: TimeInterval = 30) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         var restarts = 0
+        var lastAttempt = "no attempt"
         while Date() < deadline {
             let child = self.child
             if !child.isRunning {
@@ -79,14 +80,16 @@ public final class AFMProcess: Sendable {
                 running.withLock { $0 = Running(port: port, child: restarted) }
                 continue
             }
-            if (try? await HTTP.get(baseURL.appendingPathComponent("status"))) != nil,
-                listens(processIdentifier: child.processIdentifier, port: port)
-            {
-                return
+            do {
+                _ = try await HTTP.get(baseURL.appendingPathComponent("status"))
+                if listens(processIdentifier: child.processIdentifier, port: port) { return }
+                lastAttempt = "another process answers on port \(port)"
+            } catch {
+                lastAttempt = "GET /status: \(error)"
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw Failure("afm did not start serving within \(timeout) s; its log ends: \(log.suffix(2_000))")
+        throw Failure("afm did not start serving within \(timeout) s (\(lastAttempt)); its log ends: \(log.suffix(2_000))")
     }
 
     /// Sends SIGTERM (SIGKILL after ten seconds), waits for the exit, and returns the exit status.

@@ -15,21 +15,21 @@ public struct ProcessStatistics: Sendable {
 
     /// The soft limit of open files in force (from /proc/PID/limits).
     public var openFileLimit: Int {
-        let limits = (try? String(contentsOfFile: "/proc/\(processIdentifier)/limits", encoding: .utf8)) ?? ""
+        let limits = procText("/proc/\(processIdentifier)/limits")
         let line = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") } ?? ""
         return Int(line.dropFirst("Max open files".count).split(separator: " ").first ?? "") ?? -1
     }
 
     /// Resident memory in MiB (VmRSS).
     public var residentMegabytes: Double {
-        let status = (try? String(contentsOfFile: "/proc/\(processIdentifier)/status", encoding: .utf8)) ?? ""
+        let status = procText("/proc/\(processIdentifier)/status")
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
         return Double(line.split(separator: " ").dropFirst().first ?? "").map { $0 / 1024 } ?? -1
     }
 
     /// CPU time the process has used so far, user and system, in seconds.
     public var cpuSeconds: Double {
-        let stat = (try? String(contentsOfFile: "/proc/\(processIdentifier)/stat", encoding: .utf8)) ?? ""
+        let stat = procText("/proc/\(processIdentifier)/stat")
         // Fields after the command name (which may hold spaces) start at the state, field 3; utime and stime are 14, 15.
         let fields = stat[(stat.lastIndex(of: ")") ?? stat.startIndex)...].split(separator: " ").dropFirst()
         let ticks = fields.dropFirst(11).prefix(2).compactMap { Double($0) }.reduce(0, +)
@@ -40,7 +40,7 @@ public struct ProcessStatistics: Sendable {
 /// Whether process `processIdentifier` holds the socket listening on 127.0.0.1:`port` (from /proc/net/tcp and the
 /// process's descriptors).
 public func listens(processIdentifier: Int32, port: Int) -> Bool {
-    let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+    let table = procText("/proc/net/tcp")
     let address = "0100007F:" + String(format: "%04X", port)
     let listening = table.split(separator: "\n").dropFirst().compactMap { line -> String? in
         let fields = line.split(separator: " ")
@@ -54,4 +54,13 @@ public func listens(processIdentifier: Int32, port: Int) -> Bool {
     return descriptors.contains { name in
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(name)")).map(listening.contains) ?? false
     }
+}
+
+/// The whole text of a /proc file. Foundation's `String(contentsOfFile:)` and `Data(contentsOf:)` give only the
+/// first 4 KB of such a file (its size shows as 0): /proc/net/tcp on a busy machine holds hundreds of sockets, and an
+/// afm listening past the first 4 KB was taken for another process on its port.
+public func procText(_ path: String) -> String {
+    guard let file = FileHandle(forReadingAtPath: path) else { return "" }
+    defer { try? file.close() }
+    return (try? file.readToEnd()).flatMap { String(data: $0, encoding: .utf8) } ?? ""
 }
