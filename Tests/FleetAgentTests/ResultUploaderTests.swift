@@ -81,8 +81,8 @@ struct ResultUploaderTests {
         let afm = FakeAFM { _ in down.withLock { $0 } ? .temporary("503") : nil }
         let uploader = ResultUploader(outbox: outbox, client: afm, grace: GracePeriod(.seconds(5)), logger: Self.logger)
         let running = Task { await uploader.run() }
-        // Up again right after the first refused attempt, so that the retry is the first one (after 1 s) however slow
-        // the machine: a fixed pause here let the backoff grow to 8 s on a loaded one.
+        // Up again only after an attempt was refused, so that what follows is a retry however slow the machine (after
+        // a fixed pause, a late first attempt could have found the AFM up already).
         try await waitUntil(timeout: .seconds(10)) { afm.posted.withLock { !$0.isEmpty } }
         #expect(try outbox.pending().count == 2)
         #expect(await !uploader.isDelivered)

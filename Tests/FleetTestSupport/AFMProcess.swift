@@ -147,25 +147,6 @@ public struct Failure: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Asks the kernel for a free TCP port on 127.0.0.1.
-public func freeLoopbackPort() throws -> Int {
-    let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socketDescriptor >= 0 else { throw Failure("socket() failed") }
-    defer { close(socketDescriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(socketDescriptor, pointer, length) == 0 && getsockname(socketDescriptor, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw Failure("bind() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 /// A minimal HTTP client for system tests.
 public enum HTTP {
     public static func get(_ url: URL) async throws -> (status: Int, body: Data) {

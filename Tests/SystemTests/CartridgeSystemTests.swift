@@ -7,35 +7,6 @@ import Testing
 /// independent subscriber (`mosquitto_sub`), port-probe activation, cleanup, and extensions.
 @Suite("afm-agent cartridge side", .enabled(if: MosquittoBroker.isInstalled, Comment(rawValue: MosquittoBroker.skipReason)))
 struct CartridgeSystemTests {
-    /// A TCP listener on a free loopback port, for the activation probe.
-    /// The application's port: bound at once (so that no other test can take it), listening only once `open()`
-    /// is called; until then a connection to it is refused, as to a closed port.
-    final class Listener: Sendable {
-        let port: Int
-        private let descriptor: Int32
-
-        init() throws {
-            let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard withLoopbackAddress(port: 0, { bind(socketDescriptor, $0, $1) == 0 }) else {
-                close(socketDescriptor)
-                throw Failure("cannot bind a loopback port")
-            }
-            var address = sockaddr_in()
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketDescriptor, $0, &length) }
-            }
-            descriptor = socketDescriptor
-            port = Int(UInt16(bigEndian: address.sin_port))
-        }
-
-        func open() throws {
-            guard listen(descriptor, 16) == 0 else { throw Failure("cannot listen on \(port)") }
-        }
-
-        deinit { close(descriptor) }
-    }
-
     func waitUntil(_ timeout: Duration, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while !condition() {
@@ -60,7 +31,7 @@ struct CartridgeSystemTests {
         }
         let broker = try await MosquittoBroker()
         let subscriber = try await IndependentSubscriber(broker: broker, topic: "instance/status/#")
-        let listener = try Listener()
+        let listener = try LoopbackPort()
         let appPort = listener.port
         try """
             [agent]
@@ -128,7 +99,7 @@ struct CartridgeSystemTests {
         let web = root.appendingPathComponent("web")
         try FileManager.default.createDirectory(at: web, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
-        let listener = try Listener()
+        let listener = try LoopbackPort()
         try listener.open()
         let appPort = listener.port
         try "SERVICE_NAME=php,CLUSTER_ID=php.cluster,MEMBER_ID=member-2,PORTS=\(appPort)".write(to: web.appendingPathComponent("user-data"), atomically: true, encoding: .utf8)
