@@ -15,12 +15,17 @@ public struct TaskWakeups: Sendable {
         self.forgetEmptyClaims = forgetEmptyClaims
     }
 
+    /// Called after the tasks' insert has committed. Empty claims remembered here are forgotten before any poll is
+    /// woken: tasks made by the schedule runner reach the store without passing the shortcut, and a woken poll
+    /// answered from its memory would leave them to expire.
     func tasksCreated(_ kind: TaskKind, count: Int) {
+        forgetEmptyClaims()
         held.tasksArrived(kind, count: count)
         notifications.announce(.tasks(kind, count: count))
     }
 
     func tasksHandedBack() {
+        forgetEmptyClaims()
         held.anythingMayHaveArrived()
         notifications.announce(.unknown)
     }
