@@ -176,11 +176,28 @@ let package = Package(
         ),
         // Runs a child process to its end or a time limit: the agent's plug-in handlers and the cartridge's extensions.
         .target(name: "ChildProcesses"),
+        // The monitoring checks (http, tcp, tls, dns, icmp): timed on their own connections, with their assertions.
+        .target(
+            name: "FleetChecks",
+            dependencies: [
+                "JSON",
+                "JSONSchema",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         // The agent's task runner: polling, handlers and plug-ins, the durable outbox, identity, shutdown.
         .target(
             name: "FleetAgent",
             dependencies: [
                 "ChildProcesses",
+                "FleetChecks",
+                "JSONSchema",
                 "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -224,6 +241,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "FleetChecksTests", dependencies: ["FleetChecks", "JSON", "JSONSchema", "FleetTestSupport"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "FleetTestSupport"]),
         .testTarget(name: "CartridgeTests", dependencies: ["Cartridge", "Databridge", "MQTT", "JSON"]),
         .testTarget(

@@ -100,11 +100,18 @@ public struct AFMClient: AFMConnection {
         _ = try await post("/tasks/response", result.body, timeout: timeout)
     }
 
+    /// Registers the JSON Schemas of a task type this agent runs (`PUT /v2/task-types/{type}/{version}`), so that
+    /// the AFM refuses bad task data when it is created.
+    public func putTaskType(_ type: String, version: Int, taskSchema: JSONValue, resultSchema: JSONValue) async throws(Failure) {
+        let body = JSONWriter.string(from: ["task_schema": taskSchema, "result_schema": resultSchema])
+        _ = try await post("/v2/task-types/\(type)/\(version)", Array(body.utf8), timeout: timeout, method: .PUT)
+    }
+
     private func post(
-        _ path: String, _ body: [UInt8], headers extra: [(String, String)] = [], timeout: TimeAmount
+        _ path: String, _ body: [UInt8], headers extra: [(String, String)] = [], timeout: TimeAmount, method: HTTPMethod = .POST
     ) async throws(Failure) -> ([UInt8], HTTPHeaders) {
         var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
+        request.method = method
         for (name, value) in extra { request.headers.add(name: name, value: value) }
         // The original AFM reads a body as JSON only when it is declared so.
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -17,6 +17,9 @@ public final class TaskTypeCatalog: Sendable {
     /// The registration last seen of each type, or nil when it had none.
     private let seen = Mutex<[TaskTypeKey: TaskTypeRecord?]>([:])
     static let cacheLimit = 256
+    /// Formats are asserted, not only annotated: a `"format": "regex"` member holds a valid ECMA-262 expression, so a
+    /// check whose expression cannot run is refused when it is created.
+    static let schemaOptions = JSONSchema.Options(assertsFormats: true)
 
     struct TaskTypeKey: Hashable {
         let type: String
@@ -36,7 +39,7 @@ public final class TaskTypeCatalog: Sendable {
         for (name, schema) in [("task_schema", taskSchema), ("result_schema", resultSchema)] {
             guard let schema else { continue }
             do {
-                _ = try JSONSchema(schema)
+                _ = try JSONSchema(schema, options: Self.schemaOptions)
             } catch {
                 throw InvalidDocument("\(name) is not a valid JSON Schema: \(error)")
             }
@@ -94,7 +97,7 @@ public final class TaskTypeCatalog: Sendable {
     /// The compiled schema for `text` (a schema already accepted when it was registered).
     private func schema(_ text: String) throws -> JSONSchema {
         if let cached = compiled.withLock({ $0[text] }) { return cached }
-        let schema = try JSONSchema(json: text)
+        let schema = try JSONSchema(json: text, options: Self.schemaOptions)
         compiled.withLock { cache in
             if cache.count >= Self.cacheLimit { cache.removeAll() }
             cache[text] = schema

@@ -1,32 +1,33 @@
 import Foundation
 
 /// A compiled `pattern` regular expression with ECMA-262 meaning. Matches anywhere in the string unless anchored,
-/// as JSON Schema says.
+/// as JSON Schema says. Public so that what a schema's `format: regex` accepts and what a check matches with are
+/// the same language.
 ///
 /// A backtracking engine can take exponential time on patterns like `^(a+)+$`; each match runs under a time
 /// budget, and running out of it is reported as its own outcome instead of hanging the validation.
-struct Pattern: Sendable {
-    enum Outcome {
+public struct Pattern: Sendable {
+    public enum Outcome {
         case matched
         case notMatched
         case timedOut
     }
 
-    static let timeBudget: Duration = .milliseconds(100)
+    public static let timeBudget: Duration = .milliseconds(100)
 
-    let source: String
+    public let source: String
     let expression: NSRegularExpression
     /// The linear-time matcher, when the pattern is simple enough for it.
     let simple: SimplePattern?
 
-    init(_ source: String) throws {
+    public init(_ source: String) throws {
         self.source = source
         let translated = try ECMARegex(source)
         self.expression = try NSRegularExpression(pattern: translated.icuPattern)
         self.simple = SimplePattern(source)
     }
 
-    func match(_ string: String) -> Outcome {
+    public func match(_ string: String) -> Outcome {
         if let simple { return simple.matches(string) ? .matched : .notMatched }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: Self.timeBudget)
@@ -46,7 +47,7 @@ struct Pattern: Sendable {
         return outcome
     }
 
-    func matches(_ string: String) -> Bool {
+    public func matches(_ string: String) -> Bool {
         match(string) == .matched
     }
 

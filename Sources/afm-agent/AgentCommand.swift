@@ -123,7 +123,8 @@ struct AgentCommand: AsyncParsableCommand {
                 try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
                 let agentID = try AgentIdentity.load(stateDirectory: settings.stateDirectory)
                 let outbox = try ResultOutbox(stateDirectory: settings.stateDirectory)
-                var registry = HandlerRegistry([WaitHandler(), URLHTTPStatusHandler(client: http, timeout: settings.httpTimeout)])
+                var registry = HandlerRegistry(
+                    [WaitHandler(), URLHTTPStatusHandler(client: http, timeout: settings.httpTimeout)] + CheckHandler.builtIn)
                 if let directory = settings.handlersDirectory {
                     try registry.loadPlugins(from: directory, timeout: settings.handlerTimeout, logger: logger)
                 }
@@ -134,6 +135,7 @@ struct AgentCommand: AsyncParsableCommand {
                     settings: settings, agentID: agentID, registry: registry, outbox: outbox, held: held, client: client,
                     uploader: delivery, grace: grace, logger: logger)
                 services.append(.init(service: delivery))
+                services.append(.init(service: CheckTypeRegistration(client: client, logger: logger)))
                 runner = tasks
                 uploader = delivery
                 logger.notice("agent \(agentID.uuidString.lowercased()) (\(settings.name)) polling \(settings.afmURL) with \(settings.executors) executor(s); handlers: \(registry.capabilities.sorted { $0.key < $1.key }.map { "\($0.key) v\($0.value)" }.joined(separator: ", "))")
