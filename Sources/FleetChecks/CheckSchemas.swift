@@ -102,9 +102,46 @@ public enum CheckSchemas {
             """#)
     )
 
+    public static let dns = (
+        task: #"""
+            {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {
+             "name": {"type": "string", "minLength": 1, "maxLength": 253},
+             "record_type": {"enum": ["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA"]},
+             "server": {"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}]},
+             "port": {"type": "integer", "minimum": 1, "maximum": 65535}, \#(timeout),
+             "assert": {"type": "object", "additionalProperties": false, "properties": {
+               "rcode": {"enum": ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"]},
+               "answers": {"type": "array", "items": {"type": "string"}}, "answers_match": \#(regex),
+               "min_answers": {"type": "integer", "minimum": 0}}}}}
+            """#,
+        result: result(#"""
+            "server": {"type": "string"}, "rcode": {"type": "string"},
+            "answers": {"type": "array", "items": {"type": "string"}}, "via": {"type": "array", "items": {"type": "string"}}
+            """#)
+    )
+
+    public static let icmp = (
+        task: #"""
+            {"type": "object", "required": ["host"], "additionalProperties": false, "properties": {
+             \#(host), "count": {"type": "integer", "minimum": 1, "maximum": 100},
+             "interval_seconds": {"type": "number", "minimum": 0.01, "maximum": 60}, \#(timeout), \#(ipVersion),
+             "assert": {"type": "object", "additionalProperties": false, "properties": {
+               "max_loss": {"type": "number", "minimum": 0, "maximum": 1},
+               "max_rtt_seconds": {"type": "number", "exclusiveMinimum": 0}}}}}
+            """#,
+        result: result(#"""
+            "ip": {"type": "string"}, "sent": {"type": "integer"}, "received": {"type": "integer"},
+            "loss": {"type": "number", "minimum": 0, "maximum": 1}, "socket": {"enum": ["datagram", "raw"]},
+            "rtt": {"type": "object", "properties": {"min": \#(seconds), "avg": \#(seconds), "max": \#(seconds), "stddev": \#(seconds)}}
+            """#)
+    )
+
     /// Every built-in check: type, version, task schema, result schema.
     public static var all: [(type: String, version: Int, task: JSONValue, result: JSONValue)] {
-        [("http", 1, http.task, http.result), ("tcp", 1, tcp.task, tcp.result), ("tls", 1, tls.task, tls.result)].map {
+        [
+            ("http", 1, http.task, http.result), ("tcp", 1, tcp.task, tcp.result), ("tls", 1, tls.task, tls.result),
+            ("dns", 1, dns.task, dns.result), ("icmp", 1, icmp.task, icmp.result),
+        ].map {
             // The texts are constants of this file; a test parses each.
             ($0.0, $0.1, try! JSONParser.parse($0.2), try! JSONParser.parse($0.3))
         }

@@ -31,7 +31,7 @@ public struct CheckHandler: TaskHandler {
         }
     }
 
-    /// `http@1`, `tcp@1` and `tls@1`.
+    /// `http@1`, `tcp@1`, `tls@1`, `dns@1` and `icmp@1`.
     public static var builtIn: [CheckHandler] {
         CheckSchemas.all.compactMap { check -> CheckHandler? in
             let run: @Sendable (JSONValue) async throws(CheckDataError) -> CheckOutcome
@@ -39,6 +39,8 @@ public struct CheckHandler: TaskHandler {
             case "http": run = { data throws(CheckDataError) in await (try HTTPCheck(data)).run() }
             case "tcp": run = { data throws(CheckDataError) in await (try TCPCheck(data)).run() }
             case "tls": run = { data throws(CheckDataError) in await (try TLSCheck(data)).run() }
+            case "dns": run = { data throws(CheckDataError) in await (try DNSCheck(data)).run() }
+            case "icmp": run = { data throws(CheckDataError) in await (try ICMPCheck(data)).run() }
             default: return nil
             }
             return CheckHandler(type: check.type, version: check.version, taskSchema: check.task, run: run)

@@ -1,0 +1,89 @@
+import FleetChecks
+import FleetTestSupport
+import Foundation
+import JSON
+import Testing
+
+/// `dns@1` against dnsmasq on a loopback port, with A, MX and TXT records of its own; `icmp@1` to 127.0.0.1.
+@Suite("dns@1 and icmp@1 checks")
+struct DNSAndICMPCheckTests {
+    static let dnsmasq = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let requireAll = ProcessInfo.processInfo.environment["AFM_TEST_REQUIRE_ALL"] == "1"
+
+    /// A dnsmasq that answers for `fleet.test` only, from the command line, and forwards nothing.
+    static func withDNSServer(_ body: (Int) async throws -> Void) async throws {
+        let executable = try #require(dnsmasq, "dnsmasq is not installed (apt-get install dnsmasq-base)")
+        let port = try freeLoopbackPort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [
+            "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces", "--listen-address=127.0.0.1",
+            "--port=\(port)", "--user=\(getuid() == 0 ? "root" : NSUserName())", "--pid-file=", "--log-facility=-",
+            "--local=/fleet.test/", "--address=/www.fleet.test/192.0.2.10", "--host-record=api.fleet.test,192.0.2.20,2001:db8::20",
+            "--mx-host=fleet.test,mail.fleet.test,10", "--txt-record=fleet.test,v=spf1 -all",
+        ]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let child = try ChildProcess(starting: process)
+        defer { child.signal(SIGKILL) }
+        try await waitUntil(timeout: .seconds(20)) {
+            let probe = try? await DNSCheck(["name": "www.fleet.test", "server": "127.0.0.1", "port": .number(.integer(Int64(port))), "timeout_seconds": 0.5]).run()
+            return probe?.success == true
+        }
+        try await body(port)
+    }
+
+    @Test("A, AAAA, MX and TXT answers; an expected set, a regex and a count, each passing and failing; NXDOMAIN; no server",
+          .enabled(if: dnsmasq != nil || requireAll, "dnsmasq is not installed (apt-get install dnsmasq-base)"))
+    func dns() async throws {
+        try await Self.withDNSServer { port in
+            func check(_ name: String, _ type: String, _ rules: JSONValue? = nil) async throws -> JSONValue {
+                var data: [String: JSONValue] = ["name": .string(name), "record_type": .string(type), "server": "127.0.0.1", "port": .number(.integer(Int64(port)))]
+                data["assert"] = rules
+                return try await DNSCheck(.object(data)).run().json
+            }
+            let a = try await check("www.fleet.test", "A", ["answers": ["192.0.2.10"]])
+            #expect(a["success"] == true && a["rcode"] == "NOERROR" && a["answers"] == ["192.0.2.10"], "\(a)")
+            #expect(a["server"] == .string("127.0.0.1:\(port)"))
+            let aaaa = try await check("api.fleet.test", "AAAA", ["answers_match": "^2001:db8::"])
+            #expect(aaaa["success"] == true && aaaa["answers"] == ["2001:db8::20"], "\(aaaa)")
+            let mx = try await check("fleet.test", "MX", ["answers": ["10 mail.fleet.test."]])
+            #expect(mx["success"] == true, "\(mx)")
+            let txt = try await check("fleet.test", "TXT", ["answers_match": "^v=spf1"])
+            #expect(txt["success"] == true && txt["answers"] == ["v=spf1 -all"], "\(txt)")
+
+            let otherSet = try await check("www.fleet.test", "A", ["answers": ["192.0.2.99"]])
+            #expect(otherSet["reason"]?.stringValue == "assert.answers: got [192.0.2.10], not [192.0.2.99]")
+            let noMatch = try await check("fleet.test", "TXT", ["answers_match": "^google-site"])
+            #expect(noMatch["reason"]?.stringValue == "assert.answers_match: v=spf1 -all does not match /^google-site/")
+            let few = try await check("www.fleet.test", "A", ["min_answers": 2])
+            #expect(few["reason"]?.stringValue == "assert.min_answers: 1 answers, under 2")
+            let missing = try await check("nothing.fleet.test", "A")
+            #expect(missing["success"] == false && missing["rcode"] == "NXDOMAIN", "\(missing)")
+            #expect(missing["reason"]?.stringValue == "assert.rcode: NXDOMAIN, not NOERROR")
+            #expect(try await check("nothing.fleet.test", "A", ["rcode": "NXDOMAIN"])["success"] == true)
+        }
+        let closed = try freeLoopbackPort()
+        let silent = try await DNSCheck(["name": "www.fleet.test", "server": "127.0.0.1", "port": .number(.integer(Int64(closed))), "timeout_seconds": 1]).run().json
+        #expect(silent["success"] == false && silent["reason"] != nil, "\(silent)")
+    }
+
+    @Test("icmp to 127.0.0.1: every reply back, round trips measured, loss and rtt assertions")
+    func icmp() async throws {
+        let ping = try await ICMPCheck(["host": "127.0.0.1", "count": 3, "interval_seconds": 0.05]).run().json
+        if ping["reason"]?.stringValue?.hasPrefix("cannot open an ICMP socket") == true, !Self.requireAll {
+            // Neither a datagram ICMP socket nor CAP_NET_RAW here: the failure says so, as it would on a probe.
+            print("icmp@1 not checked on this machine: \(ping["reason"]!)")
+            return
+        }
+        #expect(ping["success"] == true, "\(ping)")
+        #expect(ping["sent"] == 3 && ping["received"] == 3 && ping["loss"] == 0, "\(ping)")
+        let rtt = try #require(ping["rtt"])
+        let minimum = try #require(rtt["min"]?.numberValue?.doubleValue), maximum = try #require(rtt["max"]?.numberValue?.doubleValue)
+        #expect(minimum > 0 && minimum <= maximum && maximum < 1)
+        #expect(["datagram", "raw"].contains(ping["socket"]?.stringValue ?? ""))
+        let strict = try await ICMPCheck(["host": "127.0.0.1", "count": 2, "interval_seconds": 0.05, "assert": ["max_rtt_seconds": 0.000001]]).run().json
+        #expect(strict["reason"]?.stringValue?.hasPrefix("assert.max_rtt_seconds: the average round trip") == true, "\(strict)")
+    }
+}
