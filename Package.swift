@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "jsonschema-bench", targets: ["jsonschema-bench"]),
         .executable(name: "afm-bench", targets: ["afm-bench"]),
         .executable(name: "cep-stub", targets: ["cep-stub"]),
+        .executable(name: "check-bench", targets: ["check-bench"]),
         .library(name: "JSONSchema", targets: ["JSONSchema"]),
     ],
     dependencies: [
@@ -189,6 +190,18 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        // http@1 checks per second and memory per concurrent check, against its own local server (run it release-built).
+        .executableTarget(
+            name: "check-bench",
+            dependencies: [
+                "FleetChecks",
+                "JSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // The agent's task runner: polling, handlers and plug-ins, the durable outbox, identity, shutdown.

@@ -19,20 +19,23 @@ public struct CheckTypeRegistration: Service {
     public func run() async throws {
         var retry = Duration.seconds(1)
         var pending = CheckSchemas.all
-        while let check = pending.first, !Task.isShuttingDownGracefully {
+        registering: while let check = pending.first, !Task.isShuttingDownGracefully {
             do {
                 try await client.putTaskType(check.type, version: check.version, taskSchema: check.task, resultSchema: check.result)
                 pending.removeFirst()
             } catch .refused(let status, let message) {
                 logger.warning(
                     "the AFM did not take the schemas of the built-in checks (HTTP \(status): \(message)); it will not refuse bad check data when tasks are created")
-                return
+                break registering
             } catch {
                 logger.info("cannot register the built-in checks' schemas yet, retrying in \(retry): \(error)")
-                try? await Task.sleep(for: retry)
+                let pause = retry
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
                 retry = min(retry * 2, Self.longestRetry)
             }
         }
         if pending.isEmpty { logger.info("registered the built-in checks with the AFM: \(CheckSchemas.all.map { "\($0.type)@\($0.version)" }.joined(separator: ", "))") }
+        // A service of the agent's group ends with the group: one that ended alone would stop the agent.
+        try? await gracefulShutdown()
     }
 }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import Synchronization
 
 /// TLS as a check asks for it: whose certificates to trust, whether to go on with an untrusted chain, and the name
 /// to send (SNI) and verify.
@@ -33,7 +34,10 @@ struct CheckConnection {
     let certificates: CertificateChecker.Seen?
     let tlsVersion: String?
 
-    /// Opens a connection to `host:port` before `deadline`; failures and timeouts are thrown as the reason.
+    /// Opens a connection to `host:port` before `deadline`; failures and timeouts are thrown as the reason. Every
+    /// handler, the caller's `pipeline` included, is in place before the connection is active, so that nothing the
+    /// server sends first (a greeting) is missed; the marks are stamped where they happen (the lookup's thread,
+    /// the event loop), so that a busy agent's late wake-up is not counted as the network's time.
     static func open(
         host: String, port: Int, version: IPVersion, tls: TLSOptions?, deadline: ContinuousClock.Instant, timer: inout PhaseTimer,
         acceptUntrusted: Bool = false, pipeline: @escaping @Sendable (any Channel) throws -> Void = { _ in }
@@ -43,55 +47,57 @@ struct CheckConnection {
             address = literal
             timer.skip("dns")
         } else {
-            address = try await within(deadline, "looking up \(host)") { () async throws(CheckFailure) in
+            let resolved = try await within(deadline, "looking up \(host)") { () async throws(CheckFailure) in
                 try await HostResolver.resolve(host, port: port, version: version)
             }
-            timer.end("dns")
+            address = resolved.address
+            timer.end("dns", at: resolved.at)
         }
         let remaining = timer.now.duration(to: deadline)
         guard remaining > .zero else { throw CheckFailure("timed out looking up \(host)") }
+        let serverName = tls.flatMap { $0.serverName ?? (HostResolver.literal(host, port: port) == nil ? host : nil) }
+        var checker: CertificateChecker?
+        var context: NIOSSLContext?
+        if let tls {
+            checker = CertificateChecker(
+                roots: try TrustRoots.store(caFile: tls.caFile), serverName: serverName ?? host,
+                serverIP: serverName == nil ? address.ipAddress : nil, acceptUntrusted: acceptUntrusted || tls.skipVerify)
+            do {
+                var configuration = TLSConfiguration.makeClientConfiguration()
+                // The checker verifies instead (NIOSSL skips its callback when verification is off).
+                configuration.certificateVerification = .noHostnameVerification
+                context = try NIOSSLContext(configuration: configuration)
+            } catch {
+                throw CheckFailure("cannot set up TLS: \(error)")
+            }
+        }
+        let stamps = ConnectionStamps()
+        let handshake = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Void.self)
+        defer { handshake.fail(CheckFailure("the handshake ended")) }
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.nanoseconds(Int64(Seconds.of(remaining) * 1e9)))
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelInitializer { [checker, context] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ConnectStamp(stamps: stamps))
+                    if let checker, let context {
+                        try sync.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName, customVerificationCallback: checker.verify))
+                        try sync.addHandler(HandshakeWatcher(done: handshake, stamps: stamps))
+                    }
+                    try pipeline(channel)
+                }
+            }
         let channel: any Channel
         do {
             channel = try await bootstrap.connect(to: address).get()
-        } catch let error as ChannelError where error == .connectTimeout(.zero) || "\(error)".contains("connectTimeout") {
+        } catch let error as ChannelError where "\(error)".contains("connectTimeout") {
             throw CheckFailure("timed out connecting to \(describe(address))")
         } catch {
             throw CheckFailure("cannot connect to \(describe(address)): \(connectFailure(error))")
         }
-        timer.end("connect")
-        guard let tls else {
-            do {
-                try await channel.eventLoop.submit { try pipeline(channel) }.get()
-            } catch {
-                channel.close(promise: nil)
-                throw CheckFailure("cannot set up the connection: \(error)")
-            }
+        timer.end("connect", at: stamps.connected)
+        guard let checker else {
             return CheckConnection(channel: channel, address: address, certificates: nil, tlsVersion: nil)
-        }
-        let serverName = tls.serverName ?? (HostResolver.literal(host, port: port) == nil ? host : nil)
-        let checker = CertificateChecker(
-            roots: try TrustRoots.store(caFile: tls.caFile), serverName: serverName ?? host,
-            serverIP: serverName == nil ? address.ipAddress : nil, acceptUntrusted: acceptUntrusted || tls.skipVerify)
-        let handshake = channel.eventLoop.makePromise(of: Void.self)
-        defer { handshake.fail(CheckFailure("the handshake ended")) }
-        do {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            // The checker verifies instead (NIOSSL skips its callback when verification is off).
-            configuration.certificateVerification = .noHostnameVerification
-            let context = try NIOSSLContext(configuration: configuration)
-            try await channel.eventLoop.submit {
-                let handler = try NIOSSLClientHandler(
-                    context: context, serverHostname: serverName, customVerificationCallback: checker.verify)
-                try channel.pipeline.syncOperations.addHandler(handler)
-                try channel.pipeline.syncOperations.addHandler(HandshakeWatcher(done: handshake))
-                try pipeline(channel)
-            }.get()
-        } catch {
-            channel.close(promise: nil)
-            throw CheckFailure("cannot start TLS: \(error)")
         }
         let timeout = channel.eventLoop.scheduleTask(deadline: .at(deadline)) {
             handshake.fail(CheckFailure("timed out in the TLS handshake with \(describe(address))"))
@@ -105,7 +111,7 @@ struct CheckConnection {
             if let failure = error as? CheckFailure { throw failure }
             throw CheckFailure("TLS handshake with \(describe(address)) failed: \(error)")
         }
-        timer.end("tls")
+        timer.end("tls", at: stamps.handshaken)
         let version = try? await channel.pipeline.handler(type: NIOSSLClientHandler.self).flatMapThrowing { handler in
             CertificateChecker.versionName(handler.tlsVersion)
         }.get()
@@ -175,17 +181,47 @@ actor AsyncRace<T: Sendable> {
     }
 }
 
+/// When a connection became active and its TLS handshake ended, as the event loop saw them.
+final class ConnectionStamps: Sendable {
+    private let marks = Mutex<(connected: ContinuousClock.Instant?, handshaken: ContinuousClock.Instant?)>((nil, nil))
+
+    var connected: ContinuousClock.Instant? { marks.withLock { $0.connected } }
+    var handshaken: ContinuousClock.Instant? { marks.withLock { $0.handshaken } }
+
+    func connectedNow() { marks.withLock { $0.connected = .now } }
+    func handshakenNow() { marks.withLock { $0.handshaken = .now } }
+}
+
+/// Stamps the moment the connection is established.
+final class ConnectStamp: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    private let stamps: ConnectionStamps
+
+    init(stamps: ConnectionStamps) {
+        self.stamps = stamps
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        stamps.connectedNow()
+        context.fireChannelActive()
+        context.pipeline.syncOperations.removeHandler(self, promise: nil)
+    }
+}
+
 /// Completes its promise when the TLS handshake ends, or fails it when the connection closes or errs first.
 final class HandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
     private let done: EventLoopPromise<Void>
+    private let stamps: ConnectionStamps
 
-    init(done: EventLoopPromise<Void>) {
+    init(done: EventLoopPromise<Void>, stamps: ConnectionStamps) {
         self.done = done
+        self.stamps = stamps
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event {
+            stamps.handshakenNow()
             done.succeed()
             context.pipeline.syncOperations.removeHandler(self, promise: nil)
         }

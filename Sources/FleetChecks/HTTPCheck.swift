@@ -61,13 +61,9 @@ public struct HTTPCheck: Sendable {
         var redirects = 0
         var last: (result: HTTPExchangeResult, connection: CheckConnection)?
         while true {
-            var hop = PhaseTimer()
             do throws(CheckFailure) {
-                let answer = try await exchange(current, method: method, body: body, deadline: deadline, timer: &hop)
-                total.absorb(hop)
-                last = answer
+                last = try await exchange(current, method: method, body: body, deadline: deadline, timer: &total)
             } catch {
-                total.absorb(hop)
                 outcome.fail(error.description)
                 last = nil
                 break
@@ -93,7 +89,8 @@ public struct HTTPCheck: Sendable {
             }
             current = next
         }
-        outcome.durationSeconds = total.elapsed
+        // To the last byte when there is an answer; to the failure otherwise.
+        outcome.durationSeconds = last == nil ? total.elapsed : total.measured
         outcome.details["phases"] = total.json
         outcome.details["redirects"] = .number(.integer(Int64(redirects)))
         outcome.details["url"] = .string(current.absoluteString)

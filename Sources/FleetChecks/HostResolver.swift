@@ -27,18 +27,19 @@ enum HostResolver {
         return try? SocketAddress(ipAddress: bare, port: port)
     }
 
-    /// The first address of `host` in the version asked for, or the reason there is none.
-    static func resolve(_ host: String, port: Int, version: IPVersion) async throws(CheckFailure) -> SocketAddress {
+    /// The first address of `host` in the version asked for, and when the lookup ended; or the reason there is none.
+    static func resolve(_ host: String, port: Int, version: IPVersion) async throws(CheckFailure) -> (address: SocketAddress, at: ContinuousClock.Instant) {
         let found: Result<[SocketAddress], CheckFailure>
+        let at: ContinuousClock.Instant
         do {
-            found = try await NIOThreadPool.singleton.runIfActive { lookUp(host, port: port, version: version) }
+            (found, at) = try await NIOThreadPool.singleton.runIfActive { (lookUp(host, port: port, version: version), .now) }
         } catch {
             throw CheckFailure("cannot look up \(host): \(error)")
         }
         switch found {
         case .success(let addresses):
             guard let first = addresses.first else { throw CheckFailure("\(host) has no IPv\(version.rawValue) address") }
-            return first
+            return (first, at)
         case .failure(let failure):
             throw failure
         }

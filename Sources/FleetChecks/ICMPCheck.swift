@@ -44,7 +44,7 @@ public struct ICMPCheck: Sendable {
                 address = literal
             } else {
                 address = try await CheckConnection.within(deadline, "looking up \(host)") { [host, limits] () async throws(CheckFailure) in
-                    try await HostResolver.resolve(host, port: 0, version: limits.ipVersion)
+                    try await HostResolver.resolve(host, port: 0, version: limits.ipVersion).address
                 }
             }
             outcome.details["ip"] = address.ipAddress.map { .string($0) }

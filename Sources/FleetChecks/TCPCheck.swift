@@ -71,7 +71,7 @@ public struct TCPCheck: Sendable {
             outcome.fail(error.description)
         }
         answer.succeed()
-        outcome.durationSeconds = timer.elapsed
+        outcome.durationSeconds = outcome.success ? timer.measured : timer.elapsed
         outcome.details["phases"] = timer.json
         return outcome
     }

@@ -22,10 +22,12 @@ public struct TLSCheck: Sendable {
         var timer = PhaseTimer()
         let deadline = limits.deadline(from: timer)
         var outcome = CheckOutcome()
+        var handshaken = false
         do throws(CheckFailure) {
             let connection = try await CheckConnection.open(
                 host: endpoint.host, port: endpoint.port, version: limits.ipVersion, tls: tls, deadline: deadline, timer: &timer, acceptUntrusted: true)
             connection.channel.close(promise: nil)
+            handshaken = true
             outcome.details["ip"] = connection.address.ipAddress.map { .string($0) }
             let seen = connection.certificates ?? .init()
             let facts = CertificateChecker.facts(of: seen, version: connection.tlsVersion)
@@ -37,7 +39,8 @@ public struct TLSCheck: Sendable {
         } catch {
             outcome.fail(error.description)
         }
-        outcome.durationSeconds = timer.elapsed
+        // To the handshake's end when there was one, the verdict on the chain being no part of the server's time.
+        outcome.durationSeconds = handshaken ? timer.measured : timer.elapsed
         outcome.details["phases"] = timer.json
         return outcome
     }

@@ -135,8 +135,7 @@ struct AgentCommand: AsyncParsableCommand {
                     settings: settings, agentID: agentID, registry: registry, outbox: outbox, held: held, client: client,
                     uploader: delivery, grace: grace, logger: logger)
                 services.append(.init(service: delivery))
-                // Done once registered (or refused): its end must not stop the agent.
-                services.append(.init(service: CheckTypeRegistration(client: client, logger: logger), successTerminationBehavior: .ignore))
+                services.append(.init(service: CheckTypeRegistration(client: client, logger: logger)))
                 runner = tasks
                 uploader = delivery
                 logger.notice("agent \(agentID.uuidString.lowercased()) (\(settings.name)) polling \(settings.afmURL) with \(settings.executors) executor(s); handlers: \(registry.capabilities.sorted { $0.key < $1.key }.map { "\($0.key) v\($0.value)" }.joined(separator: ", "))")

@@ -24,13 +24,19 @@ struct DNSAndICMPCheckTests {
         ]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("dnsmasq-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        process.standardError = try FileHandle(forWritingTo: log)
         let child = try ChildProcess(starting: process)
         defer { child.signal(SIGKILL) }
-        try await waitUntil(timeout: .seconds(20)) {
-            let probe = try? await DNSCheck(["name": "www.fleet.test", "server": "127.0.0.1", "port": .number(.integer(Int64(port))), "timeout_seconds": 0.5]).run()
+        var probe: CheckOutcome?
+        let serving = await eventually(timeout: .seconds(20)) {
+            probe = try? await DNSCheck(["name": "www.fleet.test", "server": "127.0.0.1", "port": .number(.integer(Int64(port))), "timeout_seconds": 2]).run()
             return probe?.success == true
         }
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        try #require(serving, "dnsmasq did not answer: \(String(describing: probe?.json)); running: \(child.isRunning); its log: \(output)")
         try await body(port)
     }
 

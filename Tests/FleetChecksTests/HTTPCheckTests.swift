@@ -119,7 +119,7 @@ struct HTTPCheckTests {
         try await Self.withTargets { targets in
             let base = "http://127.0.0.1:\(targets.httpPort)"
             let followed = try await Self.check(["url": .string(base + "/redirect")])
-            #expect(followed["success"] == true && followed["redirects"] == 1 && followed["status"] == 200)
+            #expect(followed["success"] == true && followed["redirects"] == 1 && followed["status"] == 200, "\(followed)")
             #expect(followed["url"]?.stringValue == base + "/ok")
             let loop = try await Self.check(["url": .string(base + "/loop"), "max_redirects": 3])
             #expect(loop["reason"]?.stringValue == "more than 3 redirects")

@@ -162,7 +162,8 @@ struct AgentSystemTests {
         let agent = try AgentProcess(afm: afm.baseURL, stateDirectory: workspace.state)
         try await waitUntil(timeout: .seconds(15)) { agent.log.contains("running task \(id)") }
         agent.signal(SIGTERM)
-        #expect(await agent.waitForExit(timeout: .seconds(20)) == 0, "\(agent.log)")
+        let exit = await agent.waitForExit(timeout: .seconds(20))
+        #expect(exit == 0, "exit \(String(describing: exit)): \(agent.log)")
         #expect(try await BPMS.task(on: afm.baseURL, id: id)["task_completed"] != nil)
     }
 
@@ -203,8 +204,8 @@ struct AgentSystemTests {
         second.signal(SIGTERM)
         #expect(await second.waitForExit(timeout: .seconds(10)) == 0)
 
-        // No agent runs "dns": a task of that type with a time to live expires, and protocol 1 shows it failed.
-        let (status, created) = try await HTTP.post(afm.baseURL.appendingPathComponent("v2/tasks"), json: #"{"task_type": "dns", "task_version": 1, "ttl_seconds": 1}"#)
+        // No agent runs "no_such_check": a task of that type with a time to live expires, and protocol 1 shows it failed.
+        let (status, created) = try await HTTP.post(afm.baseURL.appendingPathComponent("v2/tasks"), json: #"{"task_type": "no_such_check", "task_version": 1, "ttl_seconds": 1}"#)
         #expect(status == 201)
         let id = try #require(try JSONParser.parse(created)["task_id"]?.stringValue)
         let expired = try await BPMS.waitForOutcomes(on: afm.baseURL, ids: [id], timeout: .seconds(15))[id]
