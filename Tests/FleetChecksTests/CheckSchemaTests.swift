@@ -1,5 +1,6 @@
 import FleetChecks
 import JSON
+import Foundation
 import JSONSchema
 import Testing
 
@@ -52,5 +53,26 @@ struct CheckSchemaTests {
         #expect(!(try Self.schema("tcp").validate(["host": "db", "port": 22, "expect": "a{2,1}"])).isEmpty)
         #expect(try Self.schema("tls").validate(["host": "example.com", "days_left_min": 14]).isEmpty)
         #expect(!(try Self.schema("tls").validate(["port": 443])).isEmpty)
+    }
+}
+
+/// `openapi.yaml` documents each check's task data and result with exactly the schemas the agent registers (a JSON
+/// text is a YAML flow mapping), so that the contract cannot drift from the code.
+@Suite("check schemas in openapi.yaml")
+struct CheckSchemaContractTests {
+    static let openAPI = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("openapi.yaml")
+
+    @Test("each check's two schemas are components of openapi.yaml, as registered")
+    func documented() throws {
+        let lines = Set(try String(contentsOf: Self.openAPI, encoding: .utf8).split(separator: "\n").map(String.init))
+        for check in CheckSchemas.all {
+            let name = check.type.uppercased() + "Check"
+            for (component, schema) in [(name, check.task), (name + "Result", check.result)] {
+                let line = "    \(component): " + JSONWriter.string(from: schema)
+                let documented = lines.contains(line)
+                #expect(documented, "openapi.yaml needs, under components/schemas:\n\(line)")
+            }
+        }
     }
 }
