@@ -13,7 +13,7 @@ import NIOPosix
 ///
 /// It sends over an unprivileged ICMP datagram socket where the kernel allows one (`net.ipv4.ping_group_range`
 /// holds the agent's group), else over a raw socket, which needs `CAP_NET_RAW`; the result's `socket` says which.
-/// The socket is used on one of NIO's pool threads, with `poll` bounded by the check's deadline.
+/// The socket is used on a thread of `Pinger.threads`, with `poll` bounded by the check's deadline.
 public struct ICMPCheck: Sendable {
     let host: String
     let count: Int
@@ -51,7 +51,7 @@ public struct ICMPCheck: Sendable {
             let pinger = Pinger(address: address, count: count, interval: interval, deadline: deadline)
             let report: Result<Pinger.Report, CheckFailure>
             do {
-                report = try await NIOThreadPool.singleton.runIfActive { pinger.run() }
+                report = try await Pinger.threads.runIfActive { pinger.run() }
             } catch {
                 throw CheckFailure("cannot run the ping: \(error)")
             }
@@ -87,6 +87,14 @@ public struct ICMPCheck: Sendable {
 
 /// The blocking side of `icmp@1`, run on a pool thread.
 struct Pinger: Sendable {
+    /// Threads of their own, so that pings (up to 100 s each) never hold back the lookups of other checks, which
+    /// use NIO's shared pool; more pings at once than threads wait their turn within their deadline.
+    static let threads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        return pool
+    }()
+
     struct Report: Sendable {
         var socket = "datagram"
         var sent = 0

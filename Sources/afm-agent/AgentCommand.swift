@@ -18,7 +18,9 @@ struct AgentCommand: AsyncParsableCommand {
             uses it), AGENT_DEFAULT_WAIT, AGENT_POLL_WAIT, AGENT_NUM_EXECUTORS, AGENT_VERBOSITY (a number), AGENT_NAME, AGENT_STATE_DIR, \
             AGENT_HANDLERS_DIR, AGENT_LOCATION, AGENT_GRACE_PERIOD, AGENT_HANDLER_TIMEOUT, AFM_AGENT_TOKEN. A flag wins over the \
             environment. Handler plug-ins are executables named TYPE@VERSION in the handlers directory: they read \
-            task_data as JSON on standard input and print the result object as JSON on standard output.
+            task_data as JSON on standard input and print the result object as JSON on standard output. Built in: \
+            wait@1, url_http_status@1 and the monitoring checks http@1, tcp@1, tls@1, dns@1 and icmp@1, whose \
+            schemas the agent registers with the AFM when it starts.
 
             Exit status: 0 after a graceful stop (SIGTERM or SIGINT), 1 for a configuration error or a part of the \
             agent that failed, 2 when the AFM refuses the agent's polls (HTTP 4xx), 3 when the grace period ended \
