@@ -63,6 +63,7 @@ struct DNSAndICMPCheckTests {
             #expect(otherSet["reason"]?.stringValue == "assert.answers: got [192.0.2.10], not [192.0.2.99]")
             let noMatch = try await check("fleet.test", "TXT", ["answers_match": "^google-site"])
             #expect(noMatch["reason"]?.stringValue == "assert.answers_match: v=spf1 -all does not match /^google-site/")
+            #expect(try await check("www.fleet.test", "A", ["min_answers": 1])["success"] == true)
             let few = try await check("www.fleet.test", "A", ["min_answers": 2])
             #expect(few["reason"]?.stringValue == "assert.min_answers: 1 answers, under 2")
             let missing = try await check("nothing.fleet.test", "A")
@@ -106,6 +107,10 @@ struct DNSAndICMPCheckTests {
             let datagram = try await ICMPCheck(["host": "127.0.0.1", "count": 2, "interval_seconds": 0.05]).run().json
             #expect(datagram["socket"] == "datagram" && datagram["received"] == 2, "\(datagram)")
         }
+        let within = try await ICMPCheck([
+            "host": "127.0.0.1", "count": 2, "interval_seconds": 0.05, "assert": ["max_loss": 0, "max_rtt_seconds": 1],
+        ]).run().json
+        #expect(within["success"] == true, "\(within)")
         let strict = try await ICMPCheck(["host": "127.0.0.1", "count": 2, "interval_seconds": 0.05, "assert": ["max_rtt_seconds": 0.000001]]).run().json
         #expect(strict["reason"]?.stringValue?.hasPrefix("assert.max_rtt_seconds: the average round trip") == true, "\(strict)")
     }
