@@ -60,7 +60,7 @@ struct CheckConnection {
         var context: NIOSSLContext?
         if let tls {
             checker = CertificateChecker(
-                roots: try TrustRoots.store(caFile: tls.caFile), serverName: serverName ?? host,
+                roots: try await TrustRoots.store(caFile: tls.caFile), serverName: serverName ?? host,
                 serverIP: serverName == nil ? address.ipAddress : nil, acceptUntrusted: acceptUntrusted || tls.skipVerify)
             do {
                 var configuration = TLSConfiguration.makeClientConfiguration()

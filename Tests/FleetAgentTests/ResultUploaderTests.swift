@@ -83,17 +83,17 @@ struct ResultUploaderTests {
         let running = Task { await uploader.run() }
         // Up again only after an attempt was refused, so that what follows is a retry however slow the machine (after
         // a fixed pause, a late first attempt could have found the AFM up already).
-        try await waitUntil(timeout: .seconds(10)) { afm.posted.withLock { !$0.isEmpty } }
+        try await waitUntil(timeout: .seconds(60)) { afm.posted.withLock { !$0.isEmpty } }
         #expect(try outbox.pending().count == 2)
         #expect(await !uploader.isDelivered)
         down.withLock { $0 = false }
         // The first retry comes after ResultUploader.firstRetryDelay (1 s).
-        try await waitUntil(timeout: .seconds(10)) { await uploader.isDelivered }
+        try await waitUntil(timeout: .seconds(60)) { await uploader.isDelivered }
         #expect(afm.posted.withLock { $0 }.suffix(2) == ["a", "b"])
         // Submitted after start, it is delivered from memory: this one is not in the outbox folder, so a pass that
         // read the folder again would never send it.
         await uploader.submit(.result(taskID: "c", data: [:]))
-        try await waitUntil(timeout: .seconds(10)) { await uploader.isDelivered }
+        try await waitUntil(timeout: .seconds(60)) { await uploader.isDelivered }
         #expect(afm.posted.withLock { $0 }.last == "c")
         #expect(try outbox.pending().isEmpty)
         running.cancel()

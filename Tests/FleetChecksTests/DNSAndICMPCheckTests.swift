@@ -5,7 +5,7 @@ import JSON
 import Testing
 
 /// `dns@1` against dnsmasq on a loopback port, with A, MX and TXT records of its own; `icmp@1` to 127.0.0.1.
-@Suite("dns@1 and icmp@1 checks")
+@Suite("dns@1 and icmp@1 checks", .serialized)
 struct DNSAndICMPCheckTests {
     static let dnsmasq = ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].first { FileManager.default.isExecutableFile(atPath: $0) }
     static let requireAll = ProcessInfo.processInfo.environment["AFM_TEST_REQUIRE_ALL"] == "1"

@@ -5,7 +5,7 @@ import Testing
 
 /// `http@1` against Python's HTTP server on loopback, plain and over TLS: each assertion passes once and fails once,
 /// and each failure's reason names the assertion.
-@Suite("http@1 check")
+@Suite("http@1 check", .serialized)
 struct HTTPCheckTests {
     static func check(_ data: JSONValue) async throws -> JSONValue {
         try await HTTPCheck(data).run().json

@@ -5,7 +5,7 @@ import Testing
 
 /// `tcp@1` and `tls@1` against real loopback servers: a line server that greets and echoes, Python's HTTPS server
 /// with a certificate made by openssl, and a closed port.
-@Suite("tcp@1 and tls@1 checks")
+@Suite("tcp@1 and tls@1 checks", .serialized)
 struct TCPAndTLSCheckTests {
     @Test("tcp: connect alone, an expected greeting, an echoed line; each failing case names what failed")
     func tcp() async throws {
