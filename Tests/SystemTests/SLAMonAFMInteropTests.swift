@@ -17,26 +17,39 @@ struct SLAMonAFMInteropTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let config = root.appendingPathComponent("afm.cfg")
         try "AGENT_RETURN_TIME = 1\n".write(to: config, atomically: true, encoding: .utf8)
-        let port = try freeLoopbackPort()
-        let baseURL = URL(string: "http://127.0.0.1:\(port)")!
-
-        let serverProcess = Process()
-        serverProcess.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SLAMON_AFM"]!)
-        serverProcess.arguments = ["--config", config.path, "run", "127.0.0.1", String(port)]
-        let serverLog = root.appendingPathComponent("slamon-afm.log")
-        _ = FileManager.default.createFile(atPath: serverLog.path, contents: nil)
-        serverProcess.standardOutput = try FileHandle(forWritingTo: serverLog)
-        serverProcess.standardError = try FileHandle(forWritingTo: serverLog)
-        let server = try ChildProcess(starting: serverProcess)
-        defer { server.signal(SIGKILL) }
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-        while (try? await HTTP.get(baseURL.appendingPathComponent("status")))?.status != 200 {
-            guard server.isRunning, ContinuousClock.now < deadline else {
-                Issue.record("slamon-afm did not start: \((try? String(contentsOf: serverLog, encoding: .utf8)) ?? "")")
-                return
+        // A free port can be taken by another test between our look and slamon-afm's bind (the check targets and
+        // dnsmasq bind ports too): then it is started again on another.
+        var started: (server: ChildProcess, baseURL: URL)?
+        var lastLog = ""
+        for _ in 0..<3 where started == nil {
+            let port = try freeLoopbackPort()
+            let baseURL = URL(string: "http://127.0.0.1:\(port)")!
+            let serverProcess = Process()
+            serverProcess.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SLAMON_AFM"]!)
+            serverProcess.arguments = ["--config", config.path, "run", "127.0.0.1", String(port)]
+            let serverLog = root.appendingPathComponent("slamon-afm-\(port).log")
+            _ = FileManager.default.createFile(atPath: serverLog.path, contents: nil)
+            serverProcess.standardOutput = try FileHandle(forWritingTo: serverLog)
+            serverProcess.standardError = try FileHandle(forWritingTo: serverLog)
+            let server = try ChildProcess(starting: serverProcess)
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+            while (try? await HTTP.get(baseURL.appendingPathComponent("status")))?.status != 200 {
+                guard server.isRunning, ContinuousClock.now < deadline else { break }
+                try await Task.sleep(for: .milliseconds(200))
             }
-            try await Task.sleep(for: .milliseconds(200))
+            lastLog = (try? String(contentsOf: serverLog, encoding: .utf8)) ?? ""
+            if server.isRunning, (try? await HTTP.get(baseURL.appendingPathComponent("status")))?.status == 200 {
+                started = (server, baseURL)
+            } else {
+                server.signal(SIGKILL)
+                if !lastLog.contains("Address already in use") { break }
+            }
         }
+        guard let (server, baseURL) = started else {
+            Issue.record("slamon-afm did not start: \(lastLog)")
+            return
+        }
+        defer { server.signal(SIGKILL) }
 
         let wait = try await BPMS.createTask(on: baseURL, type: "wait", data: ["time": 1])
         let status = try await BPMS.createTask(on: baseURL, type: "url_http_status", data: ["url": .string(baseURL.appendingPathComponent("status").absoluteString)])
