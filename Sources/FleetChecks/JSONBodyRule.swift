@@ -41,7 +41,7 @@ struct JSONBodyRule: Sendable {
 
     /// Why `document` breaks this rule, or nil.
     func violation(in document: JSONValue) -> String? {
-        let found = Self.resolve(pointer, in: document)
+        let found = JSONPointer.value(at: pointer, in: document)
         let shown = found.map { JSONWriter.string(from: $0) } ?? "nothing"
         let expected = value.map { JSONWriter.string(from: $0) } ?? ""
         let holds: Bool
@@ -75,25 +75,5 @@ struct JSONBodyRule: Sendable {
     private static func same(_ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
         if let left = lhs.numberValue?.doubleValue, let right = rhs.numberValue?.doubleValue { return left == right }
         return lhs == rhs
-    }
-
-    /// RFC 6901.
-    static func resolve(_ pointer: String, in document: JSONValue) -> JSONValue? {
-        guard !pointer.isEmpty else { return document }
-        var current = document
-        for token in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let key = JSONPointer.unescape(String(token))
-            switch current {
-            case .object(let members):
-                guard let next = members[key] else { return nil }
-                current = next
-            case .array(let items):
-                guard let index = Int(key), index >= 0, index < items.count, key == String(index) else { return nil }
-                current = items[index]
-            default:
-                return nil
-            }
-        }
-        return current
     }
 }

@@ -38,7 +38,7 @@ public struct TCPCheck: Sendable {
         var timer = PhaseTimer()
         let deadline = limits.deadline(from: timer)
         var outcome = CheckOutcome()
-        let answer = MultiThreadedEventLoopGroup.singletonLoop.makePromise(of: Void.self)
+        let answer = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Void.self)
         let expect = expect
         do throws(CheckFailure) {
             let connection = try await CheckConnection.open(
@@ -75,10 +75,6 @@ public struct TCPCheck: Sendable {
         outcome.details["phases"] = timer.json
         return outcome
     }
-}
-
-extension MultiThreadedEventLoopGroup {
-    static var singletonLoop: any EventLoop { singleton.any() }
 }
 
 /// Reads what the server sends until it matches the pattern, the kept bytes run out or the connection closes.

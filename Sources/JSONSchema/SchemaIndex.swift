@@ -88,20 +88,7 @@ struct SchemaIndex {
 
     /// The raw JSON at a location, whether or not it was indexed as a schema.
     func value(at location: SchemaLocation) -> JSONValue? {
-        var current = documents[location.document]
-        for component in paths.components(of: location.path) {
-            switch current {
-            case .object(let members):
-                guard let next = members[component] else { return nil }
-                current = next
-            case .array(let elements):
-                guard let index = Int(component), index >= 0, index < elements.count, component == String(index) else { return nil }
-                current = elements[index]
-            default:
-                return nil
-            }
-        }
-        return current
+        JSONPointer.value(at: paths.components(of: location.path), in: documents[location.document])
     }
 
     /// The rules a `$schema` value selects, reading custom meta-schemas' `$vocabulary` from the registry.

@@ -131,7 +131,10 @@ struct HTTPCheckTests {
 
     @Test("a closed port and an unknown host complete as failures with their reason")
     func unreachable() async throws {
-        let closed = try freeLoopbackPort()
+        // Bound and never listening: refuses connections, and no other test can take the port meanwhile.
+        let reserved = try LoopbackPort()
+        defer { withExtendedLifetime(reserved) {} }
+        let closed = reserved.port
         let refused = try await Self.check(["url": .string("http://127.0.0.1:\(closed)/")])
         #expect(refused["success"] == false)
         #expect(refused["reason"]?.stringValue == "cannot connect to 127.0.0.1:\(closed): connection refused", "\(refused)")

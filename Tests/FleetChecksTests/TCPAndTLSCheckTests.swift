@@ -27,7 +27,13 @@ struct TCPAndTLSCheckTests {
             #expect(wrong["success"] == false)
             #expect(wrong["reason"]?.stringValue == "expect: no answer matching /^SSH-/ within 0.5 s", "\(wrong)")
 
-            let closed = try freeLoopbackPort()
+            // Bound and never listening: refuses connections, and no other test can take the port meanwhile.
+
+            let reserved = try LoopbackPort()
+
+            defer { withExtendedLifetime(reserved) {} }
+
+            let closed = reserved.port
             let refused = try await TCPCheck(["host": "127.0.0.1", "port": .number(.integer(Int64(closed)))]).run().json
             #expect(refused["reason"]?.stringValue == "cannot connect to 127.0.0.1:\(closed): connection refused")
 

@@ -38,7 +38,10 @@ struct CheckSystemTests {
         #expect(badPort.status == 400)
 
         let http = "http://127.0.0.1:\(targets.httpPort)"
-        let closed = try freeLoopbackPort()
+        // Bound and never listening: refuses connections, and no other test can take the port meanwhile.
+        let reserved = try LoopbackPort()
+        defer { withExtendedLifetime(reserved) {} }
+        let closed = reserved.port
         let checks: [(name: String, type: String, data: JSONValue, success: Bool, reason: String?)] = [
             ("up", "http", ["url": .string(http + "/json"), "assert": ["json": [["pointer": "/status", "value": "UP"]]]], true, nil),
             ("500", "http", ["url": .string(http + "/status/500")], false, "assert.status: 500 is not 2xx"),
