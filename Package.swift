@@ -70,18 +70,41 @@ let package = Package(
         ),
         // Wire types (protocol 1), the task and agent domain, and its errors.
         .target(name: "FleetModel", dependencies: ["JSON", "JSONSchema"]),
-        // The storage contracts (task queue, fleet directory, task-type registry) and their two engines, with their
-        // migrations.
+        // The storage contracts (task queue, fleet directory, task-type registry, schedules) and what both engines
+        // share; no database driver.
         .target(
             name: "FleetStore",
             dependencies: [
-                "EventLoopExecutor",
                 "FleetModel",
                 "JSON",
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The PostgreSQL engine behind every storage contract, with its migrations.
+        .target(
+            name: "FleetStorePostgres",
+            dependencies: [
+                "EventLoopExecutor",
+                "FleetModel",
+                "FleetStore",
+                "JSON",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The embedded SQLite engine behind every storage contract, with its migrations.
+        .target(
+            name: "FleetStoreSQLite",
+            dependencies: [
+                "FleetModel",
+                "FleetStore",
+                "JSON",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -125,12 +148,28 @@ let package = Package(
             name: "FleetLogging",
             dependencies: ["JSON", .product(name: "Logging", package: "swift-log")]
         ),
+        // The composition root: the AFM's settings as one value, and the one function that builds the application
+        // from them, for afm and for the tests.
+        .target(
+            name: "FleetApplication",
+            dependencies: [
+                "FleetServer",
+                "FleetService",
+                "FleetStore",
+                "FleetStorePostgres",
+                "FleetStoreSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The afm executable: CLI, configuration, service group.
         .executableTarget(
             name: "afm",
             dependencies: [
+                "FleetApplication",
                 "FleetServer",
                 "FleetStore",
+                "FleetStorePostgres",
                 "FleetLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -233,6 +272,7 @@ let package = Package(
             name: "FleetTestSupport",
             dependencies: [
                 "ChildProcesses",
+                "FleetApplication",
                 "FleetStore",
                 "FleetModel",
                 "JSON",
@@ -261,10 +301,17 @@ let package = Package(
             name: "DatabridgeTests",
             dependencies: ["Databridge", "FleetTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "FleetStoreTests", dependencies: ["FleetStore", "FleetModel", "FleetTestSupport"]),
         .testTarget(
-            name: "FleetStoreTests",
+            name: "FleetStorePostgresTests",
             dependencies: [
-                "FleetStore", "FleetModel", "FleetTestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "FleetStorePostgres", "FleetStore", "FleetModel", "FleetTestSupport", "FleetApplication",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]),
+        .testTarget(
+            name: "FleetStoreSQLiteTests",
+            dependencies: [
+                "FleetStoreSQLite", "FleetStore", "FleetModel", "FleetTestSupport", "FleetApplication",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]),
         .testTarget(

@@ -49,7 +49,7 @@ public struct SlotPass: Sendable {
         public let kinds: [TaskKind]
 
         /// The slots of the tasks a pass inserted, from each one's slot and route.
-        static func grouping(_ inserted: [(slot: Timestamp, route: String)], of schedule: ScheduleDefinition) -> [CreatedSlot] {
+        package static func grouping(_ inserted: [(slot: Timestamp, route: String)], of schedule: ScheduleDefinition) -> [CreatedSlot] {
             let capability = Capability(type: schedule.type, version: schedule.version)
             return Dictionary(grouping: inserted, by: \.slot).sorted { $0.key < $1.key }.map { slot, tasks in
                 CreatedSlot(
@@ -73,4 +73,9 @@ public struct SlotHistory: Sendable {
     public let tasks: [TaskRecord]
     /// Each with the timetable its slots were counted by.
     public let missed: [(slots: MissedSlots, timetable: Timetable, locations: [LocationCode])]
+
+    package init(tasks: [TaskRecord], missed: [(slots: MissedSlots, timetable: Timetable, locations: [LocationCode])]) {
+        self.tasks = tasks
+        self.missed = missed
+    }
 }

@@ -2,8 +2,8 @@ import FleetModel
 import JSON
 
 /// How agent details are kept in a text column: capabilities as `[{"type":…,"version":…}]`, location as an object.
-enum StoredJSON {
-    static func capabilities(_ capabilities: [Capability]) -> String {
+package enum StoredJSON {
+    package static func capabilities(_ capabilities: [Capability]) -> String {
         var writer = JSONWriter()
         writer.appendArray(capabilities) { writer, capability in
             writer.appendObject { members in
@@ -14,7 +14,7 @@ enum StoredJSON {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
-    static func parseCapabilities(_ text: String) -> [Capability] {
+    package static func parseCapabilities(_ text: String) -> [Capability] {
         guard let entries = (try? JSONParser.parse(text))?.arrayValue else { return [] }
         return entries.compactMap { entry in
             guard let type = entry["type"]?.stringValue, let version = entry["version"]?.numberValue?.int64Value else {
@@ -24,7 +24,7 @@ enum StoredJSON {
         }
     }
 
-    static func location(_ location: AgentLocation) -> String {
+    package static func location(_ location: AgentLocation) -> String {
         var members: [String: JSONValue] = ["country": .string(location.country), "region": .string(location.region)]
         if let latitude = location.latitude { members["latitude"] = .number(.double(latitude)) }
         if let longitude = location.longitude { members["longitude"] = .number(.double(longitude)) }
@@ -33,7 +33,7 @@ enum StoredJSON {
 }
 
 extension StoredJSON {
-    static func parseLocation(_ text: String?) -> AgentLocation? {
+    package static func parseLocation(_ text: String?) -> AgentLocation? {
         guard let text, let value = try? JSONParser.parse(text), let country = value["country"]?.stringValue,
             let region = value["region"]?.stringValue
         else { return nil }

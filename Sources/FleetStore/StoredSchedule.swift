@@ -3,18 +3,18 @@ import Foundation
 import JSON
 
 /// How both engines keep a schedule's timing, `every_ms` or `cron` beside `offset_ms`, and read a schedule back.
-enum StoredSchedule {
-    static func everyMilliseconds(_ timing: ScheduleTiming) -> Int64? {
+package enum StoredSchedule {
+    package static func everyMilliseconds(_ timing: ScheduleTiming) -> Int64? {
         if case .every(let seconds) = timing { return seconds * 1000 }
         return nil
     }
 
-    static func cron(_ timing: ScheduleTiming) -> String? {
+    package static func cron(_ timing: ScheduleTiming) -> String? {
         if case .cron(let expression) = timing { return expression.description }
         return nil
     }
 
-    static func timetable(everyMilliseconds: Int64?, cron: String?, offsetMilliseconds: Int64) throws -> Timetable {
+    package static func timetable(everyMilliseconds: Int64?, cron: String?, offsetMilliseconds: Int64) throws -> Timetable {
         let timing: ScheduleTiming
         if let everyMilliseconds {
             timing = .every(seconds: everyMilliseconds / 1000)
@@ -27,23 +27,44 @@ enum StoredSchedule {
     }
 
     /// The columns of a `schedules` row, as read by either engine.
-    struct Row {
-        var name: String
-        var testID: UUID
-        var type: String
-        var version: Int64
-        var data: String?
-        var everyMilliseconds: Int64?
-        var cron: String?
-        var offsetMilliseconds: Int64
-        var locations: String?
-        var ttl: Int64
-        var paused: Bool
-        var nextSlot: Timestamp
-        var created: Timestamp
-        var updated: Timestamp
+    package struct Row {
+        package var name: String
+        package var testID: UUID
+        package var type: String
+        package var version: Int64
+        package var data: String?
+        package var everyMilliseconds: Int64?
+        package var cron: String?
+        package var offsetMilliseconds: Int64
+        package var locations: String?
+        package var ttl: Int64
+        package var paused: Bool
+        package var nextSlot: Timestamp
+        package var created: Timestamp
+        package var updated: Timestamp
 
-        func record() throws -> ScheduleRecord {
+        package init(
+            name: String, testID: UUID, type: String, version: Int64, data: String?, everyMilliseconds: Int64?, cron: String?,
+            offsetMilliseconds: Int64, locations: String?, ttl: Int64, paused: Bool, nextSlot: Timestamp, created: Timestamp,
+            updated: Timestamp
+        ) {
+            self.name = name
+            self.testID = testID
+            self.type = type
+            self.version = version
+            self.data = data
+            self.everyMilliseconds = everyMilliseconds
+            self.cron = cron
+            self.offsetMilliseconds = offsetMilliseconds
+            self.locations = locations
+            self.ttl = ttl
+            self.paused = paused
+            self.nextSlot = nextSlot
+            self.created = created
+            self.updated = updated
+        }
+
+        package func record() throws -> ScheduleRecord {
             let timetable = try StoredSchedule.timetable(everyMilliseconds: everyMilliseconds, cron: cron, offsetMilliseconds: offsetMilliseconds)
             let definition = ScheduleDefinition(
                 name: name, testID: testID, type: type, version: version, dataJSON: data, timing: timetable.timing,
@@ -53,15 +74,15 @@ enum StoredSchedule {
     }
 
     /// The tasks of one pass over one due schedule: one per slot and location.
-    struct SlotTask {
-        let id: UUID
-        let slot: Timestamp
-        let route: String
-        let locations: String?
-        let expires: Timestamp
+    package struct SlotTask {
+        package let id: UUID
+        package let slot: Timestamp
+        package let route: String
+        package let locations: String?
+        package let expires: Timestamp
     }
 
-    static func tasks(of schedule: ScheduleRecord, slots: [Timestamp]) -> [SlotTask] {
+    package static func tasks(of schedule: ScheduleRecord, slots: [Timestamp]) -> [SlotTask] {
         let places: [LocationCode?] = schedule.definition.locations.isEmpty ? [nil] : schedule.definition.locations
         return slots.flatMap { slot in
             places.map { place in
@@ -74,14 +95,14 @@ enum StoredSchedule {
     }
 
     /// One due schedule's part of a pass: its plan and the tasks of its slots.
-    struct DueWork {
-        let schedule: ScheduleRecord
-        let plan: SlotPlan
-        let tasks: [SlotTask]
+    package struct DueWork {
+        package let schedule: ScheduleRecord
+        package let plan: SlotPlan
+        package let tasks: [SlotTask]
     }
 
     /// The work of a pass over `due` (earliest slot first) within `limits`, and whether it stopped at one of them.
-    static func work(over due: [ScheduleRecord], at now: Timestamp, limits: SlotPassLimits) -> (work: [DueWork], reachedLimit: Bool) {
+    package static func work(over due: [ScheduleRecord], at now: Timestamp, limits: SlotPassLimits) -> (work: [DueWork], reachedLimit: Bool) {
         var work: [DueWork] = []
         var taskCount = 0
         for schedule in due {

@@ -7,11 +7,11 @@ import FleetModel
 /// `+`, each in order through the claim index (type, version, route, seq), so that a backlog for other places is
 /// never read; only the tasks of several locations are checked against the list in `locations`, stored as
 /// `,FI,SE/AB,` (codes hold no commas) so that one `LIKE '%,FI,%'` finds a code in it.
-enum TaskRoute {
-    static let anywhere = ""
-    static let several = "+"
+package enum TaskRoute {
+    package static let anywhere = ""
+    package static let several = "+"
 
-    static func route(of locations: [LocationCode]) -> String {
+    package static func route(of locations: [LocationCode]) -> String {
         switch locations.count {
         case 0: anywhere
         case 1: locations[0].description
@@ -20,23 +20,23 @@ enum TaskRoute {
     }
 
     /// The `locations` column: nil for anywhere.
-    static func stored(_ locations: [LocationCode]) -> String? {
+    package static func stored(_ locations: [LocationCode]) -> String? {
         locations.isEmpty ? nil : "," + locations.map(\.description).joined(separator: ",") + ","
     }
 
-    static func locations(stored: String?) -> [LocationCode] {
+    package static func locations(stored: String?) -> [LocationCode] {
         (stored ?? "").split(separator: ",").compactMap { LocationCode(text: String($0)) }
     }
 
     /// What a claim for an agent looks up: the routes it may claim from, and the `LIKE` patterns of which a task of
     /// several locations must match one.
-    struct Lookup {
-        let routes: [String]
-        let patterns: [String]
+    package struct Lookup {
+        package let routes: [String]
+        package let patterns: [String]
     }
 
     /// An agent that reported no location, or one that no task can name, takes only tasks for anywhere.
-    static func lookup(for location: AgentLocation?) -> Lookup {
+    package static func lookup(for location: AgentLocation?) -> Lookup {
         guard let place = location.flatMap(codes(of:)) else { return Lookup(routes: [anywhere], patterns: []) }
         return Lookup(
             routes: [anywhere, place.country.description, place.region.description, several],

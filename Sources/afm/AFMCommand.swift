@@ -1,7 +1,9 @@
 import ArgumentParser
 import FleetLogging
 import FleetServer
+import FleetApplication
 import FleetStore
+import FleetStorePostgres
 import Foundation
 import Hummingbird
 import Logging

@@ -1,3 +1,4 @@
+import FleetApplication
 import FleetStore
 import Foundation
 import Logging

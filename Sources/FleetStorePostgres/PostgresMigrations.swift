@@ -1,0 +1,124 @@
+import FleetStore
+/// The PostgreSQL schema. Ids are `uuid`, times `timestamptz`, task data and results JSON text as received.
+enum PostgresMigrations {
+    /// Serializes migrations across `afm` processes starting at once (an arbitrary constant: "AFM1").
+    static let advisoryLockKey: Int64 = 0x4146_4D31
+
+    static let all: [Migration] = [
+        Migration(
+            version: 1,
+            summary: "agents and tasks",
+            statements: [
+                """
+                CREATE TABLE agents (
+                    id uuid PRIMARY KEY,
+                    name text NOT NULL,
+                    last_seen timestamptz NOT NULL,
+                    capabilities text NOT NULL,
+                    location text
+                )
+                """,
+                "CREATE INDEX agents_last_seen ON agents (last_seen)",
+                """
+                CREATE TABLE tasks (
+                    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+                    id uuid PRIMARY KEY,
+                    test_id uuid NOT NULL,
+                    type text NOT NULL,
+                    version bigint NOT NULL,
+                    data text,
+                    state text NOT NULL,
+                    agent_id uuid,
+                    created timestamptz NOT NULL,
+                    claimed timestamptz,
+                    completed timestamptz,
+                    failed timestamptz,
+                    result text,
+                    error text
+                )
+                """,
+                // Claiming looks for the oldest waiting task of a type and version: this keeps it an index range scan.
+                "CREATE INDEX tasks_claimable ON tasks (type, version, seq) WHERE state = 'waiting'",
+                "CREATE INDEX tasks_by_agent ON tasks (agent_id, seq) WHERE agent_id IS NOT NULL",
+            ]),
+        Migration(
+            version: 2,
+            summary: "task types, time to live, leases, cancel",
+            statements: [
+                "ALTER TABLE tasks ADD COLUMN attempts integer NOT NULL DEFAULT 0",
+                "ALTER TABLE tasks ADD COLUMN ttl bigint",
+                "ALTER TABLE tasks ADD COLUMN expires timestamptz",
+                // The sweeper finds expiring and held tasks through these, however many finished tasks there are.
+                "CREATE INDEX tasks_expiring ON tasks (expires) WHERE state = 'waiting' AND expires IS NOT NULL",
+                "CREATE INDEX tasks_held ON tasks (agent_id) WHERE state = 'claimed'",
+                "CREATE INDEX tasks_by_test ON tasks (test_id, seq)",
+                """
+                CREATE TABLE task_types (
+                    type text NOT NULL,
+                    version bigint NOT NULL,
+                    task_schema text NOT NULL,
+                    result_schema text,
+                    created timestamptz NOT NULL,
+                    updated timestamptz NOT NULL,
+                    PRIMARY KEY (type, version)
+                )
+                """,
+            ]),
+        Migration(
+            version: 3,
+            summary: "tasks routed to agents' locations",
+            statements: [
+                // '' for anywhere, the one location, or '+' for several (see TaskRoute); the list in locations.
+                "ALTER TABLE tasks ADD COLUMN route text NOT NULL DEFAULT ''",
+                "ALTER TABLE tasks ADD COLUMN locations text",
+                // A claim looks up each route it may take in order, so a backlog for other places is never read.
+                "CREATE INDEX tasks_claimable_routed ON tasks (type, version, route, seq) WHERE state = 'waiting'",
+                "DROP INDEX tasks_claimable",
+            ]),
+        Migration(
+            version: 4,
+            summary: "schedules",
+            statements: [
+                // A timing is every_ms or cron, with offset_ms (Timetable); locations as tasks store theirs.
+                """
+                CREATE TABLE schedules (
+                    name text PRIMARY KEY,
+                    test_id uuid NOT NULL,
+                    type text NOT NULL,
+                    version bigint NOT NULL,
+                    data text,
+                    every_ms bigint,
+                    cron text,
+                    offset_ms bigint NOT NULL,
+                    locations text,
+                    ttl bigint NOT NULL,
+                    paused boolean NOT NULL,
+                    next_slot timestamptz NOT NULL,
+                    created timestamptz NOT NULL,
+                    updated timestamptz NOT NULL
+                )
+                """,
+                // Every process looks for the schedules due through this.
+                "CREATE INDEX schedules_due ON schedules (next_slot) WHERE NOT paused",
+                // Runs of slots that got no task, with the timing they were counted by.
+                """
+                CREATE TABLE schedule_misses (
+                    schedule text NOT NULL,
+                    first_slot timestamptz NOT NULL,
+                    last_slot timestamptz NOT NULL,
+                    slots bigint NOT NULL,
+                    every_ms bigint,
+                    cron text,
+                    offset_ms bigint NOT NULL,
+                    locations text,
+                    recorded timestamptz NOT NULL,
+                    PRIMARY KEY (schedule, first_slot)
+                )
+                """,
+                "ALTER TABLE tasks ADD COLUMN schedule text",
+                "ALTER TABLE tasks ADD COLUMN slot timestamptz",
+                // Each slot of a schedule is one task per route (its location), whichever process creates it.
+                "CREATE UNIQUE INDEX tasks_by_slot ON tasks (schedule, slot, route) WHERE schedule IS NOT NULL",
+            ]),
+    ]
+}

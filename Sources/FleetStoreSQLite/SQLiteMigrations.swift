@@ -1,0 +1,121 @@
+import FleetStore
+/// The embedded store's schema. Ids are canonical lower-case UUID text; times are microseconds since the Unix epoch.
+enum SQLiteMigrations {
+    static let all: [Migration] = [
+        Migration(
+            version: 1,
+            summary: "agents and tasks",
+            statements: [
+                """
+                CREATE TABLE agents (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    last_seen INTEGER NOT NULL,
+                    capabilities TEXT NOT NULL,
+                    location TEXT
+                )
+                """,
+                "CREATE INDEX agents_last_seen ON agents (last_seen)",
+                """
+                CREATE TABLE tasks (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    test_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    data TEXT,
+                    state TEXT NOT NULL,
+                    agent_id TEXT,
+                    created INTEGER NOT NULL,
+                    claimed INTEGER,
+                    completed INTEGER,
+                    failed INTEGER,
+                    result TEXT,
+                    error TEXT
+                )
+                """,
+                // Claiming looks for the oldest waiting task of a type and version: this keeps it a range scan.
+                "CREATE INDEX tasks_claimable ON tasks (type, version, seq) WHERE state = 'waiting'",
+                "CREATE INDEX tasks_by_agent ON tasks (agent_id, seq) WHERE agent_id IS NOT NULL",
+            ]),
+        Migration(
+            version: 2,
+            summary: "task types, time to live, leases, cancel",
+            statements: [
+                "ALTER TABLE tasks ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE tasks ADD COLUMN ttl INTEGER",
+                "ALTER TABLE tasks ADD COLUMN expires INTEGER",
+                // The sweeper finds expiring and held tasks through these, however many finished tasks there are.
+                "CREATE INDEX tasks_expiring ON tasks (expires) WHERE state = 'waiting' AND expires IS NOT NULL",
+                "CREATE INDEX tasks_held ON tasks (agent_id) WHERE state = 'claimed'",
+                "CREATE INDEX tasks_by_test ON tasks (test_id, seq)",
+                """
+                CREATE TABLE task_types (
+                    type TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    task_schema TEXT NOT NULL,
+                    result_schema TEXT,
+                    created INTEGER NOT NULL,
+                    updated INTEGER NOT NULL,
+                    PRIMARY KEY (type, version)
+                )
+                """,
+            ]),
+        Migration(
+            version: 3,
+            summary: "tasks routed to agents' locations",
+            statements: [
+                // '' for anywhere, the one location, or '+' for several (see TaskRoute); the list in locations.
+                "ALTER TABLE tasks ADD COLUMN route TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE tasks ADD COLUMN locations TEXT",
+                // A claim looks up each route it may take in order, so a backlog for other places is never read.
+                "CREATE INDEX tasks_claimable_routed ON tasks (type, version, route, seq) WHERE state = 'waiting'",
+                "DROP INDEX tasks_claimable",
+            ]),
+        Migration(
+            version: 4,
+            summary: "schedules",
+            statements: [
+                // A timing is every_ms or cron, with offset_ms (Timetable); locations as tasks store theirs.
+                """
+                CREATE TABLE schedules (
+                    name TEXT PRIMARY KEY,
+                    test_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    data TEXT,
+                    every_ms INTEGER,
+                    cron TEXT,
+                    offset_ms INTEGER NOT NULL,
+                    locations TEXT,
+                    ttl INTEGER NOT NULL,
+                    paused INTEGER NOT NULL,
+                    next_slot INTEGER NOT NULL,
+                    created INTEGER NOT NULL,
+                    updated INTEGER NOT NULL
+                )
+                """,
+                // Every process looks for the schedules due through this.
+                "CREATE INDEX schedules_due ON schedules (next_slot) WHERE paused = 0",
+                // Runs of slots that got no task, with the timing they were counted by.
+                """
+                CREATE TABLE schedule_misses (
+                    schedule TEXT NOT NULL,
+                    first_slot INTEGER NOT NULL,
+                    last_slot INTEGER NOT NULL,
+                    slots INTEGER NOT NULL,
+                    every_ms INTEGER,
+                    cron TEXT,
+                    offset_ms INTEGER NOT NULL,
+                    locations TEXT,
+                    recorded INTEGER NOT NULL,
+                    PRIMARY KEY (schedule, first_slot)
+                )
+                """,
+                "ALTER TABLE tasks ADD COLUMN schedule TEXT",
+                "ALTER TABLE tasks ADD COLUMN slot INTEGER",
+                // Each slot of a schedule is one task per route (its location), whichever process creates it.
+                "CREATE UNIQUE INDEX tasks_by_slot ON tasks (schedule, slot, route) WHERE schedule IS NOT NULL",
+            ]),
+    ]
+}
