@@ -123,21 +123,37 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The HTTP application: routes, middleware, dashboard.
+        // The HTTP transport: HTTP/1.1 served from NIO events, connection limits and timeouts, routing, middleware, and
+        // answers made now or later.
+        .target(
+            name: "FleetHTTP",
+            dependencies: [
+                "EventLoopExecutor",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The HTTP application: controllers that map HTTP to the domain and back, auth, errors, dashboard, metrics.
         .target(
             name: "FleetServer",
             dependencies: [
+                "FleetHTTP",
                 "FleetService",
                 "FleetStore",
                 "FleetModel",
                 "JSON",
                 "JSONSchema",
-                "EventLoopExecutor",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
@@ -153,12 +169,15 @@ let package = Package(
         .target(
             name: "FleetApplication",
             dependencies: [
+                "FleetHTTP",
                 "FleetServer",
                 "FleetService",
                 "FleetStore",
                 "FleetStorePostgres",
                 "FleetStoreSQLite",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -167,9 +186,8 @@ let package = Package(
             name: "afm",
             dependencies: [
                 "FleetApplication",
-                "FleetServer",
+                "FleetHTTP",
                 "FleetStore",
-                "FleetStorePostgres",
                 "FleetLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -317,6 +335,8 @@ let package = Package(
         .testTarget(
             name: "FleetServerTests",
             dependencies: [
+                "FleetApplication",
+                "FleetHTTP",
                 "FleetServer",
                 "FleetStore",
                 "FleetModel",
@@ -324,7 +344,10 @@ let package = Package(
                 "FleetTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Starts the real afm executable (and the original SLAMon agent when installed) and talks HTTP to it.

@@ -13,7 +13,10 @@ public struct NewTask: Sendable, Equatable {
     /// `task_data` as serialized JSON, nil when the BPMS gave none.
     public let dataJSON: String?
     /// Seconds the task may wait to be claimed; nil waits forever.
-    public let ttlSeconds: Int64?
+    public var ttlSeconds: Int64?
+    /// False when the BPMS did not say how long the task may wait: the fleet's default (`TASK_DEFAULT_TTL`) then
+    /// applies, set by the domain when it creates the task.
+    public let ttlGiven: Bool
     /// Where an agent must be to claim the task, sorted and each once; empty for anywhere.
     public let locations: [LocationCode]
     /// The registration of the task's type (its `updated` time) whose task schema the data was checked against;
@@ -22,7 +25,7 @@ public struct NewTask: Sendable, Equatable {
 
     public init(
         id: UUID, testID: UUID, testIDGiven: Bool = true, type: String, version: Int64, dataJSON: String?, ttlSeconds: Int64? = nil,
-        locations: [LocationCode] = []
+        ttlGiven: Bool = true, locations: [LocationCode] = []
     ) {
         self.id = id
         self.testID = testID
@@ -31,6 +34,7 @@ public struct NewTask: Sendable, Equatable {
         self.version = version
         self.dataJSON = dataJSON
         self.ttlSeconds = ttlSeconds
+        self.ttlGiven = ttlGiven
         self.locations = Array(Set(locations)).sorted()
     }
 

@@ -1,9 +1,10 @@
+import FleetHTTP
 import Hummingbird
 
 /// Bearer-token access control: BPMS routes need a BPMS token, agent routes an agent token, each only when tokens
 /// of that kind are configured. 401 without a known token, 403 with a token of the other kind. Tokens are compared
 /// in constant time and never logged.
-struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
+struct AuthMiddleware: Middleware {
     let bpmsTokens: [[UInt8]]
     let agentTokens: [[UInt8]]
 
@@ -28,7 +29,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         return .bpms
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: RouteContext, next: Responder) async throws -> Answer {
         let audience = Self.audience(of: request)
         let (required, other): ([[UInt8]], [[UInt8]]) = switch audience {
         case .open: ([], [])

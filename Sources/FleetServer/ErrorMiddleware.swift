@@ -1,3 +1,4 @@
+import FleetHTTP
 import FleetModel
 import FleetService
 import FleetStore
@@ -8,22 +9,20 @@ import NIOCore
 /// Turns every error a route throws into a JSON error answer, and logs server-side faults with their cause.
 ///
 /// Client mistakes (4xx) are logged at debug level: they are the client's problem, not the server's.
-struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+struct ErrorMiddleware: Middleware {
+    func handle(_ request: Request, context: RouteContext, next: Responder) async throws -> Answer {
+        let (method, path, logger) = (request.method, request.uri.path, context.logger)
+        let answer: Answer
         do {
-            let response = try await next(request, context)
-            _ = DeferredAnswer.wrapPending { work in
-                { [method = request.method, path = request.uri.path, logger = context.logger] in
-                    do {
-                        return try await work()
-                    } catch {
-                        return Self.answer(error, method: method, path: path, logger: logger)
-                    }
-                }
-            }
-            return response
+            answer = try await next(request, context)
         } catch {
-            return Self.answer(error, method: request.method, path: request.uri.path, logger: context.logger)
+            return .now(Self.answer(error, method: method, path: path, logger: logger))
+        }
+        return try await answer.map { result in
+            switch result {
+            case .success(let response): response
+            case .failure(let error): Self.answer(error, method: method, path: path, logger: logger)
+            }
         }
     }
 

@@ -4,13 +4,17 @@ import Foundation
 import JSON
 
 /// The fleet as operators see it: counts, agents (active or lost) with what they hold, the dashboard's view. Every
-/// read of agents first lets the polls answered without the database be written (`beforeReadingAgents`), so no
-/// agent looks older than its last poll.
+/// read of agents first lets the polls answered without the database be written (by the idle-poll shortcut, when
+/// there is one), so no agent looks older than its last poll.
 public struct FleetOverview: Sendable {
     let directory: any FleetDirectory
     let clock: any FleetClock
     let policy: FleetPolicy
-    let beforeReadingAgents: @Sendable () async -> Void
+    let shortcut: IdlePollShortcut?
+
+    private func beforeReadingAgents() async {
+        await shortcut?.writeSightings()
+    }
 
     /// Agents seen at or after this instant are active.
     public var activeSince: Timestamp { clock.now().adding(seconds: -policy.agentActiveThreshold) }

@@ -1,9 +1,14 @@
 import FleetStore
 import Logging
+import ServiceLifecycle
 
-/// The domain of the AFM, between the HTTP controllers and the storage: tasks, task types, the fleet overview and
-/// the sweep, sharing one clock, one policy and one sink of events. Controllers map HTTP to these and back;
+/// The domain of the AFM, between the HTTP controllers and the storage: tasks, task types, the fleet overview, held
+/// polls and the sweep, sharing one clock, one policy and one sink of events. Controllers map HTTP to these and back;
 /// everything they decide lives here.
+///
+/// Polls go through an `IdlePollShortcut`, which answers those that would claim nothing without a database round
+/// trip; whatever may make a task claimable tells it (`TaskWakeups`), and every read of agents lets it write the
+/// agents it saw first.
 public struct FleetService: Sendable {
     public let tasks: TaskService
     public let taskTypes: TaskTypeCatalog
@@ -15,35 +20,37 @@ public struct FleetService: Sendable {
     public let policy: FleetPolicy
     /// Held polls and what wakes them; `heldPolls` is a service that answers them all at shutdown.
     public let wakeups: TaskWakeups
+    public let shortcut: IdlePollShortcut
 
-    /// `queue` may be a decorator of the store's queue (`IdlePollShortcut`); `beforeReadingAgents` then writes the
-    /// agents its polls saw. Without `wakeups`, held polls are woken by this process's tasks only.
+    /// The domain over one store. `emptyClaimLifetime` is how long the shortcut trusts an empty claim (tests that
+    /// move a manual clock stretch it).
     public init(
-        queue: any TaskQueue, directory: any FleetDirectory, registry: any TaskTypeRegistry, book: any ScheduleBook, policy: FleetPolicy,
-        events: any FleetEvents = UncountedEvents(), clock: any FleetClock = SystemClock(), logger: Logger,
-        wakeups: TaskWakeups? = nil, beforeReadingAgents: @escaping @Sendable () async -> Void = {}
+        store: any TaskStore, policy: FleetPolicy, events: any FleetEvents = UncountedEvents(), clock: any FleetClock = SystemClock(),
+        logger: Logger, emptyClaimLifetime: Double = 1
     ) {
-        let wakeups = wakeups ?? TaskWakeups(held: HeldPolls(events: events), notifications: NoNotifications())
-        let catalog = TaskTypeCatalog(registry: registry, clock: clock)
-        let overview = FleetOverview(directory: directory, clock: clock, policy: policy, beforeReadingAgents: beforeReadingAgents)
+        let shortcut = IdlePollShortcut(wrapping: store, recordingAgentsIn: store, logger: logger, emptyClaimLifetime: emptyClaimLifetime)
+        let wakeups = TaskWakeups(held: HeldPolls(events: events), notifications: store.notifications, shortcut: shortcut)
+        wakeups.listen()
+        let catalog = TaskTypeCatalog(registry: store, clock: clock)
+        let overview = FleetOverview(directory: store, clock: clock, policy: policy, shortcut: shortcut)
         self.tasks = TaskService(
-            queue: queue, directory: directory, catalog: catalog, clock: clock, events: events, policy: policy, wakeups: wakeups)
+            queue: shortcut, directory: store, catalog: catalog, clock: clock, events: events, policy: policy, wakeups: wakeups)
         self.taskTypes = catalog
         self.overview = overview
         self.sweeper = Sweeper(
-            queue: queue, overview: overview, clock: clock, policy: policy, events: events, wakeups: wakeups, logger: logger)
+            queue: shortcut, overview: overview, clock: clock, policy: policy, events: events, wakeups: wakeups, logger: logger)
         let changes = ScheduleChanges()
-        self.schedules = ScheduleService(book: book, catalog: catalog, clock: clock, changed: { changes.scheduleChanged() })
-        self.scheduleRunner = ScheduleRunner(book: book, clock: clock, events: events, wakeups: wakeups, logger: logger, changes: changes)
+        self.schedules = ScheduleService(book: store, catalog: catalog, clock: clock, changed: { changes.scheduleChanged() })
+        self.scheduleRunner = ScheduleRunner(book: store, clock: clock, events: events, wakeups: wakeups, logger: logger, changes: changes)
         self.policy = policy
         self.wakeups = wakeups
+        self.shortcut = shortcut
     }
 
-    /// The domain over one store, every part of it straight.
-    public init(
-        store: any TaskStore, policy: FleetPolicy, events: any FleetEvents = UncountedEvents(), clock: any FleetClock = SystemClock(),
-        logger: Logger
-    ) {
-        self.init(queue: store, directory: store, registry: store, book: store, policy: policy, events: events, clock: clock, logger: logger)
+    /// What runs while the domain serves, apart from the store itself: the shortcut's writes of the agents it saw;
+    /// the sweeper, the schedule runner, the word from other processes and the held polls. Stopped in reverse, the
+    /// shortcut last, so that the agents seen by the last polls are written before the store closes.
+    public var services: (first: any Service, rest: [any Service]) {
+        (shortcut, [sweeper, scheduleRunner, wakeups.notifications, wakeups.held])
     }
 }

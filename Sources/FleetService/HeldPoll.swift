@@ -10,13 +10,13 @@ public final class HeldPoll: Sendable {
     let ticket: HeldPolls.Ticket
     let poll: AgentPoll
     let appliedWait: Int
-    let hangUp: HangUp?
+    let hangUp: (any HangUp)?
     private let service: TaskService
     private let hasLeft = Atomic(false)
     /// How the wait `whenReady` watched ended, for `answer()` to go on from.
     private let readyEnding = Mutex<HeldPolls.Ending?>(nil)
 
-    init(ticket: HeldPolls.Ticket, poll: AgentPoll, appliedWait: Int, hangUp: HangUp?, service: TaskService) {
+    init(ticket: HeldPolls.Ticket, poll: AgentPoll, appliedWait: Int, hangUp: (any HangUp)?, service: TaskService) {
         self.ticket = ticket
         self.poll = poll
         self.appliedWait = appliedWait

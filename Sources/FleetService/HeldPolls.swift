@@ -69,7 +69,7 @@ public final class HeldPolls: Service, Sendable {
     /// Called after a claim found nothing: waits until the poll is woken (it is wakeable again, for its next claim),
     /// its deadline passes, its agent hangs up or the server stops. Answers at once when one of those already
     /// happened during the claim.
-    public func settle(_ ticket: Ticket, hangUp: HangUp?) async -> Ending {
+    public func settle(_ ticket: Ticket, hangUp: (any HangUp)?) async -> Ending {
         let ended = await withCheckedContinuation { continuation in
             whenSettled(ticket, hangUp: hangUp) { continuation.resume(returning: $0) }
         }
@@ -79,7 +79,7 @@ public final class HeldPolls: Service, Sendable {
     /// `settle` in two steps, without a task waiting: calls `then` once, from whichever thread ends the wait (at once
     /// when it ended during the claim). Thousands of held polls then keep no suspended task, and none of the memory
     /// a task keeps for the deepest call it made. The poll goes on with `proceed` when it is ready to claim.
-    public func whenSettled(_ ticket: Ticket, hangUp: HangUp?, then: @escaping @Sendable (Ending) -> Void) {
+    public func whenSettled(_ ticket: Ticket, hangUp: (any HangUp)?, then: @escaping @Sendable (Ending) -> Void) {
         hangUp?.whenHungUp { [self] in self.hungUp(ticket) }
         let resumption: Resumption = { ended in
             hangUp?.forget()

@@ -33,6 +33,7 @@ public struct TaskService: Sendable {
     /// `InvalidDocument` when the data does not satisfy the task schema (violations under `dataLocation`), and
     /// `FleetError.taskConflict` for a known id with another body.
     public func create(_ task: NewTask, data: JSONValue?, dataLocation: String = "/task_data") async throws -> CreatedTask {
+        let task = withPolicyTTL(task)
         if let record = try await insert(task, data: data, dataLocation: dataLocation) {
             events.task(.created)
             wakeups.tasksCreated(task.kind, count: 1)
@@ -80,18 +81,27 @@ public struct TaskService: Sendable {
         // Even when a later insert throws, the tasks created before it wake their polls.
         defer { for (kind, count) in arrived { wakeups.tasksCreated(kind, count: count) } }
         for item in items {
-            if let record = try await insert(item.task, data: item.data, dataLocation: item.dataLocation) {
+            let task = withPolicyTTL(item.task)
+            if let record = try await insert(task, data: item.data, dataLocation: item.dataLocation) {
                 events.task(.created)
-                arrived[item.task.kind, default: 0] += 1
+                arrived[task.kind, default: 0] += 1
                 created.append(CreatedTask(record: record, created: true))
-            } else if let existing = try await directory.task(id: item.task.id), item.task.matches(existing) {
+            } else if let existing = try await directory.task(id: task.id), task.matches(existing) {
                 created.append(CreatedTask(record: existing, created: false))
             } else if conflict == nil {
-                conflict = item.task.id
+                conflict = task.id
             }
         }
         if let conflict { throw FleetError.taskConflict(conflict) }
         return created
+    }
+
+    /// The task with the fleet's default time to live when the BPMS did not say.
+    private func withPolicyTTL(_ task: NewTask) -> NewTask {
+        guard !task.ttlGiven else { return task }
+        var task = task
+        task.ttlSeconds = policy.taskDefaultTTL
+        return task
     }
 
     /// Stores the task once its data satisfies the current registration of its type; nil when the id is taken.
@@ -136,7 +146,7 @@ public struct TaskService: Sendable {
     /// A poll that asks to wait `wait` seconds (capped by `appliedPollWait`) and finds nothing is held until a task
     /// it may claim arrives (then it claims again), its wait is over, `hangUp` says its agent has gone, or the
     /// server stops; it is answered empty in the last three cases.
-    public func poll(_ poll: AgentPoll, wait: Int? = nil, hangUp: HangUp? = nil) async throws -> PollAnswer {
+    public func poll(_ poll: AgentPoll, wait: Int? = nil, hangUp: (any HangUp)? = nil) async throws -> PollAnswer {
         switch try await startPoll(poll, wait: wait, hangUp: hangUp) {
         case .answered(let answer): return answer
         case .held(let held): return try await held.answer()
@@ -152,7 +162,7 @@ public struct TaskService: Sendable {
     }
 
     /// `poll` in two steps: the first claim, then, when it found nothing and the poll may wait, the wait.
-    public func startPoll(_ poll: AgentPoll, wait: Int? = nil, hangUp: HangUp? = nil) async throws -> PollStart {
+    public func startPoll(_ poll: AgentPoll, wait: Int? = nil, hangUp: (any HangUp)? = nil) async throws -> PollStart {
         let applied = wait.map { policy.appliedPollWait(requested: $0) } ?? 0
         guard applied > 0, let ticket = wakeups.held.enter(poll, until: .now + .seconds(applied)) else {
             return .answered(try await claim(poll))

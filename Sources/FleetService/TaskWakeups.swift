@@ -6,36 +6,36 @@ import FleetStore
 public struct TaskWakeups: Sendable {
     public let held: HeldPolls
     let notifications: any TaskNotifications
-    /// Makes the idle-poll shortcut, if there is one, ask the store again: it only knows this process's tasks.
-    let forgetEmptyClaims: @Sendable () -> Void
+    /// The idle-poll shortcut, when polls go through one: told to ask the store again, as it only knows this
+    /// process's tasks.
+    let shortcut: IdlePollShortcut?
 
-    public init(held: HeldPolls, notifications: any TaskNotifications, forgetEmptyClaims: @escaping @Sendable () -> Void = {}) {
+    public init(held: HeldPolls, notifications: any TaskNotifications, shortcut: IdlePollShortcut? = nil) {
         self.held = held
         self.notifications = notifications
-        self.forgetEmptyClaims = forgetEmptyClaims
+        self.shortcut = shortcut
     }
 
     /// Called after the tasks' insert has committed. Empty claims remembered here are forgotten before any poll is
     /// woken: tasks made by the schedule runner reach the store without passing the shortcut, and a woken poll
     /// answered from its memory would leave them to expire.
     func tasksCreated(_ kind: TaskKind, count: Int) {
-        forgetEmptyClaims()
+        shortcut?.tasksMayBeClaimable()
         held.tasksArrived(kind, count: count)
         notifications.announce(.tasks(kind, count: count))
     }
 
     func tasksHandedBack() {
-        forgetEmptyClaims()
+        shortcut?.tasksMayBeClaimable()
         held.anythingMayHaveArrived()
         notifications.announce(.unknown)
     }
 
     /// Wakes this process's held polls with the other processes' word.
     public func listen() {
-        let held = held
-        let forgetEmptyClaims = forgetEmptyClaims
+        let (held, shortcut) = (held, shortcut)
         notifications.onArrival { arrival in
-            forgetEmptyClaims()
+            shortcut?.tasksMayBeClaimable()
             switch arrival {
             case .tasks(let kind, let count): held.tasksArrived(kind, count: count)
             case .unknown: held.anythingMayHaveArrived()

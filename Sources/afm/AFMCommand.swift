@@ -1,9 +1,8 @@
 import ArgumentParser
 import FleetLogging
-import FleetServer
 import FleetApplication
+import FleetHTTP
 import FleetStore
-import FleetStorePostgres
 import Foundation
 import Hummingbird
 import Logging
@@ -106,30 +105,30 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         DescriptorLimit.raise()
-        let configuration = try global.loadConfiguration()
+        var configuration = try global.loadConfiguration()
         if let problem = ListenAddress.check(host: host, port: port) { throw stopWithMessage(problem) }
         let logger = Logger(label: "afm")
-        let store = try await openStore(configuration, poolSize: configuration.databasePoolSize, logger: logger)
-        logger.info("starting", metadata: configuration.summary.merging(["host": "\(host)", "port": "\(port)"]) { $1 })
-        var migration: (@Sendable () async throws -> Void)?
-        if configuration.autoCreate {
-            migration = { try await migrateWithRetries(store, logger: logger) }
-        }
-        let server = AFMServer(
-            store: store, settings: configuration.serverSettings, address: .hostname(host, port: port), logger: logger,
-            beforeServing: migration)
+        configuration.settings.logsRequests = logger.logLevel <= .debug
+        let application: AFMApplication
         do {
-            try await ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+            application = try await buildApplication(configuration.settings, address: .hostname(host, port: port), logger: logger)
+        } catch {
+            throw stopWithMessage(configuration.startMessage(error))
+        }
+        logger.info("starting", metadata: configuration.summary.merging(["host": "\(host)", "port": "\(port)"]) { $1 })
+        do {
+            try await ServiceGroup(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
         } catch {
             // Closed here too when a part failed: a store left open at exit is a fault of its own (SQLite asserts).
-            try? await store.close()
+            try? await application.store.close()
+            if let schema = error as? SchemaUnavailable { throw stopWithMessage("afm: \(schema)") }
             // The port checked at start can be taken before the server binds it, while the migrations run.
             if let bind = error as? IOError, bind.errnoCode == EADDRINUSE {
                 throw stopWithMessage("afm: cannot listen on \(host):\(port): the port is in use")
             }
             throw error
         }
-        try? await store.close()
+        try? await application.store.close()
     }
 }
 
@@ -144,7 +143,7 @@ struct CreateTables: AsyncParsableCommand {
         let logger = Logger(label: "afm")
         let store = try await openStore(configuration, logger: logger)
         try await withRunningStore(store) { try await $0.migrate() }
-        logger.info("tables created", metadata: ["database": "\(configuration.databaseURI)"])
+        logger.info("tables created", metadata: ["database": "\(configuration.settings.database.uri)"])
     }
 }
 
@@ -159,25 +158,16 @@ struct DropTables: AsyncParsableCommand {
         let logger = Logger(label: "afm")
         let store = try await openStore(configuration, logger: logger)
         try await withRunningStore(store) { try await $0.dropTables() }
-        logger.info("tables dropped", metadata: ["database": "\(configuration.databaseURI)"])
+        logger.info("tables dropped", metadata: ["database": "\(configuration.settings.database.uri)"])
     }
 }
 
-/// Opens the configured store; a PostgreSQL server is tried once first, so that one that cannot be reached stops
-/// `afm` at once with the reason and the key that named it.
-private func openStore(_ configuration: AFMConfiguration, poolSize: Int? = nil, logger: Logger) async throws -> any TaskStore {
-    let uri = configuration.databaseURI
-    if case .postgres(let location) = uri {
-        do {
-            try await PostgresReachability.check(location)
-        } catch {
-            throw stopWithMessage("afm: \(error) (database URI from \(configuration.databaseURISource))")
-        }
-    }
+/// Opens the configured store for a one-shot command, with the same checks as `afm run`.
+private func openStore(_ configuration: AFMConfiguration, logger: Logger) async throws -> any TaskStore {
     do {
-        return try await TaskStoreFactory.open(uri, poolSize: poolSize, logger: logger)
+        return try await openConfiguredStore(configuration.settings.database, logger: logger)
     } catch {
-        throw stopWithMessage("afm: cannot open database \(uri): \(error)")
+        throw stopWithMessage(configuration.startMessage(error))
     }
 }
 
@@ -195,21 +185,12 @@ private func withRunningStore(_ store: any TaskStore, _ body: @escaping @Sendabl
     }
 }
 
-/// The database may start after `afm` (a compose stack): retry the schema check for a minute before giving up.
-private func migrateWithRetries(_ store: any TaskStore, logger: Logger) async throws {
-    let deadline = ContinuousClock.now + .seconds(60)
-    var delay = Duration.milliseconds(500)
-    while true {
-        do {
-            try await store.migrate()
-            return
-        } catch {
-            guard ContinuousClock.now + delay < deadline else {
-                throw stopWithMessage("afm: cannot prepare the database schema: \(error)")
-            }
-            logger.warning("database not ready, retrying", metadata: ["cause": "\(error)", "retry_in": "\(delay)"])
-            try await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(5))
+extension AFMConfiguration {
+    /// The line `afm` stops with when the application cannot be built.
+    func startMessage(_ error: ApplicationStartError) -> String {
+        switch error {
+        case .databaseUnreachable: "afm: \(error) (database URI from \(databaseURISource))"
+        case .cannotOpenDatabase(let reason): "afm: cannot open database \(settings.database.uri): \(reason)"
         }
     }
 }

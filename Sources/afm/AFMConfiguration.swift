@@ -1,4 +1,5 @@
-import FleetServer
+import FleetApplication
+import FleetHTTP
 import FleetStore
 import Foundation
 import Logging
@@ -6,52 +7,29 @@ import Logging
 /// Everything `afm` is configured with, resolved from (later wins): built-in defaults, the configuration file
 /// (`--config` or `SLAMON_AFM_CFG`), environment variables of the same names, then command-line flags.
 struct AFMConfiguration: Sendable {
-    var databaseURI: DatabaseURI = .defaultEmbedded
+    /// What the application is built from; the defaults are its own.
+    var settings = AFMSettings()
     /// Where the database URI came from, for messages: `AFM_DB_URI (environment)`, `--database-uri`, `default`.
     var databaseURISource = "default"
-    var agentReturnTime: Double = 60
-    var agentActiveThreshold: Double = 300
-    var autoCreate = true
     var logLevel: Logger.Level = .info
     var logFile: String?
-    var taskDefaultTTL: Int64?
-    var taskMaxAttempts = 3
-    /// nil: claimed tasks may run for ever.
-    var taskRunTimeout: Double? = 3600
-    /// Connections to PostgreSQL; nil picks the store's default for the machine's cores.
-    var databasePoolSize: Int?
-    var bpmsTokens: Set<String> = []
-    var agentTokens: Set<String> = []
-    /// nil: the return time plus a minute.
-    var httpIdleTimeout: Double?
-    var httpRequestTimeout: Double = 10
-    /// nil: what the descriptor limit leaves room for (`DescriptorLimit`).
-    var maxConnections: Int?
-    /// Seconds a poll with `Prefer: wait` may be held; 0 holds none.
-    var agentMaxWait = 30
-
-    var serverSettings: ServerSettings {
-        ServerSettings(
-            agentReturnTime: agentReturnTime, agentActiveThreshold: agentActiveThreshold, taskDefaultTTL: taskDefaultTTL,
-            taskMaxAttempts: taskMaxAttempts, taskRunTimeout: taskRunTimeout, bpmsTokens: bpmsTokens, agentTokens: agentTokens,
-            idleTimeout: httpIdleTimeout, requestTimeout: httpRequestTimeout,
-            maxConnections: maxConnections ?? DescriptorLimit.defaultMaxConnections, maximumPollWait: agentMaxWait)
-    }
 
     /// The settings as a log line, the password masked.
     var summary: Logger.Metadata {
-        [
-            "database": "\(databaseURI)", "agent_return_time": "\(agentReturnTime)",
-            "agent_active_threshold": "\(agentActiveThreshold)", "auto_create": "\(autoCreate)",
+        let policy = settings.policy
+        return [
+            "database": "\(settings.database.uri)", "agent_return_time": "\(policy.agentReturnTime)",
+            "agent_active_threshold": "\(policy.agentActiveThreshold)", "auto_create": "\(settings.database.autoCreate)",
             "log_level": "\(logLevel)", "log_file": "\(logFile ?? "-")",
-            "task_default_ttl": "\(taskDefaultTTL.map(String.init) ?? "none")", "task_max_attempts": "\(taskMaxAttempts)",
-            "task_run_timeout": "\(taskRunTimeout.map { "\($0)" } ?? "none")",
-            "database_pool_size": "\(databasePoolSize.map(String.init) ?? "default")",
-            "http_idle_timeout": "\(serverSettings.effectiveIdleTimeout)", "http_request_timeout": "\(httpRequestTimeout)",
-            "max_connections": "\(serverSettings.maxConnections)", "agent_max_wait": "\(agentMaxWait)",
+            "task_default_ttl": "\(policy.taskDefaultTTL.map(String.init) ?? "none")", "task_max_attempts": "\(policy.taskMaxAttempts)",
+            "task_run_timeout": "\(policy.taskRunTimeout.map { "\($0)" } ?? "none")",
+            "database_pool_size": "\(settings.database.poolSize.map(String.init) ?? "default")",
+            "http_idle_timeout": "\(settings.idleTimeout)", "http_request_timeout": "\(settings.http.requestTimeout)",
+            "max_connections": "\(settings.http.maxConnections ?? DescriptorLimit.defaultMaxConnections)",
+            "agent_max_wait": "\(policy.maximumPollWait)",
             // Never the tokens themselves.
-            "bpms_auth": "\(bpmsTokens.isEmpty ? "off" : "\(bpmsTokens.count) token(s)")",
-            "agent_auth": "\(agentTokens.isEmpty ? "off" : "\(agentTokens.count) token(s)")",
+            "bpms_auth": "\(settings.tokens.bpms.isEmpty ? "off" : "\(settings.tokens.bpms.count) token(s)")",
+            "agent_auth": "\(settings.tokens.agent.isEmpty ? "off" : "\(settings.tokens.agent.count) token(s)")",
         ]
     }
 
@@ -81,7 +59,7 @@ struct AFMConfiguration: Sendable {
         }
         try configuration.apply(environment, source: "environment")
         if let databaseURIFlag {
-            configuration.databaseURI = try parseDatabaseURI(databaseURIFlag, key: "--database-uri", source: "command line")
+            configuration.settings.database.uri = try parseDatabaseURI(databaseURIFlag, key: "--database-uri", source: "command line")
             configuration.databaseURISource = "--database-uri"
         }
         return configuration
@@ -90,20 +68,20 @@ struct AFMConfiguration: Sendable {
     private mutating func apply(_ values: [String: String], source: String) throws(ConfigurationError) {
         for key in Self.databaseURIKeys {
             if let value = values[key] {
-                databaseURI = try Self.parseDatabaseURI(value, key: key, source: source)
+                settings.database.uri = try Self.parseDatabaseURI(value, key: key, source: source)
                 databaseURISource = "\(key) (\(source))"
             }
         }
         if let value = values["AGENT_RETURN_TIME"] {
-            agentReturnTime = try Self.positiveSeconds(value, key: "AGENT_RETURN_TIME", source: source)
+            settings.policy.agentReturnTime = try Self.positiveSeconds(value, key: "AGENT_RETURN_TIME", source: source)
         }
         if let value = values["AGENT_ACTIVE_THRESHOLD"] {
-            agentActiveThreshold = try Self.positiveSeconds(value, key: "AGENT_ACTIVE_THRESHOLD", source: source)
+            settings.policy.agentActiveThreshold = try Self.positiveSeconds(value, key: "AGENT_ACTIVE_THRESHOLD", source: source)
         }
         if let value = values["AUTO_CREATE"] {
             switch value.lowercased() {
-            case "true", "1", "yes", "on": autoCreate = true
-            case "false", "0", "no", "off": autoCreate = false
+            case "true", "1", "yes", "on": settings.database.autoCreate = true
+            case "false", "0", "no", "off": settings.database.autoCreate = false
             default: throw ConfigurationError("AUTO_CREATE (\(source)): '\(value)' is not true or false")
             }
         }
@@ -117,48 +95,48 @@ struct AFMConfiguration: Sendable {
         if let value = values["LOG_FILE"] { logFile = value }
         if let value = values["TASK_DEFAULT_TTL"] {
             switch value.lowercased() {
-            case "none", "0": taskDefaultTTL = nil
-            default: taskDefaultTTL = Int64(try Self.positiveSeconds(value, key: "TASK_DEFAULT_TTL", source: source).rounded(.up))
+            case "none", "0": settings.policy.taskDefaultTTL = nil
+            default: settings.policy.taskDefaultTTL = Int64(try Self.positiveSeconds(value, key: "TASK_DEFAULT_TTL", source: source).rounded(.up))
             }
         }
         if let value = values["TASK_RUN_TIMEOUT"] {
             switch value.lowercased() {
-            case "none", "0": taskRunTimeout = nil
-            default: taskRunTimeout = try Self.positiveSeconds(value, key: "TASK_RUN_TIMEOUT", source: source)
+            case "none", "0": settings.policy.taskRunTimeout = nil
+            default: settings.policy.taskRunTimeout = try Self.positiveSeconds(value, key: "TASK_RUN_TIMEOUT", source: source)
             }
         }
         if let value = values["TASK_MAX_ATTEMPTS"] {
             guard let attempts = Int(value), (1...1000).contains(attempts) else {
                 throw ConfigurationError("TASK_MAX_ATTEMPTS (\(source)): '\(value)' is not a whole number from 1 to 1000")
             }
-            taskMaxAttempts = attempts
+            settings.policy.taskMaxAttempts = attempts
         }
         if let value = values["DATABASE_POOL_SIZE"] {
             guard let size = Int(value), (1...1000).contains(size) else {
                 throw ConfigurationError("DATABASE_POOL_SIZE (\(source)): '\(value)' is not a whole number from 1 to 1000")
             }
-            databasePoolSize = size
+            settings.database.poolSize = size
         }
         if let value = values["HTTP_IDLE_TIMEOUT"] {
-            httpIdleTimeout = try Self.positiveSeconds(value, key: "HTTP_IDLE_TIMEOUT", source: source)
+            settings.http.idleTimeout = try Self.positiveSeconds(value, key: "HTTP_IDLE_TIMEOUT", source: source)
         }
         if let value = values["HTTP_REQUEST_TIMEOUT"] {
-            httpRequestTimeout = try Self.positiveSeconds(value, key: "HTTP_REQUEST_TIMEOUT", source: source)
+            settings.http.requestTimeout = try Self.positiveSeconds(value, key: "HTTP_REQUEST_TIMEOUT", source: source)
         }
         if let value = values["MAX_CONNECTIONS"] {
             guard let count = Int(value), (1...1_000_000).contains(count) else {
                 throw ConfigurationError("MAX_CONNECTIONS (\(source)): '\(value)' is not a whole number from 1 to 1000000")
             }
-            maxConnections = count
+            settings.http.maxConnections = count
         }
         if let value = values["AGENT_MAX_WAIT"] {
             guard let seconds = Int(value), (0...3600).contains(seconds) else {
                 throw ConfigurationError("AGENT_MAX_WAIT (\(source)): '\(value)' is not a whole number of seconds from 0 to 3600")
             }
-            agentMaxWait = seconds
+            settings.policy.maximumPollWait = seconds
         }
-        if let value = values["AFM_BPMS_TOKENS"] { bpmsTokens = try Self.tokens(value, key: "AFM_BPMS_TOKENS", source: source) }
-        if let value = values["AFM_AGENT_TOKENS"] { agentTokens = try Self.tokens(value, key: "AFM_AGENT_TOKENS", source: source) }
+        if let value = values["AFM_BPMS_TOKENS"] { settings.tokens.bpms = try Self.tokens(value, key: "AFM_BPMS_TOKENS", source: source) }
+        if let value = values["AFM_AGENT_TOKENS"] { settings.tokens.agent = try Self.tokens(value, key: "AFM_AGENT_TOKENS", source: source) }
     }
 
     /// Comma-separated bearer tokens; the value itself never appears in a message.

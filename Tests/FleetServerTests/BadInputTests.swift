@@ -93,7 +93,7 @@ struct BadInputTests {
         }
     }
 
-    @Test("unknown routes answer 404, known routes with another method 405 with Allow")
+    @Test("unknown routes answer 404, known routes with another method 405 with Allow; HEAD answers as GET does, without the body")
     func unknownRoutesAndMethods() async throws {
         try await ServerHarness.run { client, _ in
             let missing = try await client.send(.get, "/nothing/here")
@@ -101,7 +101,11 @@ struct BadInputTests {
             let wrongMethod = try await client.send(.get, "/tasks")
             #expect(wrongMethod.status == .methodNotAllowed && wrongMethod.headers[.allow] == "POST")
             let deleteTask = try await client.send(.delete, "/task/de305d54-75b4-431b-adb2-eb6b9e546013")
-            #expect(deleteTask.status == .methodNotAllowed && deleteTask.headers[.allow] == "GET")
+            #expect(deleteTask.status == .methodNotAllowed && deleteTask.headers[.allow] == "GET, HEAD")
+            let get = try await client.send(.get, "/status")
+            let head = try await client.execute(uri: "/status", method: .head)
+            #expect(head.status == .ok && head.body.readableBytes == 0)
+            #expect(head.headers[.contentLength] == "\(get.body.readableBytes)" && head.headers[.contentType] == get.headers[.contentType])
             let postStatus = try await client.send(.post, "/status", raw: "{}")
             #expect(postStatus.status == .methodNotAllowed && postStatus.errorMessage != nil)
         }

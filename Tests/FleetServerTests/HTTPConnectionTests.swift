@@ -1,4 +1,5 @@
-@testable import FleetServer
+@testable import FleetHTTP
+import FleetServer
 import FleetStore
 import FleetTestSupport
 import Foundation
@@ -116,38 +117,6 @@ struct HTTPConnectionTests {
 }
 
 /// An `AFMServer` on a free loopback port with an in-memory store, stopped gracefully after `body`.
-enum RunningServer {
-    static func with<Result>(
-        maximumBodySize: Int = 1 << 20, _ body: (Int) async throws -> Result
-    ) async throws -> Result {
-        let store = try await StoreEngine.sqliteMemory.makeStore()
-        let port = AsyncStream.makeStream(of: Int.self)
-        let server = AFMServer(
-            store: store, settings: ServerSettings(maximumBodySize: maximumBodySize), address: .hostname("127.0.0.1", port: 0),
-            logger: testLogger, beforeServing: { try await store.migrate() },
-            onServerRunning: { channel in
-                port.continuation.yield(channel.localAddress?.port ?? 0)
-                port.continuation.finish()
-            })
-        let group = ServiceGroup(services: [server], logger: testLogger)
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var ports = port.stream.makeAsyncIterator()
-            let bound = try #require(await ports.next())
-            do {
-                let result = try await body(bound)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-        }
-    }
-}
-
 /// A raw loopback connection that reads HTTP/1.1 answers one at a time (those with a Content-Length, as the AFM sends).
 /// Non-blocking (NIO), so that waiting for the server never takes a thread the server's own tasks need.
 final class ResponseReader {

@@ -1,3 +1,4 @@
+import FleetApplication
 import FleetStore
 import FleetTestSupport
 import Foundation
@@ -53,7 +54,9 @@ struct ProtocolOneRouteTests {
 
     @Test("a poll answers return_time = now + AGENT_RETURN_TIME, ISO 8601 with zone, and {} for absent task_data")
     func pollAnswerShape() async throws {
-        try await ServerHarness.run(settings: .init(agentReturnTime: 42, agentActiveThreshold: 300)) { client, _ in
+        var settings = AFMSettings()
+        settings.policy.agentReturnTime = 42
+        try await ServerHarness.run(settings: settings) { client, _ in
             try await client.send(.post, "/task", json: Wire.task(data: nil))
             let before = Date()
             let answer = try await client.send(.post, "/tasks", json: Wire.poll()).json()

@@ -1,29 +1,89 @@
+import FleetApplication
 import FleetServer
 import FleetStore
 import FleetTestSupport
 import Foundation
-import Hummingbird
+import HTTPTypes
 import HummingbirdTesting
 import JSON
+import NIOCore
+import ServiceLifecycle
+import Testing
 
-/// Drives the real router in process, on a fresh in-memory embedded store.
+/// The application `afm` runs, built by the same function from settings, on a fresh in-memory embedded store and a
+/// loopback port; requests go to it over real connections, one per request.
 struct ServerHarness {
     static func run(
-        settings: ServerSettings = ServerSettings(agentReturnTime: 60, agentActiveThreshold: 300),
-        _ body: @escaping @Sendable (any TestClientProtocol, any TaskStore) async throws -> Void
+        settings: AFMSettings = AFMSettings(), _ body: @escaping @Sendable (LiveClient, any TaskStore) async throws -> Void
     ) async throws {
-        let store = try await StoreEngine.sqliteMemory.makeStore()
-        try await store.migrate()
-        let app = Application(router: buildRouter(store: store, settings: settings), logger: testLogger)
-        try await app.test(.router) { client in try await body(client, store) }
-        try await store.close()
+        var settings = settings
+        settings.database.uri = .sqliteMemory
+        try await RunningServer.with(settings) { port, application in
+            try await body(LiveClient(port: port), application.store)
+        }
     }
 }
 
-extension TestClientProtocol {
+/// The application on a loopback port, running for the duration of `body`, then shut down gracefully.
+enum RunningServer {
+    static func with<Result>(
+        _ settings: AFMSettings, _ body: (Int, AFMApplication) async throws -> Result
+    ) async throws -> Result {
+        let port = AsyncStream.makeStream(of: Int.self)
+        let application = try await buildApplication(
+            settings, address: .hostname("127.0.0.1", port: 0), logger: testLogger,
+            onServerRunning: { channel in
+                port.continuation.yield(channel.localAddress?.port ?? 0)
+                port.continuation.finish()
+            })
+        let group = ServiceGroup(services: [application], logger: testLogger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var ports = port.stream.makeAsyncIterator()
+            let bound = try #require(await ports.next())
+            do {
+                let result = try await body(bound, application)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    /// With the default settings but for the body limit.
+    static func with<Result>(maximumBodySize: Int = 1 << 20, _ body: (Int) async throws -> Result) async throws -> Result {
+        var settings = AFMSettings()
+        settings.database.uri = .sqliteMemory
+        settings.http.maximumBodySize = maximumBodySize
+        return try await with(settings) { port, _ in try await body(port) }
+    }
+}
+
+/// An answer as the client read it.
+struct LiveResponse: Sendable {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: ByteBuffer
+}
+
+/// Sends each request on a connection of its own, so that a held request never keeps another waiting behind it.
+struct LiveClient: Sendable {
+    let port: Int
+
+    func execute(uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil) async throws -> LiveResponse {
+        try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(120))) { client in
+            let answer = try await client.execute(.init(uri, method: method, headers: headers, body: body))
+            return LiveResponse(status: answer.status, headers: answer.headers, body: answer.body ?? ByteBuffer())
+        }
+    }
+
     /// Sends `body` (a JSON value, or raw text when given as a string with `raw`) and returns the answer.
     @discardableResult
-    func send(_ method: HTTPRequest.Method, _ uri: String, json: JSONValue? = nil, raw: String? = nil) async throws -> TestResponse {
+    func send(_ method: HTTPRequest.Method, _ uri: String, json: JSONValue? = nil, raw: String? = nil) async throws -> LiveResponse {
         var buffer: ByteBuffer?
         if let json { buffer = ByteBuffer(bytes: JSONWriter.bytes(from: json)) }
         if let raw { buffer = ByteBuffer(string: raw) }
@@ -31,7 +91,7 @@ extension TestClientProtocol {
     }
 }
 
-extension TestResponse {
+extension LiveResponse {
     var text: String { String(buffer: body) }
 
     func json() throws -> JSONValue {

@@ -1,3 +1,4 @@
+import FleetApplication
 import FleetModel
 import FleetServer
 import FleetStore
@@ -260,9 +261,10 @@ struct V2RouteTests {
 
     @Test("with tokens configured: 401 without a token, 403 with the other kind, 200 with the right one; /status stays open")
     func auth() async throws {
-        let settings = ServerSettings(bpmsTokens: ["bpms-secret-1"], agentTokens: ["agent-secret-1"])
+        var settings = AFMSettings()
+        settings.tokens = AccessTokens(bpms: ["bpms-secret-1"], agent: ["agent-secret-1"])
         try await ServerHarness.run(settings: settings) { client, _ in
-            func call(_ method: HTTPRequest.Method, _ uri: String, token: String?, json: JSONValue? = nil) async throws -> TestResponse {
+            func call(_ method: HTTPRequest.Method, _ uri: String, token: String?, json: JSONValue? = nil) async throws -> LiveResponse {
                 var headers: HTTPFields = [.contentType: "application/json"]
                 if let token { headers[.authorization] = "Bearer \(token)" }
                 return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(bytes: JSONWriter.bytes(from: $0)) })

@@ -11,10 +11,8 @@ struct FleetOverviewTests {
     func readsSeeShortcutPolls(engine: StoreEngine) async throws {
         try await engine.withStore { store in
             let clock = ManualClock()
-            let shortcut = IdlePollShortcut(wrapping: store, recordingAgentsIn: store, logger: testLogger, emptyClaimLifetime: 3600)
             let fleet = FleetService(
-                queue: shortcut, directory: store, registry: store, book: store, policy: FleetPolicy(agentActiveThreshold: 100), clock: clock,
-                logger: testLogger, beforeReadingAgents: { await shortcut.writeSightings() })
+                store: store, policy: FleetPolicy(agentActiveThreshold: 100), clock: clock, logger: testLogger, emptyClaimLifetime: 3600)
             let agents = (0..<2).map { _ in UUID() }
             _ = try await fleet.tasks.poll(Sample.poll(agent: agents[0]))
             // Answered from memory: the agent is not yet in the store.

@@ -40,7 +40,7 @@ struct ScheduleRunnerTests {
                 logger: testLogger)
             let saved = try await fleet.schedules.save(Self.schedule(), data: ["time": 1])
             #expect(saved.created)
-            let hangUp = HangUp()
+            let hangUp = ManualHangUp()
             let elsewhere = try await HeldPollTests.hold(fleet.tasks, fleet.wakeups.held, Sample.poll(at: "SE/AB"), hangUp: hangUp)
             let finland = try await HeldPollTests.hold(fleet.tasks, fleet.wakeups.held, Sample.poll(at: "FI/18"))
             // Before the slot: nothing; the runner would sleep until it.

@@ -1,3 +1,4 @@
+import FleetHTTP
 import FleetModel
 import FleetService
 import Foundation
@@ -8,37 +9,37 @@ import Logging
 
 /// The SLAMon AFM 1.1 routes, byte-compatible with the original: agents poll and post outcomes, the BPMS creates
 /// and reads tasks. Protocol quirks (status codes, empty 200 bodies) live here and nowhere else.
-struct ProtocolOneController<Context: RequestContext> {
+struct ProtocolOneController {
     let fleet: FleetService
-    let settings: ServerSettings
+    let bodyLimit: Int
 
     /// Sent by agents that say who they are (ours does); a result from an agent that no longer holds the task is
     /// then refused with 409.
     static var agentIDHeader: HTTPField.Name { HTTPField.Name("AFM-Agent-ID")! }
 
-    func addRoutes(to routes: inout RouteTable<Context>) {
+    func addRoutes(to routes: inout RouteTable) {
         routes.on("/tasks", .post, use: poll)
-        routes.on("/tasks/response", .post, use: postOutcome)
-        routes.on("/task", .post, use: createTask)
-        routes.on("/task/{task_id}", .get, use: readTask)
-        routes.on("/status", .get, use: status)
+        routes.on("/tasks/response", .post, respond: postOutcome)
+        routes.on("/task", .post, respond: createTask)
+        routes.on("/task/{task_id}", .get, respond: readTask)
+        routes.on("/status", .get, respond: status)
     }
 
     /// `POST /tasks`: record the agent, claim what it can run, tell it when to come back. With `Prefer: wait=N`, a
     /// poll that finds nothing is held until a task arrives or N seconds (capped) pass, and the answer says
     /// `Preference-Applied: wait=N`; without it the answer is protocol 1's exactly.
-    @Sendable func poll(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func poll(_ request: Request, context: RouteContext) async throws -> Answer {
         var request = request
-        let poll = try PollRequest(json: try await request.jsonBody(limit: settings.maximumBodySize)).poll
-        let start = try await fleet.tasks.startPoll(
-            poll, wait: WaitPreference.seconds(in: request.headers), hangUp: ConnectionHangUp.current)
+        let poll = try PollRequest(json: try await request.jsonBody(limit: bodyLimit)).poll
+        let start = try await fleet.tasks.startPoll(poll, wait: WaitPreference.seconds(in: request.headers), hangUp: context.hangUp)
         let logger = context.logger
         switch start {
         case .answered(let answer):
-            return Self.response(to: poll, answer, logger: logger)
+            return .now(Self.response(to: poll, answer, logger: logger))
         case .held(let held):
-            let waited: DeferredAnswer.Work = { Self.response(to: poll, try await held.answer(), logger: logger) }
-            return DeferredAnswer.offer(waited, gate: { held.whenReady($0) }) ? DeferredAnswer.placeholder : try await waited()
+            // Answered after the chain has returned, so that the wait keeps none of its frames, and with no task at
+            // all until the poll has something to answer.
+            return .later(gate: { held.whenReady($0) }) { Self.response(to: poll, try await held.answer(), logger: logger) }
         }
     }
 
@@ -57,9 +58,9 @@ struct ProtocolOneController<Context: RequestContext> {
 
     /// `POST /tasks/response`: 400 for an unknown, unclaimed or finished task, as the original answers. A result
     /// that does not match the task type's result schema fails the task with the reasons.
-    @Sendable func postOutcome(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func postOutcome(_ request: Request, context: RouteContext) async throws -> Response {
         var request = request
-        let report = try TaskResultRequest(json: try await request.jsonBody(limit: settings.maximumBodySize))
+        let report = try TaskResultRequest(json: try await request.jsonBody(limit: bodyLimit))
         let agentID = request.headers[Self.agentIDHeader].flatMap(UUID.init(canonicalText:))
         let outcome: TaskOutcome
         do {
@@ -80,13 +81,13 @@ struct ProtocolOneController<Context: RequestContext> {
 
     /// `POST /task`: 400 when the task id is taken, as the original answers, or when `task_data` does not match
     /// the task type's schema.
-    @Sendable func createTask(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func createTask(_ request: Request, context: RouteContext) async throws -> Response {
         var request = request
-        let body = try await request.jsonBody(limit: settings.maximumBodySize)
+        let body = try await request.jsonBody(limit: bodyLimit)
         let parsed = try CreateTaskRequest(json: body).task
         let task = NewTask(
             id: parsed.id, testID: parsed.testID, type: parsed.type, version: parsed.version, dataJSON: parsed.dataJSON,
-            ttlSeconds: settings.taskDefaultTTL)
+            ttlGiven: false)
         // The original answers 400 for a taken id, whatever the body.
         let created: CreatedTask
         do {
@@ -103,7 +104,7 @@ struct ProtocolOneController<Context: RequestContext> {
     }
 
     /// `GET /task/{task_id}`: 404 for an unknown task and for a path segment that is not a UUID.
-    @Sendable func readTask(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func readTask(_ request: Request, context: RouteContext) async throws -> Response {
         guard let text = context.parameters.get("task_id"), let id = UUID(canonicalText: text) else {
             throw APIError(.notFound, "no such task: the id is not a UUID")
         }
@@ -114,7 +115,7 @@ struct ProtocolOneController<Context: RequestContext> {
     }
 
     /// `GET /status`: active agents and waiting tasks; 500 when the database cannot answer.
-    @Sendable func status(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func status(_ request: Request, context: RouteContext) async throws -> Response {
         .json(ProtocolOneResponses.status(try await fleet.overview.status()))
     }
 }

@@ -1,25 +1,26 @@
+import FleetHTTP
 import FleetService
 import Foundation
 import Hummingbird
 import JSON
 
 /// `/v2/agents`: who is polling, what they can run, whether they are active or lost, and what they hold.
-struct AgentsController<Context: RequestContext> {
+struct AgentsController {
     let overview: FleetOverview
 
-    func addRoutes(to routes: inout RouteTable<Context>) {
-        routes.on("/v2/agents", .get, use: list)
-        routes.on("/v2/agents/{agent_id}", .get, use: read)
+    func addRoutes(to routes: inout RouteTable) {
+        routes.on("/v2/agents", .get, respond: list)
+        routes.on("/v2/agents/{agent_id}", .get, respond: read)
     }
 
     /// `GET /v2/agents?location=COUNTRY[/REGION]`.
-    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
-        let agents = try await overview.agents(limit: 1000, in: try LocationsController<Context>.place(in: request))
+    @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
+        let agents = try await overview.agents(limit: 1000, in: try LocationsController.place(in: request))
         let since = overview.activeSince
         return .json(Array(JSONWriter.string(from: ["agents": .array(agents.map { V2Representations.agent($0, activeSince: since) })]).utf8))
     }
 
-    @Sendable func read(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func read(_ request: Request, context: RouteContext) async throws -> Response {
         guard let text = context.parameters.get("agent_id"), let id = UUID(canonicalText: text) else {
             throw APIError(.notFound, "no such agent: the id is not a UUID")
         }

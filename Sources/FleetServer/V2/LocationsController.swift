@@ -1,17 +1,18 @@
+import FleetHTTP
 import FleetModel
 import FleetService
 import Hummingbird
 import JSON
 
 /// `/v2/locations`: the places where agents are active, how many, and what they can run there.
-struct LocationsController<Context: RequestContext> {
+struct LocationsController {
     let overview: FleetOverview
 
-    func addRoutes(to routes: inout RouteTable<Context>) {
-        routes.on("/v2/locations", .get, use: list)
+    func addRoutes(to routes: inout RouteTable) {
+        routes.on("/v2/locations", .get, respond: list)
     }
 
-    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let locations = try await overview.locations()
         return .json(Array(JSONWriter.string(from: ["locations": .array(locations.map(V2Representations.location))]).utf8))
     }

@@ -1,3 +1,4 @@
+import FleetHTTP
 import FleetModel
 import FleetService
 import Foundation
@@ -5,24 +6,24 @@ import Hummingbird
 import JSON
 
 /// `/v2/schedules`: recurring tasks, put and read by name, and the account of each one's slots.
-struct SchedulesController<Context: RequestContext> {
+struct SchedulesController {
     let schedules: ScheduleService
-    let settings: ServerSettings
+    let bodyLimit: Int
 
     static var defaultLimit: Int { 100 }
     static var maximumLimit: Int { 1000 }
     /// The window `/runs` covers when `from` is not given: the hour before `to`.
     static var defaultWindow: Double { 3600 }
 
-    func addRoutes(to routes: inout RouteTable<Context>) {
-        routes.on("/v2/schedules", .get, use: list)
-        routes.on("/v2/schedules/{name}", .put, use: put)
-        routes.on("/v2/schedules/{name}", .get, use: read)
-        routes.on("/v2/schedules/{name}", .delete, use: delete)
-        routes.on("/v2/schedules/{name}/runs", .get, use: runs)
+    func addRoutes(to routes: inout RouteTable) {
+        routes.on("/v2/schedules", .get, respond: list)
+        routes.on("/v2/schedules/{name}", .put, respond: put)
+        routes.on("/v2/schedules/{name}", .get, respond: read)
+        routes.on("/v2/schedules/{name}", .delete, respond: delete)
+        routes.on("/v2/schedules/{name}/runs", .get, respond: runs)
     }
 
-    static func name(_ context: Context) throws -> String {
+    static func name(_ context: RouteContext) throws -> String {
         guard let name = context.parameters.get("name"), ScheduleDefinition.isValidName(name) else {
             throw APIError(.notFound, "no such schedule: a name is 1 to 100 letters, digits, '.', '_', '-' or '~'")
         }
@@ -30,10 +31,10 @@ struct SchedulesController<Context: RequestContext> {
     }
 
     /// `PUT /v2/schedules/{name}`: 201 with the new schedule, 200 with the replaced one.
-    @Sendable func put(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func put(_ request: Request, context: RouteContext) async throws -> Response {
         let name = try Self.name(context)
         var request = request
-        let parsed = try V2ScheduleRequest(try await request.jsonBody(limit: settings.maximumBodySize), name: name)
+        let parsed = try V2ScheduleRequest(try await request.jsonBody(limit: bodyLimit), name: name)
         let saved = try await schedules.save(parsed.schedule, data: parsed.data)
         context.logger.info(
             saved.created ? "schedule created" : "schedule replaced",
@@ -41,14 +42,14 @@ struct SchedulesController<Context: RequestContext> {
         return .json(Array(JSONWriter.string(from: V2Representations.schedule(saved.record)).utf8), status: saved.created ? .created : .ok)
     }
 
-    @Sendable func read(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func read(_ request: Request, context: RouteContext) async throws -> Response {
         let name = try Self.name(context)
         guard let schedule = try await schedules.schedule(named: name) else { throw APIError(.notFound, "no such schedule: \(name)") }
         return .json(Array(JSONWriter.string(from: V2Representations.schedule(schedule)).utf8))
     }
 
     /// `DELETE /v2/schedules/{name}`: no more slots; the tasks already made stay.
-    @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: RouteContext) async throws -> Response {
         let name = try Self.name(context)
         guard try await schedules.delete(named: name) else { throw APIError(.notFound, "no such schedule: \(name)") }
         context.logger.info("schedule deleted", metadata: ["schedule": "\(name)"])
@@ -56,7 +57,7 @@ struct SchedulesController<Context: RequestContext> {
     }
 
     /// `GET /v2/schedules?limit=&after=`: by name.
-    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         let limit = try Self.limit(parameters["limit"].map(String.init))
         var after: String?
@@ -73,7 +74,7 @@ struct SchedulesController<Context: RequestContext> {
     }
 
     /// `GET /v2/schedules/{name}/runs?from=&to=&limit=`: the slots of [from, to) with their runs per location.
-    @Sendable func runs(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func runs(_ request: Request, context: RouteContext) async throws -> Response {
         let name = try Self.name(context)
         let parameters = request.uri.queryParameters
         func time(_ parameter: String) throws -> Timestamp? {

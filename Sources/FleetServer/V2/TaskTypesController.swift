@@ -1,3 +1,4 @@
+import FleetHTTP
 import FleetModel
 import FleetService
 import Foundation
@@ -5,18 +6,18 @@ import Hummingbird
 import JSON
 
 /// `/v2/task-types`: the JSON Schemas that task data and results of a task type and version must satisfy.
-struct TaskTypesController<Context: RequestContext> {
+struct TaskTypesController {
     let catalog: TaskTypeCatalog
-    let settings: ServerSettings
+    let bodyLimit: Int
 
-    func addRoutes(to routes: inout RouteTable<Context>) {
-        routes.on("/v2/task-types", .get, use: list)
-        routes.on("/v2/task-types/{type}/{version}", .put, use: put)
-        routes.on("/v2/task-types/{type}/{version}", .get, use: read)
-        routes.on("/v2/task-types/{type}/{version}", .delete, use: delete)
+    func addRoutes(to routes: inout RouteTable) {
+        routes.on("/v2/task-types", .get, respond: list)
+        routes.on("/v2/task-types/{type}/{version}", .put, respond: put)
+        routes.on("/v2/task-types/{type}/{version}", .get, respond: read)
+        routes.on("/v2/task-types/{type}/{version}", .delete, respond: delete)
     }
 
-    static func key(_ context: Context) throws -> (String, Int64) {
+    static func key(_ context: RouteContext) throws -> (String, Int64) {
         guard let type = context.parameters.get("type"), !type.isEmpty,
             let version = context.parameters.get("version").flatMap({ Int64($0) })
         else { throw APIError(.notFound, "no such task type: the version must be an integer") }
@@ -24,12 +25,12 @@ struct TaskTypesController<Context: RequestContext> {
         return (type, version)
     }
 
-    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let types = try await catalog.taskTypes()
         return .json(Array(JSONWriter.string(from: ["task_types": .array(types.map(V2Representations.taskType))]).utf8))
     }
 
-    @Sendable func read(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func read(_ request: Request, context: RouteContext) async throws -> Response {
         let (type, version) = try Self.key(context)
         guard let taskType = try await catalog.taskType(type, version: version) else {
             throw APIError(.notFound, "no such task type: \(type) version \(version)")
@@ -38,10 +39,10 @@ struct TaskTypesController<Context: RequestContext> {
     }
 
     /// `PUT`: registers or replaces; 201 when new, 200 when replaced; 400 for a schema that does not compile.
-    @Sendable func put(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func put(_ request: Request, context: RouteContext) async throws -> Response {
         var request = request
         let (type, version) = try Self.key(context)
-        let body = try await request.jsonBody(limit: settings.maximumBodySize)
+        let body = try await request.jsonBody(limit: bodyLimit)
         guard case .object(let members) = body, let taskSchema = members["task_schema"],
             Set(members.keys).isSubset(of: ["task_schema", "result_schema"])
         else {
@@ -58,7 +59,7 @@ struct TaskTypesController<Context: RequestContext> {
         return .json(Array(JSONWriter.string(from: V2Representations.taskType(record)).utf8), status: created ? .created : .ok)
     }
 
-    @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: RouteContext) async throws -> Response {
         let (type, version) = try Self.key(context)
         guard try await catalog.delete(type, version: version) else {
             throw APIError(.notFound, "no such task type: \(type) version \(version)")

@@ -1,3 +1,4 @@
+import FleetHTTP
 import FleetModel
 import FleetService
 import Foundation
@@ -6,25 +7,25 @@ import JSON
 import JSONSchema
 
 /// `/v2/tasks`: create (one or a batch, idempotent on the task id), read, list with filters and a cursor, cancel.
-struct TasksController<Context: RequestContext> {
+struct TasksController {
     let tasks: TaskService
-    let settings: ServerSettings
+    let bodyLimit: Int
 
     static var maximumBatch: Int { 1000 }
 
-    func addRoutes(to routes: inout RouteTable<Context>) {
-        routes.on("/v2/tasks", .post, use: create)
-        routes.on("/v2/tasks", .get, use: list)
-        routes.on("/v2/tasks/batch", .post, use: createBatch)
-        routes.on("/v2/tasks/{task_id}", .get, use: read)
-        routes.on("/v2/tasks/{task_id}", .delete, use: cancel)
+    func addRoutes(to routes: inout RouteTable) {
+        routes.on("/v2/tasks", .post, respond: create)
+        routes.on("/v2/tasks", .get, respond: list)
+        routes.on("/v2/tasks/batch", .post, respond: createBatch)
+        routes.on("/v2/tasks/{task_id}", .get, respond: read)
+        routes.on("/v2/tasks/{task_id}", .delete, respond: cancel)
     }
 
     /// `POST /v2/tasks`: 201 with the new task; 200 with the existing one for a repeat of the same body; 409 for a
     /// known id with a different body.
-    @Sendable func create(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func create(_ request: Request, context: RouteContext) async throws -> Response {
         var request = request
-        let parsed = try V2TaskRequest(try await request.jsonBody(limit: settings.maximumBodySize), defaultTTL: settings.taskDefaultTTL)
+        let parsed = try V2TaskRequest(try await request.jsonBody(limit: bodyLimit))
         let created = try await Self.conflictIs409 { try await tasks.create(parsed.task, data: parsed.data) }
         if created.created { log(created.record, context: context) }
         return .json(Array(JSONWriter.string(from: V2Representations.task(created.record)).utf8), status: created.created ? .created : .ok)
@@ -32,9 +33,9 @@ struct TasksController<Context: RequestContext> {
 
     /// `POST /v2/tasks/batch` with `{"tasks": [...]}`: every task is checked first, then each is created (or found
     /// the same); 201 with them all in order.
-    @Sendable func createBatch(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func createBatch(_ request: Request, context: RouteContext) async throws -> Response {
         var request = request
-        let body = try await request.jsonBody(limit: settings.maximumBodySize)
+        let body = try await request.jsonBody(limit: bodyLimit)
         guard case .array(let items)? = body["tasks"], body.objectValue?.count == 1 else {
             throw APIError(.badRequest, "the body must be {\"tasks\": [...]}")
         }
@@ -45,7 +46,7 @@ struct TasksController<Context: RequestContext> {
         var violations: [ValidationError] = []
         for (index, item) in items.enumerated() {
             do {
-                let parsed = try V2TaskRequest(item, path: "/tasks/\(index)", defaultTTL: settings.taskDefaultTTL)
+                let parsed = try V2TaskRequest(item, path: "/tasks/\(index)")
                 batch.append(.init(task: parsed.task, data: parsed.data, dataLocation: "/tasks/\(index)/task_data"))
             } catch let error as APIError {
                 violations += error.violations.isEmpty
@@ -68,27 +69,27 @@ struct TasksController<Context: RequestContext> {
         }
     }
 
-    private func log(_ task: TaskRecord, context: Context) {
+    private func log(_ task: TaskRecord, context: RouteContext) {
         context.logger.info(
             "task created",
             metadata: ["task_id": "\(task.id.canonical)", "task_type": "\(task.type)", "task_version": "\(task.version)"])
     }
 
-    static func taskID(_ context: Context) throws -> UUID {
+    static func taskID(_ context: RouteContext) throws -> UUID {
         guard let text = context.parameters.get("task_id"), let id = UUID(canonicalText: text) else {
             throw APIError(.notFound, "no such task: the id is not a UUID")
         }
         return id
     }
 
-    @Sendable func read(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func read(_ request: Request, context: RouteContext) async throws -> Response {
         let id = try Self.taskID(context)
         guard let task = try await tasks.task(id: id) else { throw APIError(.notFound, "no such task: \(id.canonical)") }
         return .json(Array(JSONWriter.string(from: V2Representations.task(task)).utf8))
     }
 
     /// `DELETE /v2/tasks/{id}`: cancels a task that has not finished (an agent holding it learns on upload).
-    @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func cancel(_ request: Request, context: RouteContext) async throws -> Response {
         let id = try Self.taskID(context)
         do {
             let task = try await tasks.cancel(id: id)
@@ -102,7 +103,7 @@ struct TasksController<Context: RequestContext> {
     }
 
     /// `GET /v2/tasks?state=&type=&version=&test_id=&agent=&created_after=&created_before=&limit=&cursor=`.
-    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         var query = TaskQuery()
         func text(_ name: String) -> String? { parameters[name[...]].map(String.init) }

@@ -23,7 +23,7 @@ struct V2TaskRequest {
             """#, options: .init(assertsFormats: true))
 
     /// Parses one task; violations are reported under `path` (`""`, or `/tasks/3` in a batch).
-    init(_ body: JSONValue, path: String = "", defaultTTL: Int64?) throws {
+    init(_ body: JSONValue, path: String = "") throws {
         let violations = Self.schema.validate(body)
         guard violations.isEmpty else {
             throw APIError(.badRequest, "the task does not match the v2 task schema", violations: violations.map { $0.prefixed(path) })
@@ -35,13 +35,12 @@ struct V2TaskRequest {
         let id = members["task_id"]?.stringValue.flatMap(UUID.init(canonicalText:)) ?? UUID()
         let givenTestID = members["test_id"]?.stringValue.flatMap(UUID.init(canonicalText:))
         data = members["task_data"]
-        var ttl = defaultTTL
-        if let given = members["ttl_seconds"] { ttl = given.numberValue?.int64Value }
         let locations = try Self.locations(members["locations"], path: path)
         task = NewTask(
             id: id, testID: givenTestID ?? UUID(), testIDGiven: givenTestID != nil, type: members["task_type"]!.stringValue!,
             version: members["task_version"]!.numberValue!.int64Value!, dataJSON: data.map { JSONWriter.string(from: $0) },
-            ttlSeconds: ttl, locations: locations)
+            ttlSeconds: members["ttl_seconds"]?.numberValue?.int64Value,
+            ttlGiven: members["ttl_seconds"] != nil, locations: locations)
     }
 
     /// The codes of a schema-checked `locations` array (absent: none); 400 naming the first that is not a code.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The process's open-file limit, which bounds how many connections `afm` can hold.
-enum DescriptorLimit {
+public enum DescriptorLimit {
     /// Descriptors kept for everything but client connections: database connections, the log, the SQLite files,
     /// and a connection past the limit long enough to answer it 503.
     static let reserve = 128
@@ -14,7 +14,7 @@ enum DescriptorLimit {
 
     /// Raises the soft limit to the hard one, as servers that hold many connections do. `afm run` calls it first,
     /// whatever `MAX_CONNECTIONS` says: the database and the log need descriptors too.
-    static func raise() {
+    public static func raise() {
         var limit = rlimit()
         guard getrlimit(openFiles, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
@@ -22,12 +22,12 @@ enum DescriptorLimit {
     }
 
     /// The soft limit in force.
-    static var current: Int {
+    public static var current: Int {
         var limit = rlimit()
         guard getrlimit(openFiles, &limit) == 0 else { return 1024 }
         return Int(clamping: limit.rlim_cur)
     }
 
     /// `MAX_CONNECTIONS` when not set: what the descriptor limit leaves after the reserve, at most 65,536.
-    static var defaultMaxConnections: Int { max(16, min(current - reserve, 65_536)) }
+    public static var defaultMaxConnections: Int { max(16, min(current - reserve, 65_536)) }
 }

@@ -20,10 +20,10 @@ struct HTTP1EventChannel: ServerChildChannel {
     let maximumBodySize: Int
     let timeouts: ConnectionTimeouts
     let limit: ConnectionLimit
-    let answer: HTTP1RequestHandler.Answer
+    let answer: HTTP1RequestHandler.Serve
     let sweeps: ConnectionSweeps
 
-    init(maximumBodySize: Int, timeouts: ConnectionTimeouts, limit: ConnectionLimit, answer: @escaping HTTP1RequestHandler.Answer) {
+    init(maximumBodySize: Int, timeouts: ConnectionTimeouts, limit: ConnectionLimit, answer: @escaping HTTP1RequestHandler.Serve) {
         self.maximumBodySize = maximumBodySize
         self.timeouts = timeouts
         self.limit = limit

@@ -1,4 +1,3 @@
-import FleetService
 import EventLoopExecutor
 import HTTPTypes
 import Hummingbird
@@ -23,17 +22,18 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// The response to a request, which never throws: server faults are already answered with 500.
-    typealias Answer = @Sendable (Request, any Channel) async -> Reply
+    /// The response to a request, which never throws: server faults are already answered with 500. The hang-up
+    /// fires when the client goes.
+    typealias Serve = @Sendable (Request, any Channel, ConnectionHangUp) async -> Reply
 
     /// A response made now, or made later by `make`, started once `gate` opens: until then (a held poll's wait) no
     /// task is kept for the request.
     enum Reply: Sendable {
         case now(Response)
-        case later(gate: DeferredAnswer.Gate, make: @Sendable () async -> Response)
+        case later(gate: Answer.Gate, make: @Sendable () async -> Response)
     }
 
-    private let answer: Answer
+    private let answer: Serve
     private let maximumBodySize: Int
     private let logger: Logger
     private let executor: EventLoopTaskExecutor
@@ -47,9 +47,9 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
     /// The client half-closed the connection: close it once nothing is left to answer.
     private var inputClosed = false
     /// Ends a held poll of this connection's when the client goes.
-    private let hangUp = HangUp()
+    private let hangUp = ConnectionHangUp()
 
-    init(eventLoop: any EventLoop, maximumBodySize: Int, logger: Logger, connectionGuard: ConnectionGuard, answer: @escaping Answer) {
+    init(eventLoop: any EventLoop, maximumBodySize: Int, logger: Logger, connectionGuard: ConnectionGuard, answer: @escaping Serve) {
         self.executor = EventLoopTaskExecutor(eventLoop)
         self.connectionGuard = connectionGuard
         self.answer = answer
@@ -144,9 +144,7 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
         Task(executorPreference: executor) {
             let reply = await PreferredExecutor.$current.withValue(executor) {
-                await ConnectionHangUp.$current.withValue(hangUp) {
-                    await answer(Request(head: request, body: RequestBody(buffer: body)), channel)
-                }
+                await answer(Request(head: request, body: RequestBody(buffer: body)), channel, hangUp)
             }
             switch reply {
             case .now(let response):
