@@ -52,7 +52,7 @@ let package = Package(
             dependencies: [
                 "JSON",
                 "JSONSchema",
-                "FleetModel",
+                "FleetWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +60,7 @@ let package = Package(
         .executableTarget(
             name: "afm-bench",
             dependencies: [
+                "FleetWire",
                 "JSON",
                 "EventLoopExecutor",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -68,8 +69,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Wire types (protocol 1), the task and agent domain, and its errors.
+        // The task and agent domain, and its errors.
         .target(name: "FleetModel", dependencies: ["JSON", "JSONSchema"]),
+        // The wire: protocol-1 request and answer bodies with their schemas, read and written by the server, the agent
+        // and the bench alike.
+        .target(name: "FleetWire", dependencies: ["JSON", "JSONSchema"]),
         // The storage contracts (task queue, fleet directory, task-type registry, schedules) and what both engines
         // share; no database driver.
         .target(
@@ -145,6 +149,7 @@ let package = Package(
             name: "FleetServer",
             dependencies: [
                 "FleetHTTP",
+                "FleetWire",
                 "FleetService",
                 "FleetStore",
                 "FleetModel",
@@ -266,6 +271,7 @@ let package = Package(
             name: "FleetAgent",
             dependencies: [
                 "ChildProcesses",
+                "FleetWire",
                 "FleetChecks",
                 "JSONSchema",
                 "JSON",
@@ -300,6 +306,7 @@ let package = Package(
         ),
         .testTarget(name: "JSONSchemaTests", dependencies: ["JSON", "JSONSchema", "JSONSchemaSuite", "FleetTestSupport"]),
         .testTarget(name: "FleetModelTests", dependencies: ["FleetModel", "JSON"]),
+        .testTarget(name: "FleetWireTests", dependencies: ["FleetWire", "JSON"]),
         .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses", "FleetTestSupport"]),
         .testTarget(
             name: "FleetServiceTests",
@@ -308,7 +315,7 @@ let package = Package(
         .testTarget(
             name: "FleetAgentTests",
             dependencies: [
-                "FleetAgent", "JSON", "FleetTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "FleetAgent", "FleetWire", "JSON", "FleetTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

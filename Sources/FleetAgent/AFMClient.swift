@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FleetWire
 import Foundation
 import JSON
 import NIOCore
@@ -7,29 +8,15 @@ import NIOHTTP1
 /// Protocol-1 calls to an AFM: the poll and the result upload, with their answers sorted into what the agent does
 /// next (go on, retry later, or give up on that request).
 public struct AFMClient: AFMConnection {
-    public struct ReceivedTask: Sendable, Equatable {
-        public let id: String
-        public let type: String
-        public let version: Int
-        public let data: JSONValue
-
-        public init(id: String, type: String, version: Int, data: JSONValue) {
-            self.id = id
-            self.type = type
-            self.version = version
-            self.data = data
-        }
-    }
-
     public struct PollAnswer: Sendable {
-        public let tasks: [ReceivedTask]
+        public let tasks: [PollAnswerBody.AssignedTask]
         /// When the AFM wants the next poll; nil when it did not say in a form we read.
         public let returnTime: Date?
         /// The AFM held the poll as asked (`Preference-Applied: wait`): it may be sent again at once. An AFM that
         /// does not hold polls (the original) leaves the agent to its return time.
         public let held: Bool
 
-        public init(tasks: [ReceivedTask], returnTime: Date?, held: Bool = false) {
+        public init(tasks: [PollAnswerBody.AssignedTask], returnTime: Date?, held: Bool = false) {
             self.tasks = tasks
             self.returnTime = returnTime
             self.held = held
@@ -78,22 +65,9 @@ public struct AFMClient: AFMConnection {
         let held = answerHeaders["Preference-Applied"].contains { value in
             value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("wait") }
         }
-        guard case .object(let members)? = try? JSONParser.parse(answer),
-            case .array(let tasks)? = members["tasks"]
-        else {
-            throw .temporary("the poll answer is not a protocol-1 task list")
-        }
-        var received: [ReceivedTask] = []
-        for task in tasks {
-            guard case .string(let id)? = task["task_id"], case .string(let type)? = task["task_type"],
-                case .number(let version)? = task["task_version"], let exactVersion = version.int64Value
-            else {
-                throw .temporary("the poll answer holds a malformed task: \(task)")
-            }
-            let data = task["task_data"] ?? [:]
-            received.append(ReceivedTask(id: id, type: type, version: Int(exactVersion), data: data == .null ? [:] : data))
-        }
-        return PollAnswer(tasks: received, returnTime: members["return_time"]?.stringValue.flatMap(ReturnTime.parse), held: held)
+        let body: PollAnswerBody
+        do { body = try PollAnswerBody(json: answer) } catch { throw .temporary(error.description) }
+        return PollAnswer(tasks: body.tasks, returnTime: ReturnTime.parse(body.returnTime), held: held)
     }
 
     public func postResult(_ result: PendingResult) async throws(Failure) {

@@ -1,3 +1,4 @@
+import FleetWire
 import Foundation
 import JSON
 
@@ -7,11 +8,11 @@ public struct PendingResult: Sendable, Equatable {
     public let body: [UInt8]
 
     public static func result(taskID: String, data: JSONValue) -> PendingResult {
-        PendingResult(taskID: taskID, body: Array(JSONWriter.string(from: ["protocol": 1, "task_id": .string(taskID), "task_data": data]).utf8))
+        PendingResult(taskID: taskID, body: TaskResponseBody(taskID: taskID, outcome: .result(json: JSONWriter.string(from: data))).encoded())
     }
 
     public static func error(taskID: String, message: String) -> PendingResult {
-        PendingResult(taskID: taskID, body: Array(JSONWriter.string(from: ["protocol": 1, "task_id": .string(taskID), "task_error": .string(message)]).utf8))
+        PendingResult(taskID: taskID, body: TaskResponseBody(taskID: taskID, outcome: .error(message)).encoded())
     }
 }
 

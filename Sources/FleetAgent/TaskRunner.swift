@@ -1,4 +1,6 @@
+import FleetWire
 import Foundation
+import JSON
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -28,7 +30,7 @@ public final class TaskRunner: Service {
     let client: any AFMConnection
     let uploader: ResultUploader
     let grace: GracePeriod
-    let poll: PollRequest
+    let poll: PollIdentity
     let logger: Logger
     private let unfinishedCount = Mutex(0)
 
@@ -46,7 +48,7 @@ public final class TaskRunner: Service {
         self.client = client
         self.uploader = uploader
         self.grace = grace
-        self.poll = PollRequest(agentID: agentID, agentName: settings.name, capabilities: registry.capabilities, location: settings.location)
+        self.poll = PollIdentity(agentID: agentID, agentName: settings.name, capabilities: registry.capabilities, location: settings.location)
         self.logger = logger
     }
 
@@ -76,7 +78,7 @@ public final class TaskRunner: Service {
                 switch polled {
                 case .success(let answer):
                     do {
-                        try held.hold(taskIDs: answer.tasks.map(\.id))
+                        try held.hold(taskIDs: answer.tasks.map(\.taskID))
                     } catch {
                         logger.error("cannot note the tasks received as held: \(error); a crash now would leave them claimed")
                     }
@@ -152,39 +154,40 @@ public final class TaskRunner: Service {
         return Task.isShuttingDownGracefully ? nil : value
     }
 
-    private func execute(_ task: AFMClient.ReceivedTask) async {
+    private func execute(_ task: PollAnswerBody.AssignedTask) async {
         let outcome: PendingResult
-        if let handler = registry.handler(type: task.type, version: task.version) {
-            logger.debug("running task \(task.id) (\(task.type) v\(task.version))")
+        if let handler = registry.handler(type: task.type, version: Int(clamping: task.version)) {
+            logger.debug("running task \(task.taskID) (\(task.type) v\(task.version))")
             do {
-                let result = try await handler.run(task.data)
-                outcome = .result(taskID: task.id, data: result)
+                // Written by the wire from a parsed value: it parses.
+                let result = try await handler.run(try JSONParser.parse(task.dataJSON))
+                outcome = .result(taskID: task.taskID, data: result)
             } catch is CancellationError {
                 // The grace period ended: no outcome; the AFM still has the task as claimed.
-                logger.warning("task \(task.id) was stopped unfinished at shutdown")
+                logger.warning("task \(task.taskID) was stopped unfinished at shutdown")
                 return
             } catch {
                 if Task.isCancelled {
-                    logger.warning("task \(task.id) was stopped unfinished at shutdown")
+                    logger.warning("task \(task.taskID) was stopped unfinished at shutdown")
                     return
                 }
-                logger.info("task \(task.id) failed: \(error)")
-                outcome = .error(taskID: task.id, message: "\(error)")
+                logger.info("task \(task.taskID) failed: \(error)")
+                outcome = .error(taskID: task.taskID, message: "\(error)")
             }
         } else {
-            outcome = .error(taskID: task.id, message: "this agent has no handler for task type \(task.type) version \(task.version)")
+            outcome = .error(taskID: task.taskID, message: "this agent has no handler for task type \(task.type) version \(task.version)")
         }
         do {
             try outbox.store(outcome)
         } catch {
             // Without the outbox the result can only be sent directly, once.
-            logger.error("cannot write the result of task \(task.id) to the outbox: \(error); sending it directly")
+            logger.error("cannot write the result of task \(task.taskID) to the outbox: \(error); sending it directly")
             try? await client.postResult(outcome)
-            try? held.release(taskID: task.id)
+            try? held.release(taskID: task.taskID)
             return
         }
         // The outcome is in the outbox: from now on the outbox answers for it.
-        try? held.release(taskID: task.id)
+        try? held.release(taskID: task.taskID)
         await uploader.submit(outcome)
     }
 

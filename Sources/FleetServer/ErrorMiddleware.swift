@@ -1,6 +1,7 @@
 import FleetHTTP
 import FleetModel
 import FleetService
+import FleetWire
 import FleetStore
 import Hummingbird
 import Logging

@@ -1,3 +1,4 @@
+import FleetWire
 import Foundation
 import JSON
 import NIOCore
@@ -138,7 +139,7 @@ final class BenchRun: Sendable {
             let id = UUID().uuidString.lowercased()
             let body: JSONValue = ["task_id": .string(id), "task_type": "bench", "task_version": 1, "task_data": ["n": .number(.integer(Int64(index)))]]
             book.withLock { $0.createdAt[id] = ContinuousClock.now }
-            if await send(through: connection, .POST, "/v2/tasks", body, token: bpmsToken, recorder: create, expecting: 201) == nil {
+            if await send(through: connection, .POST, "/v2/tasks", JSONWriter.bytes(from: body), token: bpmsToken, recorder: create, expecting: 201) == nil {
                 book.withLock { _ = $0.createdAt.removeValue(forKey: id) }
             }
             if let createInterval { await pause(createInterval, deadline: deadline) }
@@ -147,11 +148,10 @@ final class BenchRun: Sendable {
     }
 
     private func agentLoop(through connection: BenchConnection, agent: UUID, name: String, maxTasks: Int, idleWait: Duration, deadline: ContinuousClock.Instant) async {
-        let pollBody: JSONValue = [
-            "protocol": 1, "agent_id": .string(agent.uuidString.lowercased()), "agent_name": .string(name),
-            "agent_time": "2026-11-23T00:00:00+00:00", "agent_capabilities": ["bench": ["version": 1]],
-            "max_tasks": .number(.integer(Int64(maxTasks))),
-        ]
+        let pollBody = PollBody(
+            agentID: agent, agentName: name, agentTime: "2026-11-23T00:00:00+00:00", capabilities: [.init(type: "bench", version: 1)],
+            maxTasks: Int64(maxTasks), location: nil
+        ).encoded()
         // Agents start spread over one idle wait, as a real fleet's polls are spread over its return time.
         await pause(idleWait * Double.random(in: 0..<1), deadline: deadline)
         let prefer = hold.map { [("Prefer", "wait=\($0)")] } ?? []
@@ -177,7 +177,7 @@ final class BenchRun: Sendable {
                     return book.createdAt[id]
                 }
                 if let created { postToClaim.record(created.duration(to: now)) }
-                let outcome: JSONValue = ["protocol": 1, "task_id": .string(id), "task_data": ["ok": true]]
+                let outcome = TaskResponseBody(taskID: id, outcome: .result(json: #"{"ok":true}"#)).encoded()
                 if await send(through: connection, .POST, "/tasks/response", outcome, token: agentToken, recorder: result, expecting: 200, closing: agentsReconnect) != nil {
                     readQueue.continuation.yield(id)
                 }
@@ -212,12 +212,12 @@ final class BenchRun: Sendable {
 
     /// The parsed JSON answer, or nil (counted as an error) when the status is not `expecting`.
     private func send(
-        through connection: BenchConnection, _ method: HTTPMethod, _ path: String, _ body: JSONValue?, headers extra: [(String, String)] = [],
+        through connection: BenchConnection, _ method: HTTPMethod, _ path: String, _ body: [UInt8]?, headers extra: [(String, String)] = [],
         token: String?, recorder: LatencyRecorder, expecting: Int, closing: Bool = false
     ) async -> Answer? {
         var headers = [("Content-Type", "application/json")] + extra
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        let bytes = body.map { ByteBuffer(bytes: JSONWriter.bytes(from: $0)) }
+        let bytes = body.map { ByteBuffer(bytes: $0) }
         // Errors are counted by request kind: the route without ids, and the status or the kind of failure.
         func kind() -> String { "\(method.rawValue) /\(path.split(separator: "/").prefix(2).joined(separator: "/"))" }
         let clock = ContinuousClock()

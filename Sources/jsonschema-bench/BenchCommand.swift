@@ -1,5 +1,5 @@
 import ArgumentParser
-import FleetModel
+import FleetWire
 import JSON
 import JSONSchema
 

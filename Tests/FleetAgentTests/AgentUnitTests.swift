@@ -43,7 +43,7 @@ struct AgentUnitTests {
     @Test("the poll body is protocol 1 with the registered handlers as capabilities")
     func pollBody() throws {
         let id = UUID()
-        let request = PollRequest(agentID: id, agentName: "probe", capabilities: ["wait": 1, "dns": 3], location: try .init(parsing: "FI/18"))
+        let request = PollIdentity(agentID: id, agentName: "probe", capabilities: ["wait": 1, "dns": 3], location: try .init(parsing: "FI/18"))
         let body = try JSONParser.parse(request.body(maxTasks: 2))
         #expect(body["protocol"] == 1)
         #expect(body["agent_id"] == .string(id.uuidString.lowercased()))

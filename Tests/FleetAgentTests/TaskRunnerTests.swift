@@ -1,3 +1,4 @@
+import FleetWire
 import FleetAgent
 import FleetTestSupport
 import Foundation
@@ -43,7 +44,7 @@ struct TaskRunnerTests {
                 return handed
             }
             let tasks = (0..<handed).map { _ in
-                AFMClient.ReceivedTask(id: UUID().uuidString.lowercased(), type: "gate", version: 1, data: [:])
+                PollAnswerBody.AssignedTask(taskID: UUID().uuidString.lowercased(), type: "gate", version: 1, dataJSON: "{}")
             }
             let held = holdsFor != nil && wait != nil && asked > 0
             if held, tasks.isEmpty, let holdsFor { try? await Task.sleep(for: holdsFor) }

@@ -16,10 +16,17 @@ struct ServerHarness {
     static func run(
         settings: AFMSettings = AFMSettings(), _ body: @escaping @Sendable (LiveClient, any TaskStore) async throws -> Void
     ) async throws {
+        try await runApplication(settings: settings) { client, application in try await body(client, application.store) }
+    }
+
+    /// The same, with the whole application at hand: for a test that acts through the domain beside the client.
+    static func runApplication(
+        settings: AFMSettings = AFMSettings(), _ body: @escaping @Sendable (LiveClient, AFMApplication) async throws -> Void
+    ) async throws {
         var settings = settings
         settings.database.uri = .sqliteMemory
         try await RunningServer.with(settings) { port, application in
-            try await body(LiveClient(port: port), application.store)
+            try await body(LiveClient(port: port), application)
         }
     }
 }

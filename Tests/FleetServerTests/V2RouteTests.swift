@@ -242,11 +242,12 @@ struct V2RouteTests {
 
     @Test("a result from an agent that no longer holds the task is refused with 409")
     func handedBackResult() async throws {
-        try await ServerHarness.run { client, store in
+        try await ServerHarness.runApplication { client, application in
             let id = try await client.send(.post, "/v2/tasks", json: ["task_type": "wait", "task_version": 1]).json()["task_id"]!.stringValue!
             _ = try await client.send(.post, "/tasks", json: Wire.poll())
             let now = Timestamp.now()
-            _ = try await store.sweep(at: now.adding(seconds: 1000), agentSeenSince: now.adding(seconds: 500), maxAttempts: 3)
+            // Through the queue polls use, as the sweeper does: the idle-poll shortcut learns that a task came back.
+            _ = try await application.fleet.shortcut.sweep(at: now.adding(seconds: 1000), agentSeenSince: now.adding(seconds: 500), maxAttempts: 3)
             let other = "1f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
             _ = try await client.send(.post, "/tasks", json: Wire.poll(agentID: other))
             let late = try await client.execute(

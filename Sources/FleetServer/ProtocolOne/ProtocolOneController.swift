@@ -1,6 +1,7 @@
 import FleetHTTP
 import FleetModel
 import FleetService
+import FleetWire
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -30,7 +31,7 @@ struct ProtocolOneController {
     /// `Preference-Applied: wait=N`; without it the answer is protocol 1's exactly.
     @Sendable func poll(_ request: Request, context: RouteContext) async throws -> Answer {
         var request = request
-        let poll = try PollRequest(json: try await request.jsonBody(limit: bodyLimit)).poll
+        let poll = try ProtocolOneBodies.poll(try await request.jsonBody(limit: bodyLimit))
         let start = try await fleet.tasks.startPoll(poll, wait: WaitPreference.seconds(in: request.headers), hangUp: context.hangUp)
         let logger = context.logger
         switch start {
@@ -51,7 +52,7 @@ struct ProtocolOneController {
                 metadata: ["agent_id": "\(poll.agentID.canonical)", "agent_name": "\(poll.name)",
                            "task_ids": "\(tasks.map(\.id.canonical).joined(separator: ","))"])
         }
-        var response = Response.json(ProtocolOneResponses.poll(tasks: tasks, returnTime: answer.returnTime))
+        var response = Response.json(ProtocolOneBodies.pollAnswer(tasks: tasks, returnTime: answer.returnTime))
         if let applied = answer.appliedWait { response.headers[WaitPreference.preferenceApplied] = "wait=\(applied)" }
         return response
     }
@@ -60,7 +61,7 @@ struct ProtocolOneController {
     /// that does not match the task type's result schema fails the task with the reasons.
     @Sendable func postOutcome(_ request: Request, context: RouteContext) async throws -> Response {
         var request = request
-        let report = try TaskResultRequest(json: try await request.jsonBody(limit: bodyLimit))
+        let report = try ProtocolOneBodies.outcome(try await request.jsonBody(limit: bodyLimit))
         let agentID = request.headers[Self.agentIDHeader].flatMap(UUID.init(canonicalText:))
         let outcome: TaskOutcome
         do {
@@ -84,10 +85,7 @@ struct ProtocolOneController {
     @Sendable func createTask(_ request: Request, context: RouteContext) async throws -> Response {
         var request = request
         let body = try await request.jsonBody(limit: bodyLimit)
-        let parsed = try CreateTaskRequest(json: body).task
-        let task = NewTask(
-            id: parsed.id, testID: parsed.testID, type: parsed.type, version: parsed.version, dataJSON: parsed.dataJSON,
-            ttlGiven: false)
+        let task = try ProtocolOneBodies.task(body)
         // The original answers 400 for a taken id, whatever the body.
         let created: CreatedTask
         do {

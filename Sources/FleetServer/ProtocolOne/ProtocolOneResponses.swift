@@ -1,30 +1,13 @@
+import FleetModel
 import JSON
 
-/// Serializes protocol-1 response bodies, member names exactly as the wire has them, sorted by key.
+/// Serializes the protocol-1 answers only the AFM writes (the poll answer is the wire's `PollAnswerBody`), member
+/// names exactly as the wire has them, sorted by key.
 ///
 /// Stored `task_data` and results are already JSON text, so they are spliced in without a second parse.
-public enum ProtocolOneResponses {
-    /// `POST /tasks` → `{"return_time": …, "tasks": [{task_data, task_id, task_type, task_version}]}`.
-    public static func poll(tasks: [ClaimedTask], returnTime: Timestamp) -> [UInt8] {
-        var writer = JSONWriter(reservingCapacity: 64 + tasks.count * 160)
-        writer.appendObject { response in
-            response.string("return_time", returnTime.iso8601Text)
-            response.member("tasks") { writer in
-                writer.appendArray(tasks) { writer, task in
-                    writer.appendObject { members in
-                        members.raw("task_data", task.dataJSON ?? "{}")
-                        members.string("task_id", task.id.canonical)
-                        members.string("task_type", task.type)
-                        members.integer("task_version", task.version)
-                    }
-                }
-            }
-        }
-        return writer.bytes
-    }
-
+enum ProtocolOneResponses {
     /// `GET /task/{id}`: the task as the BPMS reads it, with its outcome when it has one.
-    public static func task(_ task: TaskRecord) -> [UInt8] {
+    static func task(_ task: TaskRecord) -> [UInt8] {
         var writer = JSONWriter()
         writer.appendObject { members in
             if let data = task.dataJSON { members.raw("task_data", data) }
@@ -44,7 +27,7 @@ public enum ProtocolOneResponses {
     }
 
     /// `GET /status`.
-    public static func status(_ status: FleetStatus) -> [UInt8] {
+    static func status(_ status: FleetStatus) -> [UInt8] {
         var writer = JSONWriter(reservingCapacity: 48)
         writer.appendObject { members in
             members.integer("agents", Int64(status.activeAgents))
@@ -54,7 +37,7 @@ public enum ProtocolOneResponses {
     }
 
     /// `GET /dashboard/status`: unassigned tasks, and agents with the tasks they were given.
-    public static func dashboard(_ snapshot: DashboardSnapshot) -> [UInt8] {
+    static func dashboard(_ snapshot: DashboardSnapshot) -> [UInt8] {
         var writer = JSONWriter(reservingCapacity: 4096)
         writer.appendObject { members in
             members.member("agents") { writer in
