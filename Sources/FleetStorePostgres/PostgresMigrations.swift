@@ -1,14 +1,14 @@
 import FleetStore
+
 /// The PostgreSQL schema. Ids are `uuid`, times `timestamptz`, task data and results JSON text as received.
 enum PostgresMigrations {
     /// Serializes migrations across `afm` processes starting at once (an arbitrary constant: "AFM1").
     static let advisoryLockKey: Int64 = 0x4146_4D31
 
-    static let all: [Migration] = [
-        Migration(
-            version: 1,
-            summary: "agents and tasks",
-            statements: [
+    static let all = Migration.all { step in
+        switch step {
+        case .agentsAndTasks:
+            [
                 """
                 CREATE TABLE agents (
                     id uuid PRIMARY KEY,
@@ -40,11 +40,9 @@ enum PostgresMigrations {
                 // Claiming looks for the oldest waiting task of a type and version: this keeps it an index range scan.
                 "CREATE INDEX tasks_claimable ON tasks (type, version, seq) WHERE state = 'waiting'",
                 "CREATE INDEX tasks_by_agent ON tasks (agent_id, seq) WHERE agent_id IS NOT NULL",
-            ]),
-        Migration(
-            version: 2,
-            summary: "task types, time to live, leases, cancel",
-            statements: [
+            ]
+        case .taskTypes:
+            [
                 "ALTER TABLE tasks ADD COLUMN attempts integer NOT NULL DEFAULT 0",
                 "ALTER TABLE tasks ADD COLUMN ttl bigint",
                 "ALTER TABLE tasks ADD COLUMN expires timestamptz",
@@ -63,22 +61,18 @@ enum PostgresMigrations {
                     PRIMARY KEY (type, version)
                 )
                 """,
-            ]),
-        Migration(
-            version: 3,
-            summary: "tasks routed to agents' locations",
-            statements: [
+            ]
+        case .routes:
+            [
                 // '' for anywhere, the one location, or '+' for several (see TaskRoute); the list in locations.
                 "ALTER TABLE tasks ADD COLUMN route text NOT NULL DEFAULT ''",
                 "ALTER TABLE tasks ADD COLUMN locations text",
                 // A claim looks up each route it may take in order, so a backlog for other places is never read.
                 "CREATE INDEX tasks_claimable_routed ON tasks (type, version, route, seq) WHERE state = 'waiting'",
                 "DROP INDEX tasks_claimable",
-            ]),
-        Migration(
-            version: 4,
-            summary: "schedules",
-            statements: [
+            ]
+        case .schedules:
+            [
                 // A timing is every_ms or cron, with offset_ms (Timetable); locations as tasks store theirs.
                 """
                 CREATE TABLE schedules (
@@ -119,6 +113,7 @@ enum PostgresMigrations {
                 "ALTER TABLE tasks ADD COLUMN slot timestamptz",
                 // Each slot of a schedule is one task per route (its location), whichever process creates it.
                 "CREATE UNIQUE INDEX tasks_by_slot ON tasks (schedule, slot, route) WHERE schedule IS NOT NULL",
-            ]),
-    ]
+            ]
+        }
+    }
 }

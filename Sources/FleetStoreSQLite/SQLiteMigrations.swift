@@ -1,11 +1,11 @@
 import FleetStore
+
 /// The embedded store's schema. Ids are canonical lower-case UUID text; times are microseconds since the Unix epoch.
 enum SQLiteMigrations {
-    static let all: [Migration] = [
-        Migration(
-            version: 1,
-            summary: "agents and tasks",
-            statements: [
+    static let all = Migration.all { step in
+        switch step {
+        case .agentsAndTasks:
+            [
                 """
                 CREATE TABLE agents (
                     id TEXT PRIMARY KEY,
@@ -37,11 +37,9 @@ enum SQLiteMigrations {
                 // Claiming looks for the oldest waiting task of a type and version: this keeps it a range scan.
                 "CREATE INDEX tasks_claimable ON tasks (type, version, seq) WHERE state = 'waiting'",
                 "CREATE INDEX tasks_by_agent ON tasks (agent_id, seq) WHERE agent_id IS NOT NULL",
-            ]),
-        Migration(
-            version: 2,
-            summary: "task types, time to live, leases, cancel",
-            statements: [
+            ]
+        case .taskTypes:
+            [
                 "ALTER TABLE tasks ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
                 "ALTER TABLE tasks ADD COLUMN ttl INTEGER",
                 "ALTER TABLE tasks ADD COLUMN expires INTEGER",
@@ -60,22 +58,18 @@ enum SQLiteMigrations {
                     PRIMARY KEY (type, version)
                 )
                 """,
-            ]),
-        Migration(
-            version: 3,
-            summary: "tasks routed to agents' locations",
-            statements: [
+            ]
+        case .routes:
+            [
                 // '' for anywhere, the one location, or '+' for several (see TaskRoute); the list in locations.
                 "ALTER TABLE tasks ADD COLUMN route TEXT NOT NULL DEFAULT ''",
                 "ALTER TABLE tasks ADD COLUMN locations TEXT",
                 // A claim looks up each route it may take in order, so a backlog for other places is never read.
                 "CREATE INDEX tasks_claimable_routed ON tasks (type, version, route, seq) WHERE state = 'waiting'",
                 "DROP INDEX tasks_claimable",
-            ]),
-        Migration(
-            version: 4,
-            summary: "schedules",
-            statements: [
+            ]
+        case .schedules:
+            [
                 // A timing is every_ms or cron, with offset_ms (Timetable); locations as tasks store theirs.
                 """
                 CREATE TABLE schedules (
@@ -116,6 +110,7 @@ enum SQLiteMigrations {
                 "ALTER TABLE tasks ADD COLUMN slot INTEGER",
                 // Each slot of a schedule is one task per route (its location), whichever process creates it.
                 "CREATE UNIQUE INDEX tasks_by_slot ON tasks (schedule, slot, route) WHERE schedule IS NOT NULL",
-            ]),
-    ]
+            ]
+        }
+    }
 }
