@@ -77,8 +77,8 @@ public struct AFMClient: AFMConnection {
     /// Registers the JSON Schemas of a task type this agent runs (`PUT /v2/task-types/{type}/{version}`), so that
     /// the AFM refuses bad task data when it is created.
     public func putTaskType(_ type: String, version: Int, taskSchema: JSONValue, resultSchema: JSONValue) async throws(Failure) {
-        let body = JSONWriter.string(from: ["task_schema": taskSchema, "result_schema": resultSchema])
-        _ = try await post("/v2/task-types/\(type)/\(version)", Array(body.utf8), timeout: timeout, method: .PUT)
+        let body = TaskTypeBody(taskSchema: taskSchema, resultSchema: resultSchema).encoded()
+        _ = try await post("/v2/task-types/\(type)/\(version)", body, timeout: timeout, method: .PUT)
     }
 
     private func post(

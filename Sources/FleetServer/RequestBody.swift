@@ -29,6 +29,11 @@ extension Response {
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// A JSON answer of `value`, written once.
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        json(JSONWriter.bytes(from: value), status: status)
+    }
+
     /// A 200 answer with an empty body, as protocol 1 acknowledges writes.
     static var emptyOK: Response {
         Response(status: .ok, body: .init())

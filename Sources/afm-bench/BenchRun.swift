@@ -137,9 +137,9 @@ final class BenchRun: Sendable {
             }
             guard let index else { return }
             let id = UUID().uuidString.lowercased()
-            let body: JSONValue = ["task_id": .string(id), "task_type": "bench", "task_version": 1, "task_data": ["n": .number(.integer(Int64(index)))]]
+            let body = TaskBody(taskID: UUID(uuidString: id), type: "bench", version: 1, data: ["n": .number(.integer(Int64(index)))]).encoded()
             book.withLock { $0.createdAt[id] = ContinuousClock.now }
-            if await send(through: connection, .POST, "/v2/tasks", JSONWriter.bytes(from: body), token: bpmsToken, recorder: create, expecting: 201) == nil {
+            if await send(through: connection, .POST, "/v2/tasks", body, token: bpmsToken, recorder: create, expecting: 201) == nil {
                 book.withLock { _ = $0.createdAt.removeValue(forKey: id) }
             }
             if let createInterval { await pause(createInterval, deadline: deadline) }

@@ -14,7 +14,7 @@ struct LocationsController {
 
     @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let locations = try await overview.locations()
-        return .json(Array(JSONWriter.string(from: ["locations": .array(locations.map(V2Representations.location))]).utf8))
+        return .json(["locations": .array(locations.map(V2Representations.location))])
     }
 
     /// The `location` query parameter: `COUNTRY` or `COUNTRY/REGION`; nil when absent, 400 when not one.

@@ -39,13 +39,13 @@ struct SchedulesController {
         context.logger.info(
             saved.created ? "schedule created" : "schedule replaced",
             metadata: ["schedule": "\(name)", "task_type": "\(parsed.schedule.type)", "task_version": "\(parsed.schedule.version)"])
-        return .json(Array(JSONWriter.string(from: V2Representations.schedule(saved.record)).utf8), status: saved.created ? .created : .ok)
+        return .json(V2Representations.schedule(saved.record), status: saved.created ? .created : .ok)
     }
 
     @Sendable func read(_ request: Request, context: RouteContext) async throws -> Response {
         let name = try Self.name(context)
         guard let schedule = try await schedules.schedule(named: name) else { throw APIError(.notFound, "no such schedule: \(name)") }
-        return .json(Array(JSONWriter.string(from: V2Representations.schedule(schedule)).utf8))
+        return .json(V2Representations.schedule(schedule))
     }
 
     /// `DELETE /v2/schedules/{name}`: no more slots; the tasks already made stay.
@@ -70,7 +70,7 @@ struct SchedulesController {
             "schedules": .array(page.map(V2Representations.schedule)),
             "next_after": page.count == limit ? page.last.map { .string($0.definition.name) } ?? .null : .null,
         ]
-        return .json(Array(JSONWriter.string(from: json).utf8))
+        return .json(json)
     }
 
     /// `GET /v2/schedules/{name}/runs?from=&to=&limit=`: the slots of [from, to) with their runs per location.
@@ -95,7 +95,7 @@ struct SchedulesController {
             "slots": .array(found.slots.map { V2Representations.slot($0, now: now) }),
             "next_from": found.more ? found.slots.last.map { .string($0.time.adding(seconds: 0.000001).iso8601Text) } ?? .null : .null,
         ]
-        return .json(Array(JSONWriter.string(from: json).utf8))
+        return .json(json)
     }
 
     private static func limit(_ text: String?) throws -> Int {

@@ -1,6 +1,7 @@
 import FleetHTTP
 import FleetModel
 import FleetService
+import FleetWire
 import Foundation
 import Hummingbird
 import JSON
@@ -27,7 +28,7 @@ struct TaskTypesController {
 
     @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let types = try await catalog.taskTypes()
-        return .json(Array(JSONWriter.string(from: ["task_types": .array(types.map(V2Representations.taskType))]).utf8))
+        return .json(["task_types": .array(types.map(V2Representations.taskType))])
     }
 
     @Sendable func read(_ request: Request, context: RouteContext) async throws -> Response {
@@ -35,28 +36,17 @@ struct TaskTypesController {
         guard let taskType = try await catalog.taskType(type, version: version) else {
             throw APIError(.notFound, "no such task type: \(type) version \(version)")
         }
-        return .json(Array(JSONWriter.string(from: V2Representations.taskType(taskType)).utf8))
+        return .json(V2Representations.taskType(taskType))
     }
 
     /// `PUT`: registers or replaces; 201 when new, 200 when replaced; 400 for a schema that does not compile.
     @Sendable func put(_ request: Request, context: RouteContext) async throws -> Response {
         var request = request
         let (type, version) = try Self.key(context)
-        let body = try await request.jsonBody(limit: bodyLimit)
-        guard case .object(let members) = body, let taskSchema = members["task_schema"],
-            Set(members.keys).isSubset(of: ["task_schema", "result_schema"])
-        else {
-            throw APIError(.badRequest, "the body must be {\"task_schema\": {…}, \"result_schema\": {…}} (result_schema optional)")
-        }
-        // JSONValue is ExpressibleByNilLiteral, so spell out that a JSON null means "no result schema".
-        let resultSchema: JSONValue?
-        switch members["result_schema"] {
-        case .none, .some(.null): resultSchema = nil
-        case .some(let schema): resultSchema = schema
-        }
-        let (record, created) = try await catalog.put(type: type, version: version, taskSchema: taskSchema, resultSchema: resultSchema)
+        let body = try TaskTypeBody(json: try await request.jsonBody(limit: bodyLimit))
+        let (record, created) = try await catalog.put(type: type, version: version, taskSchema: body.taskSchema, resultSchema: body.resultSchema)
         context.logger.info("task type \(created ? "registered" : "replaced")", metadata: ["task_type": "\(type)", "task_version": "\(version)"])
-        return .json(Array(JSONWriter.string(from: V2Representations.taskType(record)).utf8), status: created ? .created : .ok)
+        return .json(V2Representations.taskType(record), status: created ? .created : .ok)
     }
 
     @Sendable func delete(_ request: Request, context: RouteContext) async throws -> Response {

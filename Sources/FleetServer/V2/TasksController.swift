@@ -28,7 +28,7 @@ struct TasksController {
         let parsed = try V2TaskRequest(try await request.jsonBody(limit: bodyLimit))
         let created = try await Self.conflictIs409 { try await tasks.create(parsed.task, data: parsed.data) }
         if created.created { log(created.record, context: context) }
-        return .json(Array(JSONWriter.string(from: V2Representations.task(created.record)).utf8), status: created.created ? .created : .ok)
+        return .json(V2Representations.task(created.record), status: created.created ? .created : .ok)
     }
 
     /// `POST /v2/tasks/batch` with `{"tasks": [...]}`: every task is checked first, then each is created (or found
@@ -58,7 +58,7 @@ struct TasksController {
         let created = try await Self.conflictIs409 { try await tasks.createBatch(batch) }
         for task in created where task.created { log(task.record, context: context) }
         let json: JSONValue = ["tasks": .array(created.map { V2Representations.task($0.record) })]
-        return .json(Array(JSONWriter.string(from: json).utf8), status: .created)
+        return .json(json, status: .created)
     }
 
     private static func conflictIs409<Result>(_ body: () async throws -> Result) async throws -> Result {
@@ -85,7 +85,7 @@ struct TasksController {
     @Sendable func read(_ request: Request, context: RouteContext) async throws -> Response {
         let id = try Self.taskID(context)
         guard let task = try await tasks.task(id: id) else { throw APIError(.notFound, "no such task: \(id.canonical)") }
-        return .json(Array(JSONWriter.string(from: V2Representations.task(task)).utf8))
+        return .json(V2Representations.task(task))
     }
 
     /// `DELETE /v2/tasks/{id}`: cancels a task that has not finished (an agent holding it learns on upload).
@@ -94,7 +94,7 @@ struct TasksController {
         do {
             let task = try await tasks.cancel(id: id)
             context.logger.info("task cancelled", metadata: ["task_id": "\(id.canonical)"])
-            return .json(Array(JSONWriter.string(from: V2Representations.task(task)).utf8))
+            return .json(V2Representations.task(task))
         } catch FleetError.taskNotFound {
             throw APIError(.notFound, "no such task: \(id.canonical)")
         } catch let error as FleetError {
@@ -151,6 +151,6 @@ struct TasksController {
             "tasks": .array(page.tasks.map { V2Representations.task($0) }),
             "next_cursor": page.nextCursor.map { .string(String($0)) } ?? .null,
         ]
-        return .json(Array(JSONWriter.string(from: json).utf8))
+        return .json(json)
     }
 }

@@ -50,7 +50,7 @@ struct V2ScheduleRequest {
         default:
             throw APIError(.badRequest, "a schedule has either every_seconds or cron, not both and not neither")
         }
-        let locations = try V2TaskRequest.locations(members["locations"])
+        let locations = try V2TaskRequest.locations(members["locations"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         let timetable = Timetable(timing: timing, scheduleName: name)
         let givenTestID = members["test_id"]?.stringValue.flatMap(UUID.init(canonicalText:))
         data = members["task_data"]
