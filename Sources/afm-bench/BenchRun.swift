@@ -195,7 +195,7 @@ final class BenchRun: Sendable {
     private func readLoop(through connection: BenchConnection, total: Int, deadline: ContinuousClock.Instant) async {
         for await id in readQueue.stream {
             if ContinuousClock.now >= deadline { break }
-            if let task = await send(through: connection, .GET, "/v2/tasks/\(id)", nil, token: bpmsToken, recorder: read, expecting: 200), task.json["state"] == "completed" {
+            if let task = await send(through: connection, .GET, "/v2/tasks/\(id)", nil, token: bpmsToken, recorder: read, expecting: 200), (try? TaskAnswer(json: task.json))?.state == "completed" {
                 book.withLock { $0.completed += 1 }
             }
         }

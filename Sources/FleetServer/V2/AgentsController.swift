@@ -17,7 +17,7 @@ struct AgentsController {
     @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let agents = try await overview.agents(limit: 1000, in: try LocationsController.place(in: request))
         let since = overview.activeSince
-        return .json(["agents": .array(agents.map { V2Representations.agent($0, activeSince: since) })])
+        return .json(["agents": .array(agents.map { V2Representations.agent($0, activeSince: since).json })])
     }
 
     @Sendable func read(_ request: Request, context: RouteContext) async throws -> Response {
@@ -25,6 +25,6 @@ struct AgentsController {
             throw APIError(.notFound, "no such agent: the id is not a UUID")
         }
         guard let agent = try await overview.agent(id: id) else { throw APIError(.notFound, "no such agent: \(id.canonical)") }
-        return .json(V2Representations.agent(agent, activeSince: overview.activeSince))
+        return .json(V2Representations.agent(agent, activeSince: overview.activeSince).json)
     }
 }

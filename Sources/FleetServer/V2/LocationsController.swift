@@ -14,7 +14,7 @@ struct LocationsController {
 
     @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let locations = try await overview.locations()
-        return .json(["locations": .array(locations.map(V2Representations.location))])
+        return .json(["locations": .array(locations.map { V2Representations.location($0).json })])
     }
 
     /// The `location` query parameter: `COUNTRY` or `COUNTRY/REGION`; nil when absent, 400 when not one.

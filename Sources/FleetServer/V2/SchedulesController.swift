@@ -39,13 +39,13 @@ struct SchedulesController {
         context.logger.info(
             saved.created ? "schedule created" : "schedule replaced",
             metadata: ["schedule": "\(name)", "task_type": "\(parsed.schedule.type)", "task_version": "\(parsed.schedule.version)"])
-        return .json(V2Representations.schedule(saved.record), status: saved.created ? .created : .ok)
+        return .json(V2Representations.schedule(saved.record).json, status: saved.created ? .created : .ok)
     }
 
     @Sendable func read(_ request: Request, context: RouteContext) async throws -> Response {
         let name = try Self.name(context)
         guard let schedule = try await schedules.schedule(named: name) else { throw APIError(.notFound, "no such schedule: \(name)") }
-        return .json(V2Representations.schedule(schedule))
+        return .json(V2Representations.schedule(schedule).json)
     }
 
     /// `DELETE /v2/schedules/{name}`: no more slots; the tasks already made stay.
@@ -67,7 +67,7 @@ struct SchedulesController {
         }
         let page = try await schedules.list(after: after, limit: limit)
         let json: JSONValue = [
-            "schedules": .array(page.map(V2Representations.schedule)),
+            "schedules": .array(page.map { V2Representations.schedule($0).json }),
             "next_after": page.count == limit ? page.last.map { .string($0.definition.name) } ?? .null : .null,
         ]
         return .json(json)

@@ -28,7 +28,7 @@ struct TaskTypesController {
 
     @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let types = try await catalog.taskTypes()
-        return .json(["task_types": .array(types.map(V2Representations.taskType))])
+        return .json(["task_types": .array(types.map { V2Representations.taskType($0).json })])
     }
 
     @Sendable func read(_ request: Request, context: RouteContext) async throws -> Response {
@@ -36,7 +36,7 @@ struct TaskTypesController {
         guard let taskType = try await catalog.taskType(type, version: version) else {
             throw APIError(.notFound, "no such task type: \(type) version \(version)")
         }
-        return .json(V2Representations.taskType(taskType))
+        return .json(V2Representations.taskType(taskType).json)
     }
 
     /// `PUT`: registers or replaces; 201 when new, 200 when replaced; 400 for a schema that does not compile.
@@ -46,7 +46,7 @@ struct TaskTypesController {
         let body = try TaskTypeBody(json: try await request.jsonBody(limit: bodyLimit))
         let (record, created) = try await catalog.put(type: type, version: version, taskSchema: body.taskSchema, resultSchema: body.resultSchema)
         context.logger.info("task type \(created ? "registered" : "replaced")", metadata: ["task_type": "\(type)", "task_version": "\(version)"])
-        return .json(V2Representations.taskType(record), status: created ? .created : .ok)
+        return .json(V2Representations.taskType(record).json, status: created ? .created : .ok)
     }
 
     @Sendable func delete(_ request: Request, context: RouteContext) async throws -> Response {
