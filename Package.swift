@@ -297,6 +297,7 @@ let package = Package(
             dependencies: [
                 "ChildProcesses",
                 "FleetApplication",
+                "FleetService",
                 "FleetStore",
                 "FleetModel",
                 "JSON",
@@ -345,6 +346,7 @@ let package = Package(
                 "FleetApplication",
                 "FleetHTTP",
                 "FleetServer",
+                "FleetService",
                 "FleetStore",
                 "FleetModel",
                 "JSON",

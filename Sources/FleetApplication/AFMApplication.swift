@@ -11,13 +11,14 @@ import ServiceLifecycle
 /// Builds the AFM from its settings: the one composition root, for `afm` and for the tests alike.
 ///
 /// Opens the store the settings name (a PostgreSQL server is tried once first, so that one that cannot be reached
-/// fails at once with the reason), and assembles the domain over it and the HTTP server over the domain.
+/// fails at once with the reason), and assembles the domain over it and the HTTP server over the domain. The domain
+/// reads the time from `clock`: the system's in `afm`, one the test moves in tests.
 public func buildApplication(
     _ settings: AFMSettings, address: BindAddress, logger: Logger, metrics: FleetMetrics = FleetMetrics(),
-    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    clock: any FleetClock = SystemClock(), onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws(ApplicationStartError) -> AFMApplication {
     let store = try await openConfiguredStore(settings.database, logger: logger)
-    let fleet = FleetService(store: store, policy: settings.policy, events: metrics, logger: logger)
+    let fleet = FleetService(store: store, policy: settings.policy, events: metrics, clock: clock, logger: logger)
     let router = buildRouter(
         fleet: fleet, bodyLimit: settings.http.maximumBodySize, tokens: settings.tokens, metrics: metrics,
         logsRequests: settings.logsRequests)

@@ -8,6 +8,9 @@ public struct ScheduleService: Sendable {
     let book: any ScheduleBook
     let catalog: TaskTypeCatalog
     let clock: any FleetClock
+
+    /// The domain's time, for answers that say what is due or expired now.
+    public var now: Timestamp { clock.now() }
     /// Tells this process's runner that a schedule changed, so that a first slot sooner than its next pass is not late.
     let changed: @Sendable () -> Void
 

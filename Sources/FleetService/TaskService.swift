@@ -12,6 +12,9 @@ public struct TaskService: Sendable {
     let directory: any FleetDirectory
     let catalog: TaskTypeCatalog
     let clock: any FleetClock
+
+    /// The domain's time, for answers that say what has expired by now.
+    public var now: Timestamp { clock.now() }
     let events: any FleetEvents
     let policy: FleetPolicy
     let wakeups: TaskWakeups

@@ -1,5 +1,6 @@
 import FleetApplication
 import FleetServer
+import FleetService
 import FleetStore
 import FleetTestSupport
 import Foundation
@@ -21,11 +22,12 @@ struct ServerHarness {
 
     /// The same, with the whole application at hand: for a test that acts through the domain beside the client.
     static func runApplication(
-        settings: AFMSettings = AFMSettings(), _ body: @escaping @Sendable (LiveClient, AFMApplication) async throws -> Void
+        settings: AFMSettings = AFMSettings(), clock: any FleetClock = SystemClock(),
+        _ body: @escaping @Sendable (LiveClient, AFMApplication) async throws -> Void
     ) async throws {
         var settings = settings
         settings.database.uri = .sqliteMemory
-        try await RunningServer.with(settings) { port, application in
+        try await RunningServer.with(settings, clock: clock) { port, application in
             try await body(LiveClient(port: port), application)
         }
     }
@@ -34,11 +36,11 @@ struct ServerHarness {
 /// The application on a loopback port, running for the duration of `body`, then shut down gracefully.
 enum RunningServer {
     static func with<Result>(
-        _ settings: AFMSettings, _ body: (Int, AFMApplication) async throws -> Result
+        _ settings: AFMSettings, clock: any FleetClock = SystemClock(), _ body: (Int, AFMApplication) async throws -> Result
     ) async throws -> Result {
         let port = AsyncStream.makeStream(of: Int.self)
         let application = try await buildApplication(
-            settings, address: .hostname("127.0.0.1", port: 0), logger: testLogger,
+            settings, address: .hostname("127.0.0.1", port: 0), logger: testLogger, clock: clock,
             onServerRunning: { channel in
                 port.continuation.yield(channel.localAddress?.port ?? 0)
                 port.continuation.finish()

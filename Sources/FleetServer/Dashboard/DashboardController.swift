@@ -24,7 +24,7 @@ struct DashboardController {
     @Sendable func page(_ request: Request, context: RouteContext) async throws -> Response {
         let html = DashboardPage.render(
             try await overview.dashboard(), locations: try await overview.locations(),
-            schedules: try await schedules.list(after: nil, limit: Self.schedulesShown), now: .now())
+            schedules: try await schedules.list(after: nil, limit: Self.schedulesShown), now: schedules.now)
         return Response(
             status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: html)))

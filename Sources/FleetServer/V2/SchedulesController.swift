@@ -82,14 +82,14 @@ struct SchedulesController {
             guard let value = Timestamp(iso8601: text) else { throw APIError(.badRequest, "query parameter \(parameter) must be an ISO 8601 date-time") }
             return value
         }
-        let to = try time("to") ?? .now()
+        let to = try time("to") ?? schedules.now
         let from = try time("from") ?? to.adding(seconds: -Self.defaultWindow)
         guard from <= to else { throw APIError(.badRequest, "query parameter from must not be after to") }
         let limit = try Self.limit(parameters["limit"].map(String.init))
         guard let found = try await schedules.runs(of: name, from: from, to: to, limit: limit) else {
             throw APIError(.notFound, "no such schedule: \(name)")
         }
-        let now = Timestamp.now()
+        let now = schedules.now
         let json: JSONValue = [
             "schedule": .string(name), "from": .string(from.iso8601Text), "to": .string(to.iso8601Text),
             "slots": .array(found.slots.map { V2Representations.slot($0, now: now) }),

@@ -28,7 +28,7 @@ struct TasksController {
         let parsed = try V2TaskRequest(try await request.jsonBody(limit: bodyLimit))
         let created = try await Self.conflictIs409 { try await tasks.create(parsed.task, data: parsed.data) }
         if created.created { log(created.record, context: context) }
-        return .json(V2Representations.task(created.record).json, status: created.created ? .created : .ok)
+        return .json(V2Representations.task(created.record, now: tasks.now).json, status: created.created ? .created : .ok)
     }
 
     /// `POST /v2/tasks/batch` with `{"tasks": [...]}`: every task is checked first, then each is created (or found
@@ -57,7 +57,8 @@ struct TasksController {
         guard violations.isEmpty else { throw APIError(.badRequest, "some tasks of the batch are invalid; none was created", violations: violations) }
         let created = try await Self.conflictIs409 { try await tasks.createBatch(batch) }
         for task in created where task.created { log(task.record, context: context) }
-        let json: JSONValue = ["tasks": .array(created.map { V2Representations.task($0.record).json })]
+        let now = tasks.now
+        let json: JSONValue = ["tasks": .array(created.map { V2Representations.task($0.record, now: now).json })]
         return .json(json, status: .created)
     }
 
@@ -85,7 +86,7 @@ struct TasksController {
     @Sendable func read(_ request: Request, context: RouteContext) async throws -> Response {
         let id = try Self.taskID(context)
         guard let task = try await tasks.task(id: id) else { throw APIError(.notFound, "no such task: \(id.canonical)") }
-        return .json(V2Representations.task(task).json)
+        return .json(V2Representations.task(task, now: tasks.now).json)
     }
 
     /// `DELETE /v2/tasks/{id}`: cancels a task that has not finished (an agent holding it learns on upload).
@@ -94,7 +95,7 @@ struct TasksController {
         do {
             let task = try await tasks.cancel(id: id)
             context.logger.info("task cancelled", metadata: ["task_id": "\(id.canonical)"])
-            return .json(V2Representations.task(task).json)
+            return .json(V2Representations.task(task, now: tasks.now).json)
         } catch FleetError.taskNotFound {
             throw APIError(.notFound, "no such task: \(id.canonical)")
         } catch let error as FleetError {
@@ -147,8 +148,9 @@ struct TasksController {
             query.afterSequence = value
         }
         let page = try await tasks.list(query)
+        let now = tasks.now
         let json: JSONValue = [
-            "tasks": .array(page.tasks.map { V2Representations.task($0).json }),
+            "tasks": .array(page.tasks.map { V2Representations.task($0, now: now).json }),
             "next_cursor": page.nextCursor.map { .string(String($0)) } ?? .null,
         ]
         return .json(json)

@@ -6,7 +6,7 @@ import JSON
 
 /// The domain's tasks, schedules, agents, locations and task types as the wire's v2 answers.
 enum V2Representations {
-    static func task(_ task: TaskRecord, now: Timestamp = .now()) -> TaskAnswer {
+    static func task(_ task: TaskRecord, now: Timestamp) -> TaskAnswer {
         // An unclaimed task past its time to live is expired even before the sweeper records it.
         let expiredNow = task.state == .waiting && (task.expires.map { $0.microsecondsSinceEpoch <= now.microsecondsSinceEpoch } ?? false)
         var answer = TaskAnswer(
