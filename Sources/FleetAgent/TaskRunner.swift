@@ -65,7 +65,9 @@ public final class TaskRunner: Service {
         }
         let busy = BusyExecutors()
         try await withThrowingDiscardingTaskGroup { group in
-            while !Task.isShuttingDownGracefully {
+            // Cancelled (another service failed) as well as stopped: every wait below returns at once then, so the
+            // loop must not go round again.
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 let free = settings.executors - busy.count
                 var wait = settings.defaultWait
                 var untilExecutorFree = false

@@ -147,6 +147,20 @@ struct TaskRunnerTests {
         #expect(afm.results.withLock { $0.count } == 2)
     }
 
+    @Test("cancelled rather than stopped (another service failed), the runner polls no more and returns", .timeLimit(.minutes(1)))
+    func cancelled() async throws {
+        let afm = FakeAFM(tasks: 0, returnAfter: 0.05)
+        let agent = try Self.agent(afm: afm, handler: GateHandler())
+        let running = Task { try await agent.runner.run() }
+        try await waitUntil { afm.polls.withLock { $0.count } >= 3 }
+        running.cancel()
+        _ = try? await running.value
+        let atReturn = afm.polls.withLock { $0.count }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(afm.polls.withLock { $0.count } == atReturn)
+        #expect(atReturn < 100, "the runner went on polling after it was cancelled: \(atReturn) polls")
+    }
+
     @Test("asked to stop, the runner polls no more and a running task finishes and is delivered within the grace period")
     func gracefulStop() async throws {
         let afm = FakeAFM(tasks: 1)
