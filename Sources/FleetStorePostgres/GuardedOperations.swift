@@ -9,9 +9,12 @@ struct GuardedOperations: Sendable {
     /// How long an operation may wait for the database before it fails (and the request gets a 5xx).
     let timeout: Duration
 
-    func run<Result: Sendable>(_ operation: String, _ body: @escaping @Sendable () async throws -> Result) async throws -> Result {
+    /// `timeout` overrides the store's own, for an operation that may take longer (the schema migration).
+    func run<Result: Sendable>(
+        _ operation: String, timeout: Duration? = nil, _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
         do {
-            let timeout = timeout
+            let timeout = timeout ?? self.timeout
             return try await deadlines.run(timeout: timeout, onTimeout: {
                 StoreUnavailable(operation: operation, cause: "no answer from PostgreSQL within \(timeout)")
             }, body)

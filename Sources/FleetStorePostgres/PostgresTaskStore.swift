@@ -103,8 +103,12 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
 
     // MARK: Schema
 
+    /// A migration is tens of statements in one transaction, and `afm` processes started together each wait for the
+    /// one that holds the migration lock: it gets longer than any request's operation.
+    static let migrationTimeout = Duration.seconds(120)
+
     public func migrate() async throws {
-        try await guarded("migration") {
+        try await guarded("migration", timeout: Self.migrationTimeout) {
             try await self.client.withTransaction(logger: self.logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.advisoryLockKey))", logger: self.logger)
                 try await connection.query(
@@ -180,8 +184,8 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
     /// Runs a database operation with a deadline, and turns driver errors into `StoreUnavailable` with their cause.
     @discardableResult
     func guarded<Result: Sendable>(
-        _ operation: String, _ body: @escaping @Sendable () async throws -> Result
+        _ operation: String, timeout: Duration? = nil, _ body: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
-        try await operations.run(operation, body)
+        try await operations.run(operation, timeout: timeout, body)
     }
 }
