@@ -5,8 +5,10 @@ import Foundation
 import Testing
 
 /// The lifecycle as `TaskTransition` declares it, held against each engine's SQL: a task in every state, every
-/// operation attempted on each, and each task's state afterwards compared with the table.
-@Suite("TaskStore contract: the declared lifecycle")
+/// operation attempted on each, and each task's state afterwards compared with the table. One case at a time: each
+/// makes a database of its own, and many at once beside the rest of the suite load a 2-core machine's PostgreSQL for
+/// nothing.
+@Suite("TaskStore contract: the declared lifecycle", .serialized)
 struct TaskStateMachineContractTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let engine: StoreEngine
