@@ -11,8 +11,8 @@ struct PollIdentity: Sendable {
     func body(maxTasks: Int, now: Date = Date()) -> [UInt8] {
         PollBody(
             agentID: agentID, agentName: agentName, agentTime: Self.localTime(now),
-            capabilities: capabilities.map { PollBody.Capability(type: $0.key, version: Int64($0.value)) }, maxTasks: Int64(maxTasks),
-            location: location.map { PollBody.Location(country: $0.country, region: $0.region) }
+            capabilities: capabilities.map { WireCapability(type: $0.key, version: Int64($0.value)) }, maxTasks: Int64(maxTasks),
+            location: location.map { WireLocation(country: $0.country, region: $0.region) }
         ).encoded()
     }
 

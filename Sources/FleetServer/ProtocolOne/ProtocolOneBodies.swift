@@ -30,8 +30,8 @@ enum ProtocolOneBodies {
 
     /// A task without a time to live of its own: the fleet's default applies.
     static func task(_ body: JSONValue) throws(InvalidRequest) -> NewTask {
-        try requireStorableText(body, documents: ["task_data"])
         let wire = try CreateTaskBody(json: body)
+        try requireStorableText(body, documents: ["task_data"])
         return NewTask(
             id: wire.taskID, testID: wire.testID, type: wire.type, version: wire.version, dataJSON: wire.dataJSON, ttlGiven: false)
     }

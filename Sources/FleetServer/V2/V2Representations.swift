@@ -86,8 +86,8 @@ enum V2Representations {
             resultSchema: parsed(taskType.resultSchemaJSON), created: taskType.created, updated: taskType.updated)
     }
 
-    private static func capabilities(_ capabilities: [Capability]) -> [CapabilityAnswer] {
-        capabilities.map { CapabilityAnswer(type: $0.type, version: $0.version) }
+    private static func capabilities(_ capabilities: [Capability]) -> [WireCapability] {
+        capabilities.map { WireCapability(type: $0.type, version: $0.version) }
     }
 
     private static func parsed(_ json: String?) -> JSONValue? {

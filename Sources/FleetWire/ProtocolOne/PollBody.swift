@@ -3,41 +3,17 @@ import JSON
 
 /// `POST /tasks`: an agent's poll, as the agent sends it and the AFM reads it.
 public struct PollBody: Sendable, Equatable {
-    public struct Capability: Sendable, Equatable {
-        public let type: String
-        public let version: Int64
-
-        public init(type: String, version: Int64) {
-            self.type = type
-            self.version = version
-        }
-    }
-
-    public struct Location: Sendable, Equatable {
-        public let country: String
-        public let region: String
-        public let latitude: Double?
-        public let longitude: Double?
-
-        public init(country: String, region: String, latitude: Double? = nil, longitude: Double? = nil) {
-            self.country = country
-            self.region = region
-            self.latitude = latitude
-            self.longitude = longitude
-        }
-    }
-
     public let agentID: UUID
     public let agentName: String
     /// The agent's local time with its offset, as the agent wrote it.
     public let agentTime: String
     /// Sorted by type.
-    public let capabilities: [Capability]
+    public let capabilities: [WireCapability]
     /// As sent: a negative count, or one past any bound, is the reader's to interpret.
     public let maxTasks: Int64
-    public let location: Location?
+    public let location: WireLocation?
 
-    public init(agentID: UUID, agentName: String, agentTime: String, capabilities: [Capability], maxTasks: Int64, location: Location?) {
+    public init(agentID: UUID, agentName: String, agentTime: String, capabilities: [WireCapability], maxTasks: Int64, location: WireLocation?) {
         self.agentID = agentID
         self.agentName = agentName
         self.agentTime = agentTime
@@ -51,15 +27,15 @@ public struct PollBody: Sendable, Equatable {
         try ProtocolOneSchemas.poll.require(body)
         let members = body.objectValue!
         try requireSupportedProtocol(members)
-        var capabilities: [Capability] = []
+        var capabilities: [WireCapability] = []
         for (type, details) in members["agent_capabilities"]!.objectValue! {
             guard let version = details["version"]?.numberValue?.int64Value else {
                 throw InvalidRequest("capability '\(type)' has a version that is not a 64-bit integer")
             }
-            capabilities.append(Capability(type: type, version: version))
+            capabilities.append(WireCapability(type: type, version: version))
         }
         let location = members["agent_location"].map { location in
-            Location(
+            WireLocation(
                 country: location["country"]!.stringValue!, region: location["region"]!.stringValue!,
                 latitude: location["latitude"]?.numberValue?.doubleValue, longitude: location["longitude"]?.numberValue?.doubleValue)
         }

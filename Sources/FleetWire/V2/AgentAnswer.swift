@@ -3,32 +3,18 @@ import JSON
 
 /// An agent as `GET /v2/agents` and `GET /v2/agents/{agent_id}` answer it.
 public struct AgentAnswer: Sendable, Equatable {
-    public struct Location: Sendable, Equatable {
-        public let country: String
-        public let region: String
-        public let latitude: Double?
-        public let longitude: Double?
-
-        public init(country: String, region: String, latitude: Double?, longitude: Double?) {
-            self.country = country
-            self.region = region
-            self.latitude = latitude
-            self.longitude = longitude
-        }
-    }
-
     public let agentID: UUID
     public let name: String
     public let lastSeen: Timestamp
     /// Seen within the active threshold: `active`; otherwise `lost`.
     public let active: Bool
-    public let capabilities: [CapabilityAnswer]
+    public let capabilities: [WireCapability]
     public let tasksInHand: [UUID]
-    public let location: Location?
+    public let location: WireLocation?
 
     public init(
-        agentID: UUID, name: String, lastSeen: Timestamp, active: Bool, capabilities: [CapabilityAnswer], tasksInHand: [UUID],
-        location: Location?
+        agentID: UUID, name: String, lastSeen: Timestamp, active: Bool, capabilities: [WireCapability], tasksInHand: [UUID],
+        location: WireLocation?
     ) {
         self.agentID = agentID
         self.name = name

@@ -7,9 +7,9 @@ public struct LocationAnswer: Sendable, Equatable {
     public let country: String
     public let region: String?
     public let activeAgents: Int64
-    public let capabilities: [CapabilityAnswer]
+    public let capabilities: [WireCapability]
 
-    public init(location: String, country: String, region: String?, activeAgents: Int64, capabilities: [CapabilityAnswer]) {
+    public init(location: String, country: String, region: String?, activeAgents: Int64, capabilities: [WireCapability]) {
         self.location = location
         self.country = country
         self.region = region

@@ -1,7 +1,8 @@
 import JSON
 
-/// A task type and version an agent runs, as v2 answers list them: `{"type": …, "version": …}`.
-public struct CapabilityAnswer: Sendable, Equatable {
+/// A task type and version an agent runs, as polls report it (protocol 1, `{"TYPE": {"version": N}}`) and v2 answers
+/// list it (`{"type": …, "version": …}`).
+public struct WireCapability: Sendable, Equatable {
     public let type: String
     public let version: Int64
 
@@ -10,5 +11,6 @@ public struct CapabilityAnswer: Sendable, Equatable {
         self.version = version
     }
 
+    /// The v2 form.
     public var json: JSONValue { ["type": .string(type), "version": .number(.integer(version))] }
 }
