@@ -22,11 +22,14 @@ public struct NewTask: Sendable, Equatable {
     /// The registration of the task's type (its `updated` time) whose task schema the data was checked against;
     /// nil when it was checked against none. The store refuses the task when that is not the current one.
     public var schemaCheckedAgainst: Timestamp?
+    /// What makes its run count as up; nil for a task without a success rule.
+    public let runRule: RunRule?
 
     public init(
         id: UUID, testID: UUID, testIDGiven: Bool = true, type: String, version: Int64, dataJSON: String?, ttlSeconds: Int64? = nil,
-        ttlGiven: Bool = true, locations: [LocationCode] = []
+        ttlGiven: Bool = true, locations: [LocationCode] = [], runRule: RunRule? = nil
     ) {
+        self.runRule = runRule
         self.id = id
         self.testID = testID
         self.testIDGiven = testIDGiven
@@ -42,6 +45,7 @@ public struct NewTask: Sendable, Equatable {
     public func matches(_ record: TaskRecord) -> Bool {
         record.id == id && (!testIDGiven || record.testID == testID) && record.type == type && record.version == version
             && record.dataJSON == dataJSON && record.ttlSeconds == ttlSeconds && record.locations == locations
+            && record.runRule == runRule
     }
 }
 
@@ -74,13 +78,20 @@ public struct TaskRecord: Sendable, Equatable {
     /// The schedule that made the task, and the slot it was made for.
     public let schedule: String?
     public let slot: Timestamp?
+    /// The success rule it was made with (its own, or its schedule's).
+    public let runRule: RunRule?
+    /// How the run counted, once judged (schedule tasks and tasks with a rule, soon after they end).
+    public let verdict: RunVerdict?
 
     public init(
         id: UUID, testID: UUID, type: String, version: Int64, dataJSON: String?, state: TaskState, agentID: UUID?,
         created: Timestamp, claimed: Timestamp?, completed: Timestamp?, failed: Timestamp?, resultJSON: String?,
         error: String?, attempts: Int = 0, ttlSeconds: Int64? = nil, expires: Timestamp? = nil, sequence: Int64 = 0,
-        locations: [LocationCode] = [], schedule: String? = nil, slot: Timestamp? = nil
+        locations: [LocationCode] = [], schedule: String? = nil, slot: Timestamp? = nil, runRule: RunRule? = nil,
+        verdict: RunVerdict? = nil
     ) {
+        self.runRule = runRule
+        self.verdict = verdict
         self.id = id
         self.testID = testID
         self.type = type

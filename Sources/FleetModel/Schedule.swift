@@ -18,11 +18,18 @@ public struct ScheduleDefinition: Sendable, Equatable {
     /// How long a slot's task may wait to be claimed, from the slot time.
     public let ttlSeconds: Int64
     public let paused: Bool
+    /// What makes a run count as up, given to each slot's task.
+    public let runRule: RunRule?
+    /// When failures become an incident; nil for none.
+    public let alert: AlertRule?
 
     public init(
         name: String, testID: UUID, testIDGiven: Bool = true, type: String, version: Int64, dataJSON: String?,
-        timing: ScheduleTiming, locations: [LocationCode] = [], ttlSeconds: Int64, paused: Bool = false
+        timing: ScheduleTiming, locations: [LocationCode] = [], ttlSeconds: Int64, paused: Bool = false, runRule: RunRule? = nil,
+        alert: AlertRule? = nil
     ) {
+        self.runRule = runRule
+        self.alert = alert
         self.name = name
         self.testID = testID
         self.testIDGiven = testIDGiven

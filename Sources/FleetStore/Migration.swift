@@ -6,6 +6,7 @@ package enum SchemaStep: Int, CaseIterable, Sendable {
     case taskTypes
     case routes
     case schedules
+    case serviceLevels
 
     package var summary: String {
         switch self {
@@ -13,6 +14,7 @@ package enum SchemaStep: Int, CaseIterable, Sendable {
         case .taskTypes: "task types, time to live, leases, cancel"
         case .routes: "tasks routed to agents' locations"
         case .schedules: "schedules"
+        case .serviceLevels: "success rules, run verdicts, roll-ups, incidents, webhooks"
         }
     }
 }

@@ -42,12 +42,18 @@ package enum StoredSchedule {
         package var nextSlot: Timestamp
         package var created: Timestamp
         package var updated: Timestamp
+        package var runRule: String?
+        package var alertFailing: Int?
+        package var alertRecover: Int?
 
         package init(
             name: String, testID: UUID, type: String, version: Int64, data: String?, everyMilliseconds: Int64?, cron: String?,
             offsetMilliseconds: Int64, locations: String?, ttl: Int64, paused: Bool, nextSlot: Timestamp, created: Timestamp,
-            updated: Timestamp
+            updated: Timestamp, runRule: String?, alertFailing: Int?, alertRecover: Int?
         ) {
+            self.runRule = runRule
+            self.alertFailing = alertFailing
+            self.alertRecover = alertRecover
             self.name = name
             self.testID = testID
             self.type = type
@@ -68,7 +74,8 @@ package enum StoredSchedule {
             let timetable = try StoredSchedule.timetable(everyMilliseconds: everyMilliseconds, cron: cron, offsetMilliseconds: offsetMilliseconds)
             let definition = ScheduleDefinition(
                 name: name, testID: testID, type: type, version: version, dataJSON: data, timing: timetable.timing,
-                locations: TaskRoute.locations(stored: locations), ttlSeconds: ttl, paused: paused)
+                locations: TaskRoute.locations(stored: locations), ttlSeconds: ttl, paused: paused, runRule: RunRule(storedText: runRule),
+                alert: alertFailing.map { AlertRule(failingLocations: $0, recoverAfter: alertRecover ?? 1) })
             return ScheduleRecord(definition: definition, timetable: timetable, nextSlot: nextSlot, created: created, updated: updated)
         }
     }

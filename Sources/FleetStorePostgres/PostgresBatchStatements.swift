@@ -19,14 +19,16 @@ enum PostgresBatchStatements {
         static let name = "afm_insert_tasks"
         typealias Row = PostgresRow
         static let sql = """
-            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations)
+            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations, run_rule)
             SELECT n.id, n.test_id, n.type, n.version, CASE WHEN n.has_data THEN n.data END, 'waiting', n.created,
-                   CASE WHEN n.has_ttl THEN n.ttl END, CASE WHEN n.has_ttl THEN n.expires END, n.route, NULLIF(n.locations, '')
+                   CASE WHEN n.has_ttl THEN n.ttl END, CASE WHEN n.has_ttl THEN n.expires END, n.route, NULLIF(n.locations, ''),
+                   NULLIF(n.run_rule, '')
             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::int8[], $5::bool[], $6::text[], $7::timestamptz[],
-                        $8::bool[], $9::int8[], $10::timestamptz[], $11::bool[], $12::timestamptz[], $13::text[], $14::text[])
+                        $8::bool[], $9::int8[], $10::timestamptz[], $11::bool[], $12::timestamptz[], $13::text[], $14::text[],
+                        $15::text[])
                 WITH ORDINALITY
                 AS n(id, test_id, type, version, has_data, data, created, has_ttl, ttl, expires, checked, checked_against,
-                     route, locations, position)
+                     route, locations, run_rule, position)
             WHERE NOT EXISTS (
                 SELECT 1 FROM task_types t
                 WHERE t.type = n.type AND t.version = n.version AND (NOT n.checked OR t.updated <> n.checked_against))
@@ -35,7 +37,7 @@ enum PostgresBatchStatements {
             """
         static let bindingDataTypes: [PostgresDataType] = [
             .uuidArray, .uuidArray, .textArray, .int8Array, .boolArray, .textArray, .timestamptzArray, .boolArray,
-            .int8Array, .timestamptzArray, .boolArray, .timestamptzArray, .textArray, .textArray,
+            .int8Array, .timestamptzArray, .boolArray, .timestamptzArray, .textArray, .textArray, .textArray,
         ]
 
         struct Entry: Sendable {
@@ -46,7 +48,7 @@ enum PostgresBatchStatements {
         let entries: [Entry]
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 14)
+            var bindings = PostgresBindings(capacity: 15)
             bindings.append(entries.map(\.task.id))
             bindings.append(entries.map(\.task.testID))
             bindings.append(entries.map(\.task.type))
@@ -62,6 +64,8 @@ enum PostgresBatchStatements {
             bindings.append(entries.map { TaskRoute.route(of: $0.task.locations) })
             // '' for none: the column's NULL (a task for anywhere) never holds an empty list.
             bindings.append(entries.map { TaskRoute.stored($0.task.locations) ?? "" })
+            // '' for none, as for locations: a stored rule is never empty.
+            bindings.append(entries.map { $0.task.runRule?.storedText ?? "" })
             return bindings
         }
 

@@ -114,6 +114,107 @@ enum PostgresMigrations {
                 // Each slot of a schedule is one task per route (its location), whichever process creates it.
                 "CREATE UNIQUE INDEX tasks_by_slot ON tasks (schedule, slot, route) WHERE schedule IS NOT NULL",
             ]
+        case .serviceLevels:
+            [
+                // A rule as requests give it (RunRule.storedText); a verdict once judged (RunCounting.VerdictColumns).
+                "ALTER TABLE tasks ADD COLUMN run_rule text",
+                "ALTER TABLE tasks ADD COLUMN verdict smallint",
+                "ALTER TABLE tasks ADD COLUMN down_reason text",
+                "ALTER TABLE tasks ADD COLUMN verdict_detail text",
+                "ALTER TABLE tasks ADD COLUMN duration_ms double precision",
+                // The counting pass finds the runs to judge through this, however many are judged already.
+                """
+                CREATE INDEX tasks_unjudged ON tasks (seq) WHERE verdict IS NULL
+                    AND (schedule IS NOT NULL OR run_rule IS NOT NULL) AND state IN ('completed', 'failed', 'expired', 'cancelled')
+                """,
+                // Pruning finds the judged runs past the results' retention through this.
+                "CREATE INDEX tasks_judged_runs ON tasks ((COALESCE(completed, failed))) WHERE schedule IS NOT NULL AND verdict IS NOT NULL",
+                "ALTER TABLE schedules ADD COLUMN run_rule text",
+                "ALTER TABLE schedules ADD COLUMN alert_failing integer",
+                "ALTER TABLE schedules ADD COLUMN alert_recover integer",
+                "ALTER TABLE schedule_misses ADD COLUMN counted boolean NOT NULL DEFAULT false",
+                "CREATE INDEX schedule_misses_uncounted ON schedule_misses (recorded) WHERE NOT counted",
+                // level: the bucket's length in seconds (60 or 3600); location '' for a schedule without locations.
+                """
+                CREATE TABLE run_rollups (
+                    schedule text NOT NULL,
+                    level integer NOT NULL,
+                    bucket timestamptz NOT NULL,
+                    location text NOT NULL,
+                    up bigint NOT NULL,
+                    failed bigint NOT NULL,
+                    expired bigint NOT NULL,
+                    unsuccessful bigint NOT NULL,
+                    missed bigint NOT NULL,
+                    durations text NOT NULL,
+                    min_seconds double precision,
+                    max_seconds double precision,
+                    PRIMARY KEY (schedule, level, bucket, location)
+                )
+                """,
+                "CREATE INDEX run_rollups_age ON run_rollups (level, bucket)",
+                // Where each alerting schedule's incident evaluation stands; its row lock serializes evaluations.
+                """
+                CREATE TABLE schedule_ledgers (
+                    schedule text PRIMARY KEY,
+                    evaluated_through timestamptz NOT NULL,
+                    open_incident uuid,
+                    good_slots integer NOT NULL,
+                    first_good_slot timestamptz
+                )
+                """,
+                """
+                CREATE TABLE incidents (
+                    id uuid PRIMARY KEY,
+                    schedule text NOT NULL,
+                    start_slot timestamptz NOT NULL,
+                    end_slot timestamptz,
+                    failures text NOT NULL,
+                    opened timestamptz NOT NULL,
+                    resolved timestamptz
+                )
+                """,
+                // At most one open incident per schedule, whatever happens.
+                "CREATE UNIQUE INDEX incidents_open ON incidents (schedule) WHERE resolved IS NULL",
+                "CREATE INDEX incidents_by_schedule ON incidents (schedule, start_slot)",
+                """
+                CREATE TABLE webhooks (
+                    name text PRIMARY KEY,
+                    url text NOT NULL,
+                    secret text NOT NULL,
+                    events text NOT NULL,
+                    created timestamptz NOT NULL,
+                    updated timestamptz NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE webhook_deliveries (
+                    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+                    id uuid PRIMARY KEY,
+                    webhook text NOT NULL,
+                    event text NOT NULL,
+                    body text NOT NULL,
+                    state text NOT NULL,
+                    created timestamptz NOT NULL,
+                    next_attempt timestamptz,
+                    attempts integer NOT NULL DEFAULT 0,
+                    settled timestamptz
+                )
+                """,
+                "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt) WHERE state = 'pending'",
+                "CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook, seq)",
+                """
+                CREATE TABLE webhook_attempts (
+                    delivery uuid NOT NULL,
+                    attempt integer NOT NULL,
+                    at timestamptz NOT NULL,
+                    status integer,
+                    error text,
+                    seconds double precision NOT NULL,
+                    PRIMARY KEY (delivery, attempt)
+                )
+                """,
+            ]
         }
     }
 }

@@ -9,7 +9,7 @@ import PostgresNIO
 /// itself: the driver's default name is built by reflection on every execution.
 enum PostgresStatements {
     static let taskColumns =
-        "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error, tasks.attempts, tasks.ttl, tasks.expires, tasks.locations, tasks.schedule, tasks.slot"
+        "tasks.seq, tasks.id, tasks.test_id, tasks.type, tasks.version, tasks.data, tasks.state, tasks.agent_id, tasks.created, tasks.claimed, tasks.completed, tasks.failed, tasks.result, tasks.error, tasks.attempts, tasks.ttl, tasks.expires, tasks.locations, tasks.schedule, tasks.slot, tasks.run_rule, tasks.verdict, tasks.down_reason, tasks.verdict_detail, tasks.duration_ms"
 
     /// Inserts a waiting task unless its id is taken or its type has a registration other than the one its data was
     /// checked against ($9, NULL for none); answers the new row (none when not inserted).
@@ -17,20 +17,20 @@ enum PostgresStatements {
         static let name = "afm_insert_task"
         typealias Row = PostgresRow
         static let sql = """
-            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations)
-            SELECT $1, $2, $3, $4, $5, 'waiting', $6, $7, $8, $10, $11
+            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations, run_rule)
+            SELECT $1, $2, $3, $4, $5, 'waiting', $6, $7, $8, $10, $11, $12
             WHERE NOT EXISTS (SELECT 1 FROM task_types WHERE type = $3 AND version = $4 AND updated IS DISTINCT FROM $9)
             ON CONFLICT (id) DO NOTHING RETURNING \(taskColumns)
             """
         static let bindingDataTypes: [PostgresDataType] = [
-            .uuid, .uuid, .text, .int8, .text, .timestamptz, .int8, .timestamptz, .timestamptz, .text, .text,
+            .uuid, .uuid, .text, .int8, .text, .timestamptz, .int8, .timestamptz, .timestamptz, .text, .text, .text,
         ]
 
         let task: NewTask
         let now: Timestamp
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 11)
+            var bindings = PostgresBindings(capacity: 12)
             bindings.append(task.id)
             bindings.append(task.testID)
             bindings.append(task.type)
@@ -42,6 +42,7 @@ enum PostgresStatements {
             bindings.append(task.schemaCheckedAgainst)
             bindings.append(TaskRoute.route(of: task.locations))
             bindings.append(TaskRoute.stored(task.locations))
+            bindings.append(task.runRule?.storedText)
             return bindings
         }
 

@@ -6,29 +6,49 @@ import PostgresNIO
 
 extension PostgresTaskStore: ScheduleBook {
     static let scheduleColumns =
-        "name, test_id, type, version, data, every_ms, cron, offset_ms, locations, ttl, paused, next_slot, created, updated"
+        "name, test_id, type, version, data, every_ms, cron, offset_ms, locations, ttl, paused, next_slot, created, updated, run_rule, alert_failing, alert_recover"
 
     public func saveSchedule(_ schedule: ScheduleDefinition, firstSlot: Timestamp, at now: Timestamp) async throws -> (record: ScheduleRecord, created: Bool) {
         let timetable = schedule.timetable
         let record = try await guarded("schedule save") {
-            try await self.scheduleRecords(
-                """
-                INSERT INTO schedules (\(unescaped: Self.scheduleColumns))
-                VALUES (\(schedule.name), \(schedule.testID), \(schedule.type), \(schedule.version), \(schedule.dataJSON),
-                    \(StoredSchedule.everyMilliseconds(timetable.timing)), \(StoredSchedule.cron(timetable.timing)),
-                    \(timetable.offsetMicroseconds / 1000), \(TaskRoute.stored(schedule.locations)), \(schedule.ttlSeconds),
-                    \(schedule.paused), \(firstSlot), \(now), \(now))
-                ON CONFLICT (name) DO UPDATE SET
-                    test_id = CASE WHEN \(schedule.testIDGiven) THEN EXCLUDED.test_id ELSE schedules.test_id END,
-                    type = EXCLUDED.type, version = EXCLUDED.version, data = EXCLUDED.data, every_ms = EXCLUDED.every_ms,
-                    cron = EXCLUDED.cron, offset_ms = EXCLUDED.offset_ms, locations = EXCLUDED.locations, ttl = EXCLUDED.ttl,
-                    paused = EXCLUDED.paused, updated = EXCLUDED.updated,
-                    next_slot = CASE WHEN schedules.paused OR schedules.every_ms IS DISTINCT FROM EXCLUDED.every_ms
-                        OR schedules.cron IS DISTINCT FROM EXCLUDED.cron OR schedules.offset_ms IS DISTINCT FROM EXCLUDED.offset_ms
-                        THEN EXCLUDED.next_slot ELSE schedules.next_slot END
-                RETURNING \(unescaped: Self.scheduleColumns)
-                """, on: nil
-            ).first
+            try await self.client.withTransaction(logger: self.logger) { connection in
+                let record = try await self.scheduleRecords(
+                    """
+                    INSERT INTO schedules (\(unescaped: Self.scheduleColumns))
+                    VALUES (\(schedule.name), \(schedule.testID), \(schedule.type), \(schedule.version), \(schedule.dataJSON),
+                        \(StoredSchedule.everyMilliseconds(timetable.timing)), \(StoredSchedule.cron(timetable.timing)),
+                        \(timetable.offsetMicroseconds / 1000), \(TaskRoute.stored(schedule.locations)), \(schedule.ttlSeconds),
+                        \(schedule.paused), \(firstSlot), \(now), \(now), \(schedule.runRule?.storedText),
+                        \(schedule.alert.map { Int32($0.failingLocations) }), \(schedule.alert.map { Int32($0.recoverAfter) }))
+                    ON CONFLICT (name) DO UPDATE SET
+                        test_id = CASE WHEN \(schedule.testIDGiven) THEN EXCLUDED.test_id ELSE schedules.test_id END,
+                        type = EXCLUDED.type, version = EXCLUDED.version, data = EXCLUDED.data, every_ms = EXCLUDED.every_ms,
+                        cron = EXCLUDED.cron, offset_ms = EXCLUDED.offset_ms, locations = EXCLUDED.locations, ttl = EXCLUDED.ttl,
+                        paused = EXCLUDED.paused, updated = EXCLUDED.updated, run_rule = EXCLUDED.run_rule,
+                        alert_failing = EXCLUDED.alert_failing, alert_recover = EXCLUDED.alert_recover,
+                        next_slot = CASE WHEN schedules.paused OR schedules.every_ms IS DISTINCT FROM EXCLUDED.every_ms
+                            OR schedules.cron IS DISTINCT FROM EXCLUDED.cron OR schedules.offset_ms IS DISTINCT FROM EXCLUDED.offset_ms
+                            THEN EXCLUDED.next_slot ELSE schedules.next_slot END
+                    RETURNING \(unescaped: Self.scheduleColumns)
+                    """, on: connection
+                ).first
+                // Incidents are evaluated from the slots after the alert was set; without an alert, none stays open.
+                if schedule.alert != nil {
+                    try await connection.query(
+                        """
+                        INSERT INTO schedule_ledgers (schedule, evaluated_through, good_slots) VALUES (\(schedule.name), \(now), 0)
+                        ON CONFLICT DO NOTHING
+                        """, logger: self.logger)
+                } else {
+                    try await connection.query(
+                        "DELETE FROM schedule_ledgers WHERE schedule = \(schedule.name)", logger: self.logger)
+                    try await connection.query(
+                        """
+                        UPDATE incidents SET end_slot = \(now), resolved = \(now) WHERE schedule = \(schedule.name) AND resolved IS NULL
+                        """, logger: self.logger)
+                }
+                return record
+            }
         }
         guard let record else { throw StoreUnavailable(operation: "schedule save", cause: "the statement returned no row") }
         return (record, record.created == now && record.updated == now)
@@ -56,7 +76,10 @@ extension PostgresTaskStore: ScheduleBook {
             for try await count in try await self.client.query(
                 """
                 WITH gone AS (DELETE FROM schedules WHERE name = \(name) RETURNING name),
-                    misses AS (DELETE FROM schedule_misses WHERE schedule = \(name))
+                    misses AS (DELETE FROM schedule_misses WHERE schedule = \(name)),
+                    rollups AS (DELETE FROM run_rollups WHERE schedule = \(name)),
+                    ledgers AS (DELETE FROM schedule_ledgers WHERE schedule = \(name)),
+                    incidents AS (DELETE FROM incidents WHERE schedule = \(name))
                 SELECT count(*) FROM gone
                 """, logger: self.logger
             ).decode(Int64.self) {
@@ -109,9 +132,9 @@ extension PostgresTaskStore: ScheduleBook {
                     var inserted: [String: [(slot: Timestamp, route: String)]] = [:]
                     for try await (name, slot, route) in try await connection.query(
                         """
-                        INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations, schedule, slot)
+                        INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations, schedule, slot, run_rule)
                         SELECT t.id, s.test_id, s.type, s.version, s.data, 'waiting', \(now), s.ttl, t.expires, t.route,
-                            NULLIF(t.locations, ''), s.name, t.slot
+                            NULLIF(t.locations, ''), s.name, t.slot, s.run_rule
                         FROM unnest(\(tasks.map(\.task.id)), \(tasks.map(\.name)), \(tasks.map(\.task.expires)),
                             \(tasks.map(\.task.route)), \(tasks.map { $0.task.locations ?? "" }), \(tasks.map(\.task.slot)))
                             AS t(id, name, expires, route, locations, slot)
@@ -200,7 +223,9 @@ extension PostgresTaskStore: ScheduleBook {
                     cron: try columns[6].decode(String?.self), offsetMilliseconds: try columns[7].decode(Int64.self),
                     locations: try columns[8].decode(String?.self), ttl: try columns[9].decode(Int64.self),
                     paused: try columns[10].decode(Bool.self), nextSlot: try columns[11].decode(Timestamp.self),
-                    created: try columns[12].decode(Timestamp.self), updated: try columns[13].decode(Timestamp.self)
+                    created: try columns[12].decode(Timestamp.self), updated: try columns[13].decode(Timestamp.self),
+                    runRule: try columns[14].decode(String?.self), alertFailing: try columns[15].decode(Int32?.self).map(Int.init),
+                    alertRecover: try columns[16].decode(Int32?.self).map(Int.init)
                 ).record())
         }
         return records

@@ -137,7 +137,10 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
 
     public func dropTables() async throws {
         try await guarded("drop tables") {
-            try await self.client.query("DROP TABLE IF EXISTS tasks, agents, task_types, schedules, schedule_misses, afm_schema", logger: self.logger)
+            try await self.client.query("""
+                DROP TABLE IF EXISTS tasks, agents, task_types, schedules, schedule_misses, run_rollups, schedule_ledgers, incidents,
+                    webhooks, webhook_deliveries, webhook_attempts, afm_schema
+                """, logger: self.logger)
         }
     }
 
@@ -168,6 +171,10 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
             let locations = try columns[17].decode(String?.self)
             let schedule = try columns[18].decode(String?.self)
             let slot = try columns[19].decode(Timestamp?.self)
+            let rule = try columns[20].decode(String?.self)
+            let verdict = RunCounting.verdict(
+                code: try columns[21].decode(Int16?.self).map(Int.init), reason: try columns[22].decode(String?.self),
+                detail: try columns[23].decode(String?.self), durationMilliseconds: try columns[24].decode(Double?.self))
             guard let state = TaskState(rawValue: stateText) else {
                 throw StoreUnavailable(operation: "read", cause: "unknown task state '\(stateText)' in the database")
             }
@@ -176,7 +183,8 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
                     id: id, testID: testID, type: type, version: version, dataJSON: data, state: state, agentID: agentID,
                     created: created, claimed: claimed, completed: completed, failed: failed, resultJSON: result,
                     error: error, attempts: Int(attempts), ttlSeconds: ttl, expires: expires, sequence: seq,
-                    locations: TaskRoute.locations(stored: locations), schedule: schedule, slot: slot)))
+                    locations: TaskRoute.locations(stored: locations), schedule: schedule, slot: slot,
+                    runRule: RunRule(storedText: rule), verdict: verdict)))
         }
         return records.sorted { newestFirst ? $0.0 > $1.0 : $0.0 < $1.0 }.map(\.1)
     }

@@ -111,6 +111,107 @@ enum SQLiteMigrations {
                 // Each slot of a schedule is one task per route (its location), whichever process creates it.
                 "CREATE UNIQUE INDEX tasks_by_slot ON tasks (schedule, slot, route) WHERE schedule IS NOT NULL",
             ]
+        case .serviceLevels:
+            [
+                // A rule as requests give it (RunRule.storedText); a verdict once judged (RunCounting.VerdictColumns).
+                "ALTER TABLE tasks ADD COLUMN run_rule TEXT",
+                "ALTER TABLE tasks ADD COLUMN verdict INTEGER",
+                "ALTER TABLE tasks ADD COLUMN down_reason TEXT",
+                "ALTER TABLE tasks ADD COLUMN verdict_detail TEXT",
+                "ALTER TABLE tasks ADD COLUMN duration_ms REAL",
+                // The counting pass finds the runs to judge through this, however many are judged already.
+                """
+                CREATE INDEX tasks_unjudged ON tasks (seq) WHERE verdict IS NULL
+                    AND (schedule IS NOT NULL OR run_rule IS NOT NULL) AND state IN ('completed', 'failed', 'expired', 'cancelled')
+                """,
+                // Pruning finds the judged runs past the results' retention through this.
+                "CREATE INDEX tasks_judged_runs ON tasks ((COALESCE(completed, failed))) WHERE schedule IS NOT NULL AND verdict IS NOT NULL",
+                "ALTER TABLE schedules ADD COLUMN run_rule TEXT",
+                "ALTER TABLE schedules ADD COLUMN alert_failing INTEGER",
+                "ALTER TABLE schedules ADD COLUMN alert_recover INTEGER",
+                "ALTER TABLE schedule_misses ADD COLUMN counted INTEGER NOT NULL DEFAULT 0",
+                "CREATE INDEX schedule_misses_uncounted ON schedule_misses (recorded) WHERE counted = 0",
+                // level: the bucket's length in seconds (60 or 3600); location '' for a schedule without locations.
+                """
+                CREATE TABLE run_rollups (
+                    schedule TEXT NOT NULL,
+                    level INTEGER NOT NULL,
+                    bucket INTEGER NOT NULL,
+                    location TEXT NOT NULL,
+                    up INTEGER NOT NULL,
+                    failed INTEGER NOT NULL,
+                    expired INTEGER NOT NULL,
+                    unsuccessful INTEGER NOT NULL,
+                    missed INTEGER NOT NULL,
+                    durations TEXT NOT NULL,
+                    min_seconds REAL,
+                    max_seconds REAL,
+                    PRIMARY KEY (schedule, level, bucket, location)
+                )
+                """,
+                "CREATE INDEX run_rollups_age ON run_rollups (level, bucket)",
+                // Where each alerting schedule's incident evaluation stands; its row lock serializes evaluations.
+                """
+                CREATE TABLE schedule_ledgers (
+                    schedule TEXT PRIMARY KEY,
+                    evaluated_through INTEGER NOT NULL,
+                    open_incident TEXT,
+                    good_slots INTEGER NOT NULL,
+                    first_good_slot INTEGER
+                )
+                """,
+                """
+                CREATE TABLE incidents (
+                    id TEXT PRIMARY KEY,
+                    schedule TEXT NOT NULL,
+                    start_slot INTEGER NOT NULL,
+                    end_slot INTEGER,
+                    failures TEXT NOT NULL,
+                    opened INTEGER NOT NULL,
+                    resolved INTEGER
+                )
+                """,
+                // At most one open incident per schedule, whatever happens.
+                "CREATE UNIQUE INDEX incidents_open ON incidents (schedule) WHERE resolved IS NULL",
+                "CREATE INDEX incidents_by_schedule ON incidents (schedule, start_slot)",
+                """
+                CREATE TABLE webhooks (
+                    name TEXT PRIMARY KEY,
+                    url TEXT NOT NULL,
+                    secret TEXT NOT NULL,
+                    events TEXT NOT NULL,
+                    created INTEGER NOT NULL,
+                    updated INTEGER NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE webhook_deliveries (
+                    id TEXT PRIMARY KEY,
+                    webhook TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    created INTEGER NOT NULL,
+                    next_attempt INTEGER,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    settled INTEGER
+                )
+                """,
+                "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt) WHERE state = 'pending'",
+                // Listed newest first by rowid, which this index holds after the webhook.
+                "CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook)",
+                """
+                CREATE TABLE webhook_attempts (
+                    delivery TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    status INTEGER,
+                    error TEXT,
+                    seconds REAL NOT NULL,
+                    PRIMARY KEY (delivery, attempt)
+                )
+                """,
+            ]
         }
     }
 }

@@ -9,8 +9,8 @@ extension SQLiteTaskStore {
         let expires = task.ttlSeconds.map { SQLiteData.integer(Int(now.adding(seconds: Double($0)).microsecondsSinceEpoch)) } ?? .null
         return try await rows(
             """
-            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations)
-            SELECT ?1, ?2, ?3, ?4, ?5, 'waiting', ?6, ?7, ?8, ?10, ?11
+            INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations, run_rule)
+            SELECT ?1, ?2, ?3, ?4, ?5, 'waiting', ?6, ?7, ?8, ?10, ?11, ?12
             WHERE NOT EXISTS (SELECT 1 FROM task_types WHERE type = ?3 AND version = ?4 AND updated IS NOT ?9)
             ON CONFLICT (id) DO NOTHING RETURNING *
             """,
@@ -18,7 +18,8 @@ extension SQLiteTaskStore {
              task.dataJSON.map { .text($0) } ?? .null, .integer(Int(now.microsecondsSinceEpoch)),
              task.ttlSeconds.map { .integer(Int($0)) } ?? .null, expires,
              task.schemaCheckedAgainst.map { .integer(Int($0.microsecondsSinceEpoch)) } ?? .null,
-             .text(TaskRoute.route(of: task.locations)), TaskRoute.stored(task.locations).map { .text($0) } ?? .null]
+             .text(TaskRoute.route(of: task.locations)), TaskRoute.stored(task.locations).map { .text($0) } ?? .null,
+             task.runRule.map { .text($0.storedText) } ?? .null]
         ).first.map(Self.taskRecord)
     }
 

@@ -9,21 +9,36 @@ extension SQLiteTaskStore: ScheduleBook {
         let time = Self.time(now)
         let row = try await rows(
             """
-            INSERT INTO schedules (name, test_id, type, version, data, every_ms, cron, offset_ms, locations, ttl, paused, next_slot, created, updated)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
+            INSERT INTO schedules (name, test_id, type, version, data, every_ms, cron, offset_ms, locations, ttl, paused, next_slot, created, updated,
+                run_rule, alert_failing, alert_recover)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?15, ?16, ?17)
             ON CONFLICT (name) DO UPDATE SET
                 test_id = CASE WHEN ?14 THEN excluded.test_id ELSE schedules.test_id END,
                 type = excluded.type, version = excluded.version, data = excluded.data, every_ms = excluded.every_ms,
                 cron = excluded.cron, offset_ms = excluded.offset_ms, locations = excluded.locations, ttl = excluded.ttl,
-                paused = excluded.paused, updated = excluded.updated,
+                paused = excluded.paused, updated = excluded.updated, run_rule = excluded.run_rule,
+                alert_failing = excluded.alert_failing, alert_recover = excluded.alert_recover,
                 next_slot = CASE WHEN schedules.paused OR schedules.every_ms IS NOT excluded.every_ms
                     OR schedules.cron IS NOT excluded.cron OR schedules.offset_ms IS NOT excluded.offset_ms
                     THEN excluded.next_slot ELSE schedules.next_slot END
             RETURNING *
             """,
-            Self.binds(schedule) + [Self.time(firstSlot), time, .integer(schedule.testIDGiven ? 1 : 0)]
+            Self.binds(schedule) + [
+                Self.time(firstSlot), time, .integer(schedule.testIDGiven ? 1 : 0), schedule.runRule.map { .text($0.storedText) } ?? .null,
+                schedule.alert.map { .integer($0.failingLocations) } ?? .null, schedule.alert.map { .integer($0.recoverAfter) } ?? .null,
+            ]
         ).first
         guard let row else { throw StoreUnavailable(operation: "schedule save", cause: "the statement returned no row") }
+        // Incidents are evaluated from the slots after the alert was set; without an alert, none stays open.
+        if schedule.alert != nil {
+            try await execute(
+                "INSERT INTO schedule_ledgers (schedule, evaluated_through, good_slots) VALUES (?, ?, 0) ON CONFLICT DO NOTHING",
+                [.text(schedule.name), time])
+        } else {
+            try await execute("DELETE FROM schedule_ledgers WHERE schedule = ?", [.text(schedule.name)])
+            try await execute(
+                "UPDATE incidents SET end_slot = ?1, resolved = ?1 WHERE schedule = ?2 AND resolved IS NULL", [time, .text(schedule.name)])
+        }
         let record = try Self.scheduleRecord(row)
         return (record, record.created == now && record.updated == now)
     }
@@ -40,7 +55,9 @@ extension SQLiteTaskStore: ScheduleBook {
 
     public func deleteSchedule(named name: String) async throws -> Bool {
         let deleted = try await rows("DELETE FROM schedules WHERE name = ? RETURNING name", [.text(name)])
-        try await execute("DELETE FROM schedule_misses WHERE schedule = ?", [.text(name)])
+        for table in ["schedule_misses", "run_rollups", "schedule_ledgers", "incidents"] {
+            try await execute("DELETE FROM \(table) WHERE schedule = ?", [.text(name)])
+        }
         return !deleted.isEmpty
     }
 
@@ -61,12 +78,13 @@ extension SQLiteTaskStore: ScheduleBook {
             let definition = schedule.definition
             if !tasks.isEmpty {
                 let values = tasks.indices.map { index in
-                    let base = 8 + 5 * index
-                    return "(?\(base), ?1, ?2, ?3, ?4, 'waiting', ?5, ?6, ?\(base + 1), ?\(base + 2), ?\(base + 3), ?7, ?\(base + 4))"
+                    let base = 9 + 5 * index
+                    return "(?\(base), ?1, ?2, ?3, ?4, 'waiting', ?5, ?6, ?\(base + 1), ?\(base + 2), ?\(base + 3), ?7, ?\(base + 4), ?8)"
                 }
                 var binds: [SQLiteData] = [
                     .text(definition.testID.canonical), .text(definition.type), .integer(Int(definition.version)),
                     definition.dataJSON.map { .text($0) } ?? .null, Self.time(now), .integer(Int(definition.ttlSeconds)), .text(definition.name),
+                    definition.runRule.map { .text($0.storedText) } ?? .null,
                 ]
                 for task in tasks {
                     binds += [
@@ -76,7 +94,7 @@ extension SQLiteTaskStore: ScheduleBook {
                 }
                 let inserted = try await rows(
                     """
-                    INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations, schedule, slot)
+                    INSERT INTO tasks (id, test_id, type, version, data, state, created, ttl, expires, route, locations, schedule, slot, run_rule)
                     VALUES \(values.joined(separator: ", ")) ON CONFLICT DO NOTHING RETURNING slot, route
                     """, binds)
                 pass.created += SlotPass.CreatedSlot.grouping(
@@ -143,7 +161,9 @@ extension SQLiteTaskStore: ScheduleBook {
             everyMilliseconds: row.column("every_ms")?.integer.map(Int64.init), cron: row.column("cron")?.string,
             offsetMilliseconds: Int64(try row.int("offset_ms")), locations: row.column("locations")?.string,
             ttl: Int64(try row.int("ttl")), paused: try row.int("paused") != 0, nextSlot: timestamp(try row.int("next_slot")),
-            created: timestamp(try row.int("created")), updated: timestamp(try row.int("updated"))
+            created: timestamp(try row.int("created")), updated: timestamp(try row.int("updated")),
+            runRule: row.column("run_rule")?.string, alertFailing: row.column("alert_failing")?.integer,
+            alertRecover: row.column("alert_recover")?.integer
         ).record()
     }
 

@@ -24,6 +24,8 @@ public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, T
     /// a second thread while a claim still returned its rows was answered before its commit, and lost in a crash.
     private let thread: NIOThreadPool
     let logger: Logger
+    /// Keeps statements out of a transaction in progress (`withTransaction`).
+    private let gate = StatementGate()
 
     private init(connection: SQLiteConnection, thread: NIOThreadPool, logger: Logger) {
         self.connection = connection
@@ -96,7 +98,10 @@ public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, T
     }
 
     public func dropTables() async throws {
-        for table in ["tasks", "agents", "task_types", "schedules", "schedule_misses", "afm_schema"] {
+        for table in [
+            "tasks", "agents", "task_types", "schedules", "schedule_misses", "run_rollups", "schedule_ledgers", "incidents", "webhooks",
+            "webhook_deliveries", "webhook_attempts", "afm_schema",
+        ] {
             try await execute("DROP TABLE IF EXISTS \(table)")
         }
     }
@@ -120,7 +125,10 @@ public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, T
             error: row.column("error")?.string, attempts: row.column("attempts")?.integer ?? 0,
             ttlSeconds: row.column("ttl")?.integer.map(Int64.init), expires: time("expires"),
             sequence: Int64(row.column("seq")?.integer ?? 0), locations: TaskRoute.locations(stored: row.column("locations")?.string),
-            schedule: row.column("schedule")?.string, slot: time("slot"))
+            schedule: row.column("schedule")?.string, slot: time("slot"), runRule: RunRule(storedText: row.column("run_rule")?.string),
+            verdict: RunCounting.verdict(
+                code: row.column("verdict")?.integer, reason: row.column("down_reason")?.string, detail: row.column("verdict_detail")?.string,
+                durationMilliseconds: row.column("duration_ms")?.double))
     }
 
     func execute(_ sql: String, _ binds: [SQLiteData] = []) async throws {
@@ -128,11 +136,43 @@ public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, T
     }
 
     func rows(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+        try await gate.withShared { try await ungatedRows(sql, binds) }
+    }
+
+    fileprivate func ungatedRows(_ sql: String, _ binds: [SQLiteData]) async throws -> [SQLiteRow] {
         do {
             return try await connection.query(sql, binds)
         } catch {
             throw StoreUnavailable(operation: "statement", cause: "\(error)")
         }
+    }
+
+    /// Runs `body` in one transaction, which no other statement of this store enters: all of it commits or none.
+    func withTransaction<Result>(_ body: (SQLiteTransaction) async throws -> Result) async throws -> Result {
+        try await gate.withExclusive {
+            _ = try await ungatedRows("BEGIN IMMEDIATE", [])
+            do {
+                let result = try await body(SQLiteTransaction(store: self))
+                _ = try await ungatedRows("COMMIT", [])
+                return result
+            } catch {
+                _ = try? await ungatedRows("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+}
+
+/// The statements of a transaction in progress (`SQLiteTaskStore.withTransaction`).
+struct SQLiteTransaction {
+    fileprivate let store: SQLiteTaskStore
+
+    func rows(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
+        try await store.ungatedRows(sql, binds)
+    }
+
+    func execute(_ sql: String, _ binds: [SQLiteData] = []) async throws {
+        _ = try await store.ungatedRows(sql, binds)
     }
 }
 
