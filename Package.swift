@@ -181,9 +181,26 @@ let package = Package(
                 "FleetStore",
                 "FleetStorePostgres",
                 "FleetStoreSQLite",
+                "FleetWebhooks",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Webhook deliveries: signed, sent and retried from the store's queue.
+        .target(
+            name: "FleetWebhooks",
+            dependencies: [
+                "FleetModel",
+                "FleetService",
+                "FleetStore",
+                "JSON",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

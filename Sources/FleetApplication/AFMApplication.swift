@@ -1,6 +1,7 @@
 import FleetHTTP
 import FleetServer
 import FleetService
+import FleetWebhooks
 import FleetStore
 import FleetStorePostgres
 import HummingbirdCore
@@ -75,7 +76,8 @@ public struct AFMApplication: Service, CustomStringConvertible {
             migrates ? { @Sendable in try await migrateWithRetries(store, logger: logger) } : nil
         // Stopped in reverse: held polls are answered as the server drains, then the polls the shortcut answered from
         // memory are written, then the store closes.
-        let services: [any Service] = [store, first, AfterPrelude(prelude: migration, services: rest + [server])]
+        let deliverer = WebhookDeliverer(book: store, clock: fleet.clock, policy: fleet.policy, logger: logger)
+        let services: [any Service] = [store, first, AfterPrelude(prelude: migration, services: rest + [deliverer, server])]
         try await ServiceGroup(services: services, logger: logger).run()
     }
 }

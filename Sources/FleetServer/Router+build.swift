@@ -30,6 +30,8 @@ public func buildRouter(
     AgentsController(overview: fleet.overview).addRoutes(to: &router)
     LocationsController(overview: fleet.overview).addRoutes(to: &router)
     SchedulesController(schedules: fleet.schedules, bodyLimit: bodyLimit).addRoutes(to: &router)
+    ServiceLevelsController(serviceLevels: fleet.serviceLevels, schedules: fleet.schedules).addRoutes(to: &router)
+    WebhooksController(webhooks: fleet.webhooks, bodyLimit: bodyLimit).addRoutes(to: &router)
     return router
 }
 

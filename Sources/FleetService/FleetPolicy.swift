@@ -15,12 +15,28 @@ public struct FleetPolicy: Sendable {
     public var sweepInterval: Duration
     /// Seconds a poll that asks to wait (`Prefer: wait`) may be held at most (`AGENT_MAX_WAIT`); 0: none is held.
     public var maximumPollWait: Int
+    /// Days the runs of schedules (and their per-minute roll-ups) are kept after they end (`RESULT_RETENTION_DAYS`).
+    public var resultRetentionDays: Int
+    /// Days the per-hour roll-ups are kept (`ROLLUP_RETENTION_DAYS`).
+    public var rollupRetentionDays: Int
+    /// Hours a webhook delivery is retried before it is given up (`WEBHOOK_RETRY_HOURS`).
+    public var webhookRetryHours: Double
+    /// The longest wait between two attempts of a delivery, in seconds (`WEBHOOK_MAX_BACKOFF`).
+    public var webhookMaximumBackoff: Double
+    /// How often runs are judged and counted when nothing says so sooner.
+    public var countInterval: Duration
 
     public init(
         agentReturnTime: Double = 60, agentActiveThreshold: Double = 300, taskDefaultTTL: Int64? = nil,
         taskMaxAttempts: Int = 3, taskRunTimeout: Double? = 3600, sweepInterval: Duration = .seconds(1),
-        maximumPollWait: Int = 30
+        maximumPollWait: Int = 30, resultRetentionDays: Int = 30, rollupRetentionDays: Int = 400, webhookRetryHours: Double = 24,
+        webhookMaximumBackoff: Double = 600, countInterval: Duration = .milliseconds(500)
     ) {
+        self.resultRetentionDays = resultRetentionDays
+        self.rollupRetentionDays = rollupRetentionDays
+        self.webhookRetryHours = webhookRetryHours
+        self.webhookMaximumBackoff = webhookMaximumBackoff
+        self.countInterval = countInterval
         self.maximumPollWait = maximumPollWait
         self.agentReturnTime = agentReturnTime
         self.agentActiveThreshold = agentActiveThreshold

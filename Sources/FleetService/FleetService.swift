@@ -1,3 +1,4 @@
+import FleetModel
 import FleetStore
 import Logging
 import ServiceLifecycle
@@ -18,9 +19,17 @@ public struct FleetService: Sendable {
     /// Makes the tasks of due schedule slots; a service of every `afm` process.
     public let scheduleRunner: ScheduleRunner
     public let policy: FleetPolicy
+    /// The domain's clock, for the services composed beside it (webhook deliveries).
+    public let clock: any FleetClock
     /// Held polls and what wakes them; `heldPolls` is a service that answers them all at shutdown.
     public let wakeups: TaskWakeups
     public let shortcut: IdlePollShortcut
+    public let serviceLevels: ServiceLevelService
+    public let webhooks: WebhookService
+    /// Judges ended runs and counts them; a service of every `afm` process.
+    public let runCounter: RunCounter
+    /// Deletes what is past its retention; a service of every `afm` process.
+    public let pruner: RetentionPruner
 
     /// The domain over one store. `emptyClaimLifetime` is how long the shortcut trusts an empty claim (tests that
     /// move a manual clock stretch it).
@@ -43,14 +52,19 @@ public struct FleetService: Sendable {
         self.schedules = ScheduleService(book: store, catalog: catalog, clock: clock, changed: { changes.scheduleChanged() })
         self.scheduleRunner = ScheduleRunner(book: store, clock: clock, events: events, wakeups: wakeups, logger: logger, changes: changes)
         self.policy = policy
+        self.clock = clock
         self.wakeups = wakeups
         self.shortcut = shortcut
+        self.serviceLevels = ServiceLevelService(book: store, schedules: store, clock: clock, policy: policy)
+        self.webhooks = WebhookService(book: store, clock: clock)
+        self.runCounter = RunCounter(book: store, judge: RunJudge(), clock: clock, policy: policy, logger: logger)
+        self.pruner = RetentionPruner(book: store, clock: clock, policy: policy, logger: logger)
     }
 
     /// What runs while the domain serves, apart from the store itself: the shortcut's writes of the agents it saw;
-    /// the sweeper, the schedule runner, the word from other processes and the held polls. Stopped in reverse, the
+    /// the sweeper, the schedule runner, the run counter, the pruner, the word from other processes and the held polls. Stopped in reverse, the
     /// shortcut last, so that the agents seen by the last polls are written before the store closes.
     public var services: (first: any Service, rest: [any Service]) {
-        (shortcut, [sweeper, scheduleRunner, wakeups.notifications, wakeups.held])
+        (shortcut, [sweeper, scheduleRunner, runCounter, pruner, wakeups.notifications, wakeups.held])
     }
 }

@@ -26,7 +26,9 @@ struct AFMConfiguration: Sendable {
             "database_pool_size": "\(settings.database.poolSize.map(String.init) ?? "default")",
             "http_idle_timeout": "\(settings.idleTimeout)", "http_request_timeout": "\(settings.http.requestTimeout)",
             "max_connections": "\(settings.http.maxConnections ?? DescriptorLimit.defaultMaxConnections)",
-            "agent_max_wait": "\(policy.maximumPollWait)",
+            "agent_max_wait": "\(policy.maximumPollWait)", "result_retention_days": "\(policy.resultRetentionDays)",
+            "rollup_retention_days": "\(policy.rollupRetentionDays)", "webhook_retry_hours": "\(policy.webhookRetryHours)",
+            "webhook_max_backoff": "\(policy.webhookMaximumBackoff)",
             // Never the tokens themselves.
             "bpms_auth": "\(settings.tokens.bpms.isEmpty ? "off" : "\(settings.tokens.bpms.count) token(s)")",
             "agent_auth": "\(settings.tokens.agent.isEmpty ? "off" : "\(settings.tokens.agent.count) token(s)")",
@@ -134,6 +136,19 @@ struct AFMConfiguration: Sendable {
                 throw ConfigurationError("AGENT_MAX_WAIT (\(source)): '\(value)' is not a whole number of seconds from 0 to 3600")
             }
             settings.policy.maximumPollWait = seconds
+        }
+        for (key, range) in [("RESULT_RETENTION_DAYS", 1...3650), ("ROLLUP_RETENTION_DAYS", 1...3650)] {
+            guard let value = values[key] else { continue }
+            guard let days = Int(value), range.contains(days) else {
+                throw ConfigurationError("\(key) (\(source)): '\(value)' is not a whole number of days from 1 to 3650")
+            }
+            if key == "RESULT_RETENTION_DAYS" { settings.policy.resultRetentionDays = days } else { settings.policy.rollupRetentionDays = days }
+        }
+        if let value = values["WEBHOOK_RETRY_HOURS"] {
+            settings.policy.webhookRetryHours = try Self.positiveSeconds(value, key: "WEBHOOK_RETRY_HOURS", source: source)
+        }
+        if let value = values["WEBHOOK_MAX_BACKOFF"] {
+            settings.policy.webhookMaximumBackoff = try Self.positiveSeconds(value, key: "WEBHOOK_MAX_BACKOFF", source: source)
         }
         if let value = values["AFM_BPMS_TOKENS"] { settings.tokens.bpms = try Self.tokens(value, key: "AFM_BPMS_TOKENS", source: source) }
         if let value = values["AFM_AGENT_TOKENS"] { settings.tokens.agent = try Self.tokens(value, key: "AFM_AGENT_TOKENS", source: source) }

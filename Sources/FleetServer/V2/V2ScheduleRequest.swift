@@ -24,6 +24,11 @@ struct V2ScheduleRequest {
                 "locations": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "string"}},
                 "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 31536000},
                 "paused": {"type": "boolean"},
+                "success_schema": {"type": ["object", "boolean"]},
+                "duration_field": {"type": "string", "minLength": 1, "maxLength": 200},
+                "alert": {"type": "object", "additionalProperties": false, "required": ["failing_locations"],
+                          "properties": {"failing_locations": {"type": "integer", "minimum": 1, "maximum": 100},
+                                         "recover_after": {"type": "integer", "minimum": 1, "maximum": 1000}}},
                 "name": {"type": "string"}, "offset_seconds": {}, "next_slot": {}, "created": {}, "updated": {}}}
             """#, options: .init(assertsFormats: true))
 
@@ -54,11 +59,26 @@ struct V2ScheduleRequest {
         let timetable = Timetable(timing: timing, scheduleName: name)
         let givenTestID = members["test_id"]?.stringValue.flatMap(UUID.init(canonicalText:))
         data = members["task_data"]
+        let rule: RunRule?
+        do {
+            rule = try RunRule(successSchema: members["success_schema"], durationField: members["duration_field"]?.stringValue)
+        } catch {
+            throw APIError(.badRequest, error.description)
+        }
+        var alert: AlertRule?
+        if let given = members["alert"]?.objectValue, let failing = given["failing_locations"]?.numberValue?.int64Value {
+            let places = max(1, locations.count)
+            guard failing <= places else {
+                throw APIError(
+                    .badRequest, "alert: failing_locations is \(failing), more than the schedule's \(places) location\(places == 1 ? "" : "s")")
+            }
+            alert = AlertRule(failingLocations: Int(failing), recoverAfter: Int(given["recover_after"]?.numberValue?.int64Value ?? 1))
+        }
         schedule = ScheduleDefinition(
             name: name, testID: givenTestID ?? UUID(), testIDGiven: givenTestID != nil, type: members["task_type"]!.stringValue!,
             version: members["task_version"]!.numberValue!.int64Value!, dataJSON: data.map { JSONWriter.string(from: $0) },
             timing: timing, locations: locations,
             ttlSeconds: members["ttl_seconds"]?.numberValue?.int64Value ?? timetable.interval(at: .now()),
-            paused: members["paused"]?.boolValue ?? false)
+            paused: members["paused"]?.boolValue ?? false, runRule: rule, alert: alert)
     }
 }

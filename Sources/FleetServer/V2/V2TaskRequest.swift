@@ -23,10 +23,16 @@ struct V2TaskRequest {
         case .forever: (nil, true)
         case .seconds(let seconds): (seconds, true)
         }
+        let rule: RunRule?
+        do {
+            rule = try RunRule(successSchema: wire.successSchema, durationField: wire.durationField)
+        } catch {
+            throw APIError(.badRequest, path.isEmpty ? error.description : "\(path): \(error.description)")
+        }
         task = NewTask(
             id: wire.taskID ?? UUID(), testID: wire.testID ?? UUID(), testIDGiven: wire.testID != nil, type: wire.type,
             version: wire.version, dataJSON: data.map { JSONWriter.string(from: $0) }, ttlSeconds: ttl.seconds, ttlGiven: ttl.given,
-            locations: locations)
+            locations: locations, runRule: rule)
     }
 
     /// The codes of a schema-checked `locations` array (absent: none); 400 naming the first that is not a code.

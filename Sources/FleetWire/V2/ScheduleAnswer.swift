@@ -22,6 +22,14 @@ public struct ScheduleAnswer: Sendable, Equatable {
     public let nextSlot: Timestamp
     public let created: Timestamp
     public let updated: Timestamp
+    public var successSchema: JSONValue?
+    public var durationField: String?
+    /// `failing_locations` and `recover_after`.
+    public var alert: (failingLocations: Int, recoverAfter: Int)?
+
+    public static func == (lhs: ScheduleAnswer, rhs: ScheduleAnswer) -> Bool {
+        lhs.json == rhs.json
+    }
 
     public init(
         name: String, testID: UUID, type: String, version: Int64, data: JSONValue, timing: Timing, offsetSeconds: Double,
@@ -54,6 +62,13 @@ public struct ScheduleAnswer: Sendable, Equatable {
         case .cron(let expression): members["cron"] = .string(expression)
         }
         if !locations.isEmpty { members["locations"] = .array(locations.map { .string($0) }) }
+        members["success_schema"] = successSchema
+        members["duration_field"] = durationField.map { .string($0) }
+        if let alert {
+            members["alert"] = [
+                "failing_locations": .number(.integer(Int64(alert.failingLocations))), "recover_after": .number(.integer(Int64(alert.recoverAfter))),
+            ]
+        }
         return .object(members)
     }
 }

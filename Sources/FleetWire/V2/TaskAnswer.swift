@@ -24,6 +24,10 @@ public struct TaskAnswer: Sendable, Equatable {
     public var locations: [String] = []
     public var schedule: String?
     public var slot: Timestamp?
+    public var successSchema: JSONValue?
+    public var durationField: String?
+    /// How the run counted (`RunVerdictAnswer`), once judged.
+    public var verdict: JSONValue?
 
     public init(
         taskID: UUID, testID: UUID, type: String, version: Int64, data: JSONValue, state: String, attempts: Int64, created: Timestamp
@@ -55,6 +59,9 @@ public struct TaskAnswer: Sendable, Equatable {
         if !locations.isEmpty { members["locations"] = .array(locations.map { .string($0) }) }
         members["schedule"] = schedule.map { .string($0) }
         members["slot"] = slot.map { .string($0.iso8601Text) }
+        members["success_schema"] = successSchema
+        members["duration_field"] = durationField.map { .string($0) }
+        members["verdict"] = verdict
         return .object(members)
     }
 

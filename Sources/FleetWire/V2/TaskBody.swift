@@ -22,11 +22,17 @@ public struct TaskBody: Sendable, Equatable {
     public let timeToLive: TimeToLive
     /// As written; the AFM reads each as a location code.
     public let locations: [String]
+    /// The JSON Schema a result must satisfy for the run to count as up.
+    public let successSchema: JSONValue?
+    /// The result's member (or JSON Pointer) holding the run's duration in seconds.
+    public let durationField: String?
 
     public init(
         taskID: UUID? = nil, testID: UUID? = nil, type: String, version: Int64, data: JSONValue? = nil,
-        timeToLive: TimeToLive = .unstated, locations: [String] = []
+        timeToLive: TimeToLive = .unstated, locations: [String] = [], successSchema: JSONValue? = nil, durationField: String? = nil
     ) {
+        self.successSchema = successSchema
+        self.durationField = durationField
         self.taskID = taskID
         self.testID = testID
         self.type = type
@@ -45,7 +51,9 @@ public struct TaskBody: Sendable, Equatable {
                 "task_version": {"type": "integer", "minimum": -9007199254740991, "maximum": 9007199254740991},
                 "task_data": {"type": "object"},
                 "ttl_seconds": {"type": ["integer", "null"], "minimum": 1, "maximum": 31536000},
-                "locations": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "string"}}}}
+                "locations": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "string"}},
+                "success_schema": {"type": ["object", "boolean"]},
+                "duration_field": {"type": "string", "minLength": 1, "maxLength": 200}}}
             """#, options: .init(assertsFormats: true))
 
     /// Reads one task, refusing one that breaks the schema; violations are reported under `path` (`""`, or
@@ -64,7 +72,8 @@ public struct TaskBody: Sendable, Equatable {
             taskID: members["task_id"]?.stringValue.flatMap(UUID.init(canonicalText:)),
             testID: members["test_id"]?.stringValue.flatMap(UUID.init(canonicalText:)), type: members["task_type"]!.stringValue!,
             version: members["task_version"]!.numberValue!.int64Value!, data: members["task_data"], timeToLive: timeToLive,
-            locations: members["locations"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            locations: members["locations"]?.arrayValue?.compactMap(\.stringValue) ?? [], successSchema: members["success_schema"],
+            durationField: members["duration_field"]?.stringValue)
     }
 
     public func encoded() -> [UInt8] {
@@ -78,6 +87,8 @@ public struct TaskBody: Sendable, Equatable {
         case .seconds(let seconds): members["ttl_seconds"] = .number(.integer(seconds))
         }
         if !locations.isEmpty { members["locations"] = .array(locations.map { .string($0) }) }
+        members["success_schema"] = successSchema
+        members["duration_field"] = durationField.map { .string($0) }
         return JSONWriter.bytes(from: .object(members))
     }
 }

@@ -1,0 +1,99 @@
+import FleetModel
+import FleetStore
+import JSON
+
+/// Service levels as the BPMS reads them: a schedule's runs summed over a window from its roll-ups, per location
+/// and overall, in steps; and incidents.
+public struct ServiceLevelService: Sendable {
+    let book: any ServiceLevelBook
+    let schedules: any ScheduleBook
+    let clock: any FleetClock
+    let policy: FleetPolicy
+
+    /// How a summary divides its window.
+    public enum Step: String, Sendable, CaseIterable {
+        case none, hour, day
+
+        var seconds: Int64? {
+            switch self {
+            case .none: nil
+            case .hour: 3600
+            case .day: 86_400
+            }
+        }
+    }
+
+    /// One part of a summary's window and what its runs came to.
+    public struct Window: Sendable {
+        public let start: Timestamp
+        public let end: Timestamp
+        /// Per location ("" for a schedule without locations), in code order.
+        public let locations: [(location: String, tally: RunTally)]
+        public let overall: RunTally
+    }
+
+    public struct Summary: Sendable {
+        public let schedule: String
+        /// The window as counted: whole minutes, or whole hours where minute roll-ups are no longer kept.
+        public let from: Timestamp
+        public let to: Timestamp
+        public let windows: [Window]
+    }
+
+    /// The longest window a summary covers: the hour roll-ups' retention.
+    public var longestWindowSeconds: Double { Double(policy.rollupRetentionDays) * 86_400 }
+
+    /// Nil when there is no such schedule. A window edge is taken down to its minute, and to its hour when it lies
+    /// before the minute roll-ups' retention; runs count by their slot's time.
+    public func summary(of name: String, from: Timestamp, to: Timestamp, step: Step) async throws -> Summary? {
+        guard try await schedules.schedule(named: name) != nil else { return nil }
+        let horizon = clock.now().adding(seconds: -Double(policy.resultRetentionDays) * 86_400)
+        func edge(_ time: Timestamp) -> Timestamp {
+            time < horizon ? RollupLevel.hour.bucket(of: time) : RollupLevel.minute.bucket(of: time)
+        }
+        let start = edge(from)
+        let end = max(start, edge(to))
+        let firstWholeHour = RollupLevel.hour.bucket(of: start) == start ? start : RollupLevel.hour.bucket(of: start).adding(seconds: 3600)
+        let lastWholeHour = RollupLevel.hour.bucket(of: end)
+        var rows: [RollupRow] = []
+        if firstWholeHour < lastWholeHour {
+            rows += try await book.rollups(ofSchedule: name, level: .minute, from: start, to: firstWholeHour)
+            rows += try await book.rollups(ofSchedule: name, level: .hour, from: firstWholeHour, to: lastWholeHour)
+            rows += try await book.rollups(ofSchedule: name, level: .minute, from: lastWholeHour, to: end)
+        } else if start < end {
+            rows += try await book.rollups(ofSchedule: name, level: .minute, from: start, to: end)
+        }
+        return Summary(schedule: name, from: start, to: end, windows: Self.windows(of: rows, from: start, to: end, step: step))
+    }
+
+    static func windows(of rows: [RollupRow], from start: Timestamp, to end: Timestamp, step: Step) -> [Window] {
+        var parts: [Timestamp: [String: RunTally]] = [:]
+        func part(of time: Timestamp) -> Timestamp {
+            guard let seconds = step.seconds else { return start }
+            let length = seconds * 1_000_000
+            let micros = time.microsecondsSinceEpoch
+            return max(start, Timestamp(microsecondsSinceEpoch: micros - ((micros % length) + length) % length))
+        }
+        for row in rows { parts[part(of: row.bucket), default: [:]][row.location, default: RunTally()].merge(row.tally) }
+        if step == .none && parts.isEmpty { parts[start] = [:] }
+        let starts = parts.keys.sorted()
+        return starts.map { windowStart in
+            var windowEnd = end
+            if let seconds = step.seconds {
+                let length = seconds * 1_000_000
+                let micros = windowStart.microsecondsSinceEpoch
+                let boundary = Timestamp(microsecondsSinceEpoch: micros - ((micros % length) + length) % length + length)
+                windowEnd = min(end, boundary)
+            }
+            let places = parts[windowStart] ?? [:]
+            var overall = RunTally()
+            for tally in places.values { overall.merge(tally) }
+            return Window(
+                start: windowStart, end: windowEnd, locations: places.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, overall: overall)
+        }
+    }
+
+    public func incidents(ofSchedule name: String?, limit: Int) async throws -> [IncidentRecord] {
+        try await book.incidents(ofSchedule: name, limit: limit)
+    }
+}
