@@ -378,6 +378,7 @@ let package = Package(
             ]
         ),
         // Starts the real afm executable (and the original SLAMon agent when installed) and talks HTTP to it.
-        .testTarget(name: "SystemTests", dependencies: ["FleetTestSupport", "Databridge", "JSON", "afm", "afm-agent", "afm-bench", "cep-stub"]),
+        .testTarget(
+            name: "SystemTests", dependencies: ["FleetTestSupport", "FleetWebhooks", "Databridge", "JSON", "afm", "afm-agent", "afm-bench", "cep-stub"]),
     ]
 )

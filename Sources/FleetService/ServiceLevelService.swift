@@ -43,16 +43,21 @@ public struct ServiceLevelService: Sendable {
     /// The longest window a summary covers: the hour roll-ups' retention.
     public var longestWindowSeconds: Double { Double(policy.rollupRetentionDays) * 86_400 }
 
-    /// Nil when there is no such schedule. A window edge is taken down to its minute, and to its hour when it lies
-    /// before the minute roll-ups' retention; runs count by their slot's time.
+    /// Nil when there is no such schedule. The window grows to whole minutes (`from` down, `to` up), and to whole
+    /// hours at an edge that lies before the minute roll-ups' retention; runs count by their slot's time.
     public func summary(of name: String, from: Timestamp, to: Timestamp, step: Step) async throws -> Summary? {
         guard try await schedules.schedule(named: name) != nil else { return nil }
         let horizon = clock.now().adding(seconds: -Double(policy.resultRetentionDays) * 86_400)
-        func edge(_ time: Timestamp) -> Timestamp {
-            time < horizon ? RollupLevel.hour.bucket(of: time) : RollupLevel.minute.bucket(of: time)
+        func down(_ time: Timestamp) -> Timestamp {
+            (time < horizon ? RollupLevel.hour : RollupLevel.minute).bucket(of: time)
         }
-        let start = edge(from)
-        let end = max(start, edge(to))
+        func up(_ time: Timestamp) -> Timestamp {
+            let level: RollupLevel = time < horizon ? .hour : .minute
+            let bucket = level.bucket(of: time)
+            return bucket == time ? time : bucket.adding(seconds: Double(level.seconds))
+        }
+        let start = down(from)
+        let end = max(start, up(to))
         let firstWholeHour = RollupLevel.hour.bucket(of: start) == start ? start : RollupLevel.hour.bucket(of: start).adding(seconds: 3600)
         let lastWholeHour = RollupLevel.hour.bucket(of: end)
         var rows: [RollupRow] = []
