@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "afm-bench", targets: ["afm-bench"]),
         .executable(name: "cep-stub", targets: ["cep-stub"]),
         .executable(name: "check-bench", targets: ["check-bench"]),
+        .executable(name: "summary-bench", targets: ["summary-bench"]),
         .library(name: "JSONSchema", targets: ["JSONSchema"]),
     ],
     dependencies: [
@@ -186,6 +187,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Seeds a year of schedule runs and times summaries over it (run it release-built).
+        .executableTarget(
+            name: "summary-bench",
+            dependencies: [
+                "FleetApplication",
+                "FleetModel",
+                "FleetService",
+                "FleetStore",
+                "JSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Webhook deliveries: signed, sent and retried from the store's queue.

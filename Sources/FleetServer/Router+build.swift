@@ -19,7 +19,7 @@ public func buildRouter(
         router.add(middleware: AuthMiddleware(bpmsTokens: tokens.bpms, agentTokens: tokens.agent))
     }
     ProtocolOneController(fleet: fleet, bodyLimit: bodyLimit).addRoutes(to: &router)
-    DashboardController(overview: fleet.overview, schedules: fleet.schedules).addRoutes(to: &router)
+    DashboardController(overview: fleet.overview, schedules: fleet.schedules, serviceLevels: fleet.serviceLevels).addRoutes(to: &router)
     TaskTypesController(catalog: fleet.taskTypes, bodyLimit: bodyLimit).addRoutes(to: &router)
     TasksController(tasks: fleet.tasks, bodyLimit: bodyLimit).addRoutes(to: &router)
     router.on("/metrics", .get, respond: { _, _ in

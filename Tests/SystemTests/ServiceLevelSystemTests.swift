@@ -143,6 +143,13 @@ struct ServiceLevelSystemTests {
         #expect(abs(Double(start.microsecondsSinceEpoch) / 1e6 - outageStart.timeIntervalSince1970) <= 2)
         #expect(Set(incident["failing_locations"]?.arrayValue?.compactMap(\.stringValue) ?? []) == ["FI", "SE"])
 
+        // The dashboard shows the schedule's uptime over the day and that no incident is open.
+        let (_, page) = try await HTTP.get(maker.baseURL.appendingPathComponent("dashboard"))
+        let html = String(decoding: page, as: UTF8.self)
+        let ratio = Double(expected.values.reduce(0) { $0 + $1.up }) / Double(expected.values.reduce(0) { $0 + $1.up + $1.down })
+        #expect(html.contains(String(format: "%.3f %%", ratio * 100)), "the day's uptime, \(ratio)")
+        #expect(html.contains("none open"))
+
         // The receiver comes up a minute in; the deliveries, retried meanwhile, then arrive.
         let untilMinute = 60 - Date().timeIntervalSince(started)
         if untilMinute > 0 { try await Task.sleep(for: .seconds(untilMinute)) }

@@ -5,7 +5,17 @@ import JSON
 /// Renders the dashboard as one self-contained HTML page (no scripts, no external assets) that reloads every
 /// five seconds.
 enum DashboardPage {
-    static func render(_ snapshot: DashboardSnapshot, locations: [FleetLocation], schedules: [ScheduleRecord], now: Timestamp) -> String {
+    /// A schedule's service level as the page shows it.
+    struct ScheduleLevel {
+        /// Over the last 24 hours; nil without runs.
+        let uptime: Double?
+        let openIncident: IncidentRecord?
+    }
+
+    static func render(
+        _ snapshot: DashboardSnapshot, locations: [FleetLocation], schedules: [ScheduleRecord], levels: [String: ScheduleLevel] = [:],
+        now: Timestamp
+    ) -> String {
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
@@ -25,7 +35,7 @@ enum DashboardPage {
         html += "<h2>Locations</h2>"
         html += locationTable(locations)
         html += "<h2>Schedules</h2>"
-        html += scheduleTable(schedules)
+        html += scheduleTable(schedules, levels: levels)
         html += "<h2>Agents</h2>"
         if snapshot.agents.isEmpty { html += "<p>No agent has polled yet.</p>" }
         for agent in snapshot.agents {
@@ -68,9 +78,9 @@ enum DashboardPage {
     }
 
     /// The schedules, their timing, where they run and their next slot.
-    private static func scheduleTable(_ schedules: [ScheduleRecord]) -> String {
+    private static func scheduleTable(_ schedules: [ScheduleRecord], levels: [String: ScheduleLevel]) -> String {
         guard !schedules.isEmpty else { return "<p>No schedule.</p>" }
-        var html = "<table><tr><th>Schedule</th><th>Type</th><th>When</th><th>Where</th><th>Next slot</th><th>Test</th></tr>"
+        var html = "<table><tr><th>Schedule</th><th>Type</th><th>When</th><th>Where</th><th>Next slot</th><th>Uptime 24 h</th><th>Incident</th><th>Test</th></tr>"
         for schedule in schedules {
             let definition = schedule.definition
             let when: String
@@ -80,9 +90,15 @@ enum DashboardPage {
             }
             let places = definition.locations.isEmpty ? "anywhere" : definition.locations.map(\.description).joined(separator: ", ")
             let next = definition.paused ? "paused" : schedule.nextSlot.protocolOneText
+            let level = levels[definition.name]
+            let uptime = level?.uptime.map { String(format: "%.3f %%", $0 * 100) } ?? "no runs"
+            let incident = level?.openIncident.map { incident in
+                "open since \(incident.start.protocolOneText) (\(incident.failures.keys.sorted().map { $0.isEmpty ? "anywhere" : $0 }.joined(separator: ", ")))"
+            } ?? (definition.alert == nil ? "no alert" : "none open")
             html += """
                 <tr><td>\(escape(definition.name))</td><td>\(escape(definition.type)) v\(definition.version)</td><td>\(escape(when))</td>\
-                <td>\(escape(places))</td><td>\(escape(next))</td><td><code>\(definition.testID.canonical)</code></td></tr>
+                <td>\(escape(places))</td><td>\(escape(next))</td><td>\(escape(uptime))</td><td>\(escape(incident))</td>\
+                <td><code>\(definition.testID.canonical)</code></td></tr>
                 """
         }
         return html + "</table>"
