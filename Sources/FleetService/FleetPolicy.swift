@@ -17,7 +17,7 @@ public struct FleetPolicy: Sendable {
     public var maximumPollWait: Int
     /// Days the runs of schedules (and their per-minute roll-ups) are kept after they end (`RESULT_RETENTION_DAYS`).
     public var resultRetentionDays: Int
-    /// Days the per-hour roll-ups are kept (`ROLLUP_RETENTION_DAYS`).
+    /// Days the per-hour and per-day roll-ups are kept (`ROLLUP_RETENTION_DAYS`).
     public var rollupRetentionDays: Int
     /// Hours a webhook delivery is retried before it is given up (`WEBHOOK_RETRY_HOURS`).
     public var webhookRetryHours: Double

@@ -58,17 +58,22 @@ public struct ServiceLevelService: Sendable {
         }
         let start = down(from)
         let end = max(start, up(to))
-        let firstWholeHour = RollupLevel.hour.bucket(of: start) == start ? start : RollupLevel.hour.bucket(of: start).adding(seconds: 3600)
-        let lastWholeHour = RollupLevel.hour.bucket(of: end)
-        var rows: [RollupRow] = []
-        if firstWholeHour < lastWholeHour {
-            rows += try await book.rollups(ofSchedule: name, level: .minute, from: start, to: firstWholeHour)
-            rows += try await book.rollups(ofSchedule: name, level: .hour, from: firstWholeHour, to: lastWholeHour)
-            rows += try await book.rollups(ofSchedule: name, level: .minute, from: lastWholeHour, to: end)
-        } else if start < end {
-            rows += try await book.rollups(ofSchedule: name, level: .minute, from: start, to: end)
-        }
+        let rows = try await rollups(of: name, from: start, to: end, levels: RollupLevel.allCases.reversed())
         return Summary(schedule: name, from: start, to: end, windows: Self.windows(of: rows, from: start, to: end, step: step))
+    }
+
+    /// The roll-ups that cover [start, end) exactly: whole buckets of the coarsest level, and the edges from the finer
+    /// ones (`levels` coarsest first).
+    private func rollups(of name: String, from start: Timestamp, to end: Timestamp, levels: [RollupLevel]) async throws -> [RollupRow] {
+        guard start < end, let level = levels.first else { return [] }
+        let finer = Array(levels.dropFirst())
+        guard !finer.isEmpty else { return try await book.rollups(ofSchedule: name, level: level, from: start, to: end) }
+        let firstWhole = level.bucket(of: start) == start ? start : level.bucket(of: start).adding(seconds: Double(level.seconds))
+        let lastWhole = level.bucket(of: end)
+        guard firstWhole < lastWhole else { return try await rollups(of: name, from: start, to: end, levels: finer) }
+        return try await rollups(of: name, from: start, to: firstWhole, levels: finer)
+            + book.rollups(ofSchedule: name, level: level, from: firstWhole, to: lastWhole)
+            + rollups(of: name, from: lastWhole, to: end, levels: finer)
     }
 
     static func windows(of rows: [RollupRow], from start: Timestamp, to end: Timestamp, step: Step) -> [Window] {

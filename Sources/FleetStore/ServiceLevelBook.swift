@@ -2,7 +2,7 @@ import FleetModel
 import Foundation
 import JSON
 
-/// The service levels of schedules: each ended run judged once, counted into per-minute and per-hour roll-ups, and
+/// The service levels of schedules: each ended run judged once, counted into per-minute, per-hour and per-day roll-ups, and
 /// the incidents of schedules with an alert, however many `afm` processes count at once.
 public protocol ServiceLevelBook: Sendable {
     /// One transaction: judges up to `limit` ended tasks not judged yet (those of schedules, and those with a success
@@ -17,7 +17,7 @@ public protocol ServiceLevelBook: Sendable {
     /// Incidents, open ones first, then by start, newest first; of one schedule when `schedule` is given.
     func incidents(ofSchedule schedule: String?, limit: Int) async throws -> [IncidentRecord]
     /// Deletes, at most `limit` rows of each kind: judged schedule tasks that ended before `results`, minute roll-ups
-    /// and counted misses before `results`, hour roll-ups before `rollups`, and settled webhook deliveries before
+    /// and counted misses before `results`, hour and day roll-ups before `rollups`, and settled webhook deliveries before
     /// `results`. Answers how many rows went.
     func prune(resultsBefore results: Timestamp, rollupsBefore rollups: Timestamp, limit: Int) async throws -> Int
 }
@@ -33,10 +33,12 @@ public struct RunCountPass: Sendable {
     public init() {}
 }
 
-/// The two roll-up resolutions, by their length in seconds.
+/// The roll-up resolutions, by their length in seconds: a summary reads whole days from day roll-ups, the hours
+/// at its edges from hour roll-ups and the minutes at its very edges from minute roll-ups.
 public enum RollupLevel: Int, Sendable, CaseIterable {
     case minute = 60
     case hour = 3600
+    case day = 86_400
 
     public var seconds: Int64 { Int64(rawValue) }
 

@@ -279,7 +279,7 @@ extension PostgresTaskStore: ServiceLevelBook {
                     RETURNING 1
                 ), hours AS (
                     DELETE FROM run_rollups WHERE ctid IN (
-                        SELECT ctid FROM run_rollups WHERE level = 3600 AND bucket < \(rollups) LIMIT \(limit))
+                        SELECT ctid FROM run_rollups WHERE level > 60 AND bucket < \(rollups) LIMIT \(limit))
                     RETURNING 1
                 ), misses AS (
                     DELETE FROM schedule_misses WHERE ctid IN (

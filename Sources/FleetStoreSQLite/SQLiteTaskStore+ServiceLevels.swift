@@ -199,7 +199,7 @@ extension SQLiteTaskStore: ServiceLevelBook {
                  AND COALESCE(completed, failed) < ? LIMIT ?) RETURNING 1
              """, [Self.time(results)], true),
             ("DELETE FROM run_rollups WHERE rowid IN (SELECT rowid FROM run_rollups WHERE level = 60 AND bucket < ? LIMIT ?) RETURNING 1", [Self.time(results)], true),
-            ("DELETE FROM run_rollups WHERE rowid IN (SELECT rowid FROM run_rollups WHERE level = 3600 AND bucket < ? LIMIT ?) RETURNING 1", [Self.time(rollups)], true),
+            ("DELETE FROM run_rollups WHERE rowid IN (SELECT rowid FROM run_rollups WHERE level > 60 AND bucket < ? LIMIT ?) RETURNING 1", [Self.time(rollups)], true),
             ("DELETE FROM schedule_misses WHERE rowid IN (SELECT rowid FROM schedule_misses WHERE counted = 1 AND last_slot < ? LIMIT ?) RETURNING 1", [Self.time(results)], true),
             ("""
              DELETE FROM webhook_attempts WHERE delivery IN (SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND settled < ? LIMIT ?)

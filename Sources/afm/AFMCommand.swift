@@ -41,7 +41,7 @@ struct AFMCommand: AsyncParsableCommand {
               TASK_RUN_TIMEOUT        seconds a claimed task may run before it is handed back
                                       like a lost agent's (default 3600; none or 0: no bound)
               RESULT_RETENTION_DAYS   days schedule runs and their minute roll-ups are kept (default 30)
-              ROLLUP_RETENTION_DAYS   days hour roll-ups are kept, the longest summary (default 400)
+              ROLLUP_RETENTION_DAYS   days hour and day roll-ups are kept, the longest summary (default 400)
               WEBHOOK_RETRY_HOURS     hours a webhook delivery is retried (default 24)
               WEBHOOK_MAX_BACKOFF     most seconds between two attempts of a delivery (default 600)
               AFM_BPMS_TOKENS         comma-separated bearer tokens for BPMS routes (default open)

@@ -8,7 +8,7 @@ import JSON
 import Logging
 
 /// Seeds a year of a 60-second schedule's runs in five locations (about 2.6 million), as the counting pass and the
-/// pruner leave them: hour roll-ups for every day, minute roll-ups for the days raw results are kept; then times
+/// pruner leave them: day and hour roll-ups for every day, minute roll-ups for the days raw results are kept; then times
 /// summaries over the whole year through the domain. `benchmarks/summary.sh` times the same over HTTP.
 @main
 struct SummaryBench: AsyncParsableCommand {
@@ -63,11 +63,18 @@ struct SummaryBench: AsyncParsableCommand {
                         }
                     }
                     try await store.addRollups(hours, ofSchedule: SummaryBench.scheduleName, level: .hour)
+                    // Days start at midnight UTC, as the counting pass buckets them; the seeded days start on the hour.
+                    let days = Dictionary(grouping: hours, by: { RollupLevel.day.bucket(of: $0.bucket) }).flatMap { bucket, rows in
+                        Dictionary(grouping: rows, by: \.location).map { location, rows in
+                            RollupRow(location: location, bucket: bucket, tally: rows.reduce(into: RunTally()) { $0.merge($1.tally) })
+                        }
+                    }
+                    try await store.addRollups(days, ofSchedule: SummaryBench.scheduleName, level: .day)
                     if !minutes.isEmpty { try await store.addRollups(minutes, ofSchedule: SummaryBench.scheduleName, level: .minute) }
                     day = day.adding(seconds: 86_400)
                 }
                 let seconds = Double((ContinuousClock.now - began).components.seconds)
-                print("seeded \(runs) runs over \(days) days (\(days * 24 * 5) hour roll-ups, \(minuteDays * 1440 * 5) minute roll-ups) on \(store.engine) in \(Int(seconds)) s")
+                print("seeded \(runs) runs over \(days) days (\(days * 5) day, \(days * 24 * 5) hour and \(minuteDays * 1440 * 5) minute roll-ups) on \(store.engine) in \(Int(seconds)) s")
             }
         }
     }
