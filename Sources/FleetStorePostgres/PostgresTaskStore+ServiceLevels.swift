@@ -10,13 +10,23 @@ extension PostgresTaskStore: ServiceLevelBook {
     /// Tasks read per schedule when its incidents are evaluated: more than a pass judges, so one read reaches them.
     static let slotTasksPerEvaluation = 5000
 
+    static let anythingToCount: PostgresQuery = """
+        SELECT EXISTS (SELECT 1 FROM tasks WHERE verdict IS NULL AND (schedule IS NOT NULL OR run_rule IS NOT NULL)
+                AND state IN ('completed', 'failed', 'expired', 'cancelled'))
+            OR EXISTS (SELECT 1 FROM schedule_misses WHERE NOT counted)
+        """
+
     /// One transaction. The ended tasks are locked `FOR UPDATE SKIP LOCKED`, so processes counting at once judge
     /// different ones, each once; roll-up rows are locked in key order, so two passes adding to the same minute wait
     /// for each other instead of losing a count; the ledger row of each schedule is locked too, so one evaluation of
     /// its incidents runs at a time, and the one that runs last sees every verdict the others committed.
     public func countRuns(at now: Timestamp, limit: Int, judge: RunJudge) async throws -> RunCountPass {
         try await guarded("run count") {
-            try await self.client.withTransaction(logger: self.logger) { connection in
+            // Nothing to count (what most passes find): one indexed read, no transaction.
+            var waiting = false
+            for try await found in try await self.client.query(Self.anythingToCount, logger: self.logger).decode(Bool.self) { waiting = found }
+            guard waiting else { return RunCountPass() }
+            return try await self.client.withTransaction(logger: self.logger) { connection in
                 var pass = RunCountPass()
                 let tasks = try await Self.taskRecords(
                     connection.query(
