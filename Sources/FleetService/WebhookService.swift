@@ -19,8 +19,9 @@ public struct WebhookService: Sendable {
         else {
             throw InvalidDocument("url must be an http or https URL with a host and without credentials")
         }
-        guard secret.utf8.count >= Self.minimumSecretLength, secret.utf8.count <= 512 else {
-            throw InvalidDocument("secret must be \(Self.minimumSecretLength) to 512 bytes")
+        // Counted in code points, as JSON Schema's minLength and maxLength count them.
+        guard (Self.minimumSecretLength...512).contains(secret.unicodeScalars.count) else {
+            throw InvalidDocument("secret must be \(Self.minimumSecretLength) to 512 characters")
         }
         let unknown = events.filter { !Webhook.eventNames.contains($0) }
         guard unknown.isEmpty, !events.isEmpty else {
