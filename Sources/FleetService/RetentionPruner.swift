@@ -16,7 +16,8 @@ public struct RetentionPruner: Service {
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: Self.interval)
+            // The wait ends at shutdown: a minute's sleep must not hold the process open.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.interval) }
             var full = true
             while full && !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let deleted = await pruneOnce()

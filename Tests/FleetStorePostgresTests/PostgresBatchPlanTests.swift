@@ -69,7 +69,7 @@ struct PostgresBatchPlanTests {
                 \(array("'backlog'", "text")), \(array("1", "int8")), \(array("true", "bool")), \(array("'{}'", "text")),
                 \(array("now()", "timestamptz")), \(array("false", "bool")), \(array("0", "int8")),
                 \(array("now()", "timestamptz")), \(array("false", "bool")), \(array("now()", "timestamptz")),
-                \(array("''", "text")), \(array("''", "text")))
+                \(array("''", "text")), \(array("''", "text")), \(array("''", "text")))
             """)
         let outcomes = try await probe.explain("""
             EXECUTE record_outcomes('{\(claimed.joined(separator: ","))}', \(array("true", "bool")),

@@ -129,4 +129,43 @@ struct ServiceLevelContractTests {
             #expect(total.up == 0 && total.runs == 1 + 2 + 38)
         }
     }
+
+    @Test("pruning deletes judged runs and minute roll-ups past the results' retention and hour and day roll-ups past theirs, in batches",
+          arguments: StoreEngine.allCases)
+    func pruning(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let schedule = try Self.schedule(alert: nil)
+            let first = schedule.timetable.firstSlot(atOrAfter: Sample.time(0))!
+            _ = try await store.saveSchedule(schedule, firstSlot: first, at: Sample.time(0))
+            let agents = Dictionary(uniqueKeysWithValues: Self.places.map { ($0, Self.agent(in: $0)) })
+            for offset in 0..<3 {
+                try await Self.run(slotAt: first, offset: Double(offset), statuses: ["FI": 200, "SE": 200], agents: agents, in: store)
+            }
+            // A task without a schedule is never pruned.
+            let other = Sample.task()
+            _ = try await store.insertTask(other, at: first)
+            #expect(try await store.countRuns(at: first.adding(seconds: 10), limit: 100, judge: RunJudge()).judged == 6)
+            let window = (from: first.adding(seconds: -86_400 * 2), to: first.adding(seconds: 86_400 * 2))
+            /// Roll-up rows of the window: minute, hour, day.
+            func rows() async throws -> [Int] {
+                var counts: [Int] = []
+                for level in RollupLevel.allCases {
+                    counts.append(try await store.rollups(ofSchedule: "site", level: level, from: window.from, to: window.to).count)
+                }
+                return counts
+            }
+            #expect(try await rows() == [2, 2, 2])
+            // Nothing is old enough yet: a minute roll-up goes once its whole minute is past the cutoff.
+            #expect(try await store.prune(resultsBefore: RollupLevel.minute.bucket(of: first), rollupsBefore: first.adding(seconds: -86_400 * 2), limit: 1000) == 0)
+            // Runs and minute roll-ups past their retention go, four rows a batch; hour and day roll-ups stay.
+            var deleted = 0
+            for _ in 0..<5 { deleted += try await store.prune(resultsBefore: first.adding(seconds: 3600), rollupsBefore: first.adding(seconds: -86_400 * 2), limit: 4) }
+            #expect(deleted == 6 + 2)
+            #expect(try await store.slotHistory(ofSchedule: "site", from: first, to: first.adding(seconds: 10), limit: 100).tasks.isEmpty)
+            #expect(try await store.task(id: other.id) != nil)
+            #expect(try await rows() == [0, 2, 2])
+            #expect(try await store.prune(resultsBefore: first.adding(seconds: 3600), rollupsBefore: first.adding(seconds: 86_400 * 2), limit: 1000) == 4)
+            #expect(try await rows() == [0, 0, 0])
+        }
+    }
 }
