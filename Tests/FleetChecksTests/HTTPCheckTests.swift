@@ -106,6 +106,8 @@ struct HTTPCheckTests {
             // The server waits 400 ms before its first byte; the phases say so.
             let firstByte = try #require(late["phases"]?["first_byte"]?.numberValue?.doubleValue)
             #expect(firstByte >= 0.39, "\(late)")
+            // Its body takes 300 ms after the head; at least 190 ms of it is transfer even when the head is read up to
+            // 110 ms late on a loaded machine (seen: the head read 240 ms late while every suite ran at once).
             let drip = try await Self.check(["url": .string("http://127.0.0.1:\(targets.httpPort)/drip")])
             let transfer = try #require(drip["phases"]?["transfer"]?.numberValue?.doubleValue)
             #expect(transfer >= 0.19 && drip["bytes"] == 30, "\(drip)")

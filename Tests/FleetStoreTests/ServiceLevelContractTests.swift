@@ -25,6 +25,14 @@ struct ServiceLevelContractTests {
             location: AgentLocation(country: country, region: "01", latitude: nil, longitude: nil))
     }
 
+    /// Saves the schedule at `Sample.time(0)`; answers its first slot and an agent in each of its places.
+    static func saveSite(alert: AlertRule?, in store: any TaskStore) async throws -> (first: Timestamp, agents: [String: AgentPoll]) {
+        let schedule = try Self.schedule(alert: alert)
+        let first = schedule.timetable.firstSlot(atOrAfter: Sample.time(0))!
+        _ = try await store.saveSchedule(schedule, firstSlot: first, at: Sample.time(0))
+        return (first, Dictionary(uniqueKeysWithValues: places.map { ($0, agent(in: $0)) }))
+    }
+
     /// Makes the slot at `offset` seconds after `first` and answers it with `statuses` (location → HTTP status).
     static func run(slotAt first: Timestamp, offset: Double, statuses: [String: Int], agents: [String: AgentPoll], in store: any TaskStore) async throws {
         let slot = first.adding(seconds: offset)
@@ -45,10 +53,7 @@ struct ServiceLevelContractTests {
             _ = try await store.saveWebhook(
                 Webhook(name: "pager", url: "http://127.0.0.1:9/", secret: "0123456789abcdef", events: ["incident.opened", "incident.resolved"],
                         created: Sample.time(0), updated: Sample.time(0)), at: Sample.time(0))
-            let schedule = try Self.schedule()
-            let first = schedule.timetable.firstSlot(atOrAfter: Sample.time(0))!
-            _ = try await store.saveSchedule(schedule, firstSlot: first, at: Sample.time(0))
-            let agents = Dictionary(uniqueKeysWithValues: Self.places.map { ($0, Self.agent(in: $0)) })
+            let (first, agents) = try await Self.saveSite(alert: AlertRule(failingLocations: 2), in: store)
             let judge = RunJudge()
             try await Self.run(slotAt: first, offset: 0, statuses: ["FI": 200, "SE": 200], agents: agents, in: store)
             try await Self.run(slotAt: first, offset: 1, statuses: ["FI": 500, "SE": 500], agents: agents, in: store)
@@ -102,10 +107,7 @@ struct ServiceLevelContractTests {
           arguments: StoreEngine.allCases)
     func downReasons(engine: StoreEngine) async throws {
         try await engine.withStore { store in
-            let schedule = try Self.schedule(alert: nil)
-            let first = schedule.timetable.firstSlot(atOrAfter: Sample.time(0))!
-            _ = try await store.saveSchedule(schedule, firstSlot: first, at: Sample.time(0))
-            let agents = Dictionary(uniqueKeysWithValues: Self.places.map { ($0, Self.agent(in: $0)) })
+            let (first, agents) = try await Self.saveSite(alert: nil, in: store)
             // Slot 0: FI fails, SE is cancelled.
             _ = try await store.createDueSlots(at: first.adding(seconds: 0.01), limits: SlotPassLimits(schedules: 10, tasks: 100, catchUp: 1))
             let fi = try await store.poll(agents["FI"]!, at: first.adding(seconds: 0.02))
@@ -134,10 +136,7 @@ struct ServiceLevelContractTests {
           arguments: StoreEngine.allCases)
     func pruning(engine: StoreEngine) async throws {
         try await engine.withStore { store in
-            let schedule = try Self.schedule(alert: nil)
-            let first = schedule.timetable.firstSlot(atOrAfter: Sample.time(0))!
-            _ = try await store.saveSchedule(schedule, firstSlot: first, at: Sample.time(0))
-            let agents = Dictionary(uniqueKeysWithValues: Self.places.map { ($0, Self.agent(in: $0)) })
+            let (first, agents) = try await Self.saveSite(alert: nil, in: store)
             for offset in 0..<3 {
                 try await Self.run(slotAt: first, offset: Double(offset), statuses: ["FI": 200, "SE": 200], agents: agents, in: store)
             }

@@ -4,7 +4,7 @@ import Foundation
 /// self-signed certificate for 127.0.0.1 made by openssl) and a line server that greets and echoes, all in one
 /// python3 process. Paths: `/ok` (200, `X-Probe: yes`), `/status/N`, `/slow` (200 after 400 ms), `/redirect`
 /// (302 to `/ok`), `/loop` (302 to itself), `/json` (`{"status": "UP", "count": 3}`), `/drip` (200, its body in
-/// three parts 100 ms apart).
+/// three parts, each 100 ms after the one before it, the first 100 ms after the head).
 public final class CheckTargets: Sendable {
     public let httpPort: Int
     public let httpsPort: Int
@@ -37,7 +37,7 @@ public final class CheckTargets: Sendable {
                 elif path == "/drip":
                     self.send_response(200); self.send_header("Content-Length", "30"); self.end_headers()
                     for part in range(3):
-                        self.wfile.write(b"x" * 10); self.wfile.flush(); time.sleep(0.1)
+                        time.sleep(0.1); self.wfile.write(b"x" * 10); self.wfile.flush()
                 elif path == "/headers": self.send(200, json.dumps(dict(self.headers)).encode())
                 else: self.send(404, b"not found")
             def do_POST(self):
