@@ -74,6 +74,15 @@ package enum RunCounting {
         return tallies
     }
 
+    /// Imported rows (`ServiceLevelBook.addRollups`) keyed as a pass keys its contributions.
+    package static func tallies(of rows: [RollupRow], schedule: String, level: RollupLevel) -> [RollupKey: RunTally] {
+        var tallies: [RollupKey: RunTally] = [:]
+        for row in rows {
+            tallies[RollupKey(schedule: schedule, level: level, bucket: row.bucket, location: row.location), default: RunTally()].merge(row.tally)
+        }
+        return tallies
+    }
+
     /// A run of missed slots as stored, with the timing it was counted by.
     package struct Miss {
         package let schedule: String

@@ -80,11 +80,7 @@ extension PostgresTaskStore: ServiceLevelBook {
     }
 
     public func addRollups(_ rows: [RollupRow], ofSchedule name: String, level: RollupLevel) async throws {
-        var tallies: [RunCounting.RollupKey: RunTally] = [:]
-        for row in rows {
-            tallies[RunCounting.RollupKey(schedule: name, level: level, bucket: row.bucket, location: row.location), default: RunTally()].merge(row.tally)
-        }
-        let adding = tallies
+        let adding = RunCounting.tallies(of: rows, schedule: name, level: level)
         try await guarded("roll-up import", timeout: .seconds(120)) {
             try await self.client.withTransaction(logger: self.logger) { connection in
                 try await self.add(adding, on: connection)

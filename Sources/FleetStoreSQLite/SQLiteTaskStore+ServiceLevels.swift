@@ -65,11 +65,7 @@ extension SQLiteTaskStore: ServiceLevelBook {
     }
 
     public func addRollups(_ rows: [RollupRow], ofSchedule name: String, level: RollupLevel) async throws {
-        var tallies: [RunCounting.RollupKey: RunTally] = [:]
-        for row in rows {
-            tallies[RunCounting.RollupKey(schedule: name, level: level, bucket: row.bucket, location: row.location), default: RunTally()].merge(row.tally)
-        }
-        let adding = tallies
+        let adding = RunCounting.tallies(of: rows, schedule: name, level: level)
         try await withTransaction { transaction in try await Self.add(adding, in: transaction) }
     }
 

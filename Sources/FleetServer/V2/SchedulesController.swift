@@ -10,8 +10,6 @@ struct SchedulesController {
     let schedules: ScheduleService
     let bodyLimit: Int
 
-    static var defaultLimit: Int { 100 }
-    static var maximumLimit: Int { 1000 }
     /// The window `/runs` covers when `from` is not given: the hour before `to`.
     static var defaultWindow: Double { 3600 }
 
@@ -59,7 +57,7 @@ struct SchedulesController {
     /// `GET /v2/schedules?limit=&after=`: by name.
     @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let parameters = request.uri.queryParameters
-        let limit = try Self.limit(parameters["limit"].map(String.init))
+        let limit = try V2Query.limit(request)
         var after: String?
         if let given = parameters["after"].map(String.init) {
             guard ScheduleDefinition.isValidName(given) else { throw APIError(.badRequest, "query parameter after must be a schedule name") }
@@ -76,16 +74,8 @@ struct SchedulesController {
     /// `GET /v2/schedules/{name}/runs?from=&to=&limit=`: the slots of [from, to) with their runs per location.
     @Sendable func runs(_ request: Request, context: RouteContext) async throws -> Response {
         let name = try Self.name(context)
-        let parameters = request.uri.queryParameters
-        func time(_ parameter: String) throws -> Timestamp? {
-            guard let text = parameters[parameter[...]].map(String.init) else { return nil }
-            guard let value = Timestamp(iso8601: text) else { throw APIError(.badRequest, "query parameter \(parameter) must be an ISO 8601 date-time") }
-            return value
-        }
-        let to = try time("to") ?? schedules.now
-        let from = try time("from") ?? to.adding(seconds: -Self.defaultWindow)
-        guard from <= to else { throw APIError(.badRequest, "query parameter from must not be after to") }
-        let limit = try Self.limit(parameters["limit"].map(String.init))
+        let (from, to) = try V2Query.window(request, now: schedules.now, defaultSeconds: Self.defaultWindow)
+        let limit = try V2Query.limit(request)
         guard let found = try await schedules.runs(of: name, from: from, to: to, limit: limit) else {
             throw APIError(.notFound, "no such schedule: \(name)")
         }
@@ -96,13 +86,5 @@ struct SchedulesController {
             "next_from": found.more ? found.slots.last.map { .string($0.time.adding(seconds: 0.000001).iso8601Text) } ?? .null : .null,
         ]
         return .json(json)
-    }
-
-    private static func limit(_ text: String?) throws -> Int {
-        guard let text else { return defaultLimit }
-        guard let value = Int(text), (1...maximumLimit).contains(value) else {
-            throw APIError(.badRequest, "query parameter limit must be an integer from 1 to \(maximumLimit)")
-        }
-        return value
     }
 }

@@ -11,8 +11,6 @@ struct ServiceLevelsController {
     let serviceLevels: ServiceLevelService
     let schedules: ScheduleService
 
-    static var defaultLimit: Int { 100 }
-    static var maximumLimit: Int { 1000 }
     /// The window a summary covers when `from` is not given: the day before `to`.
     static var defaultWindow: Double { 86_400 }
 
@@ -26,14 +24,7 @@ struct ServiceLevelsController {
     @Sendable func summary(_ request: Request, context: RouteContext) async throws -> Response {
         let name = try SchedulesController.name(context)
         let parameters = request.uri.queryParameters
-        func time(_ parameter: String) throws -> Timestamp? {
-            guard let text = parameters[parameter[...]].map(String.init) else { return nil }
-            guard let value = Timestamp(iso8601: text) else { throw APIError(.badRequest, "query parameter \(parameter) must be an ISO 8601 date-time") }
-            return value
-        }
-        let to = try time("to") ?? schedules.now
-        let from = try time("from") ?? to.adding(seconds: -Self.defaultWindow)
-        guard from <= to else { throw APIError(.badRequest, "query parameter from must not be after to") }
+        let (from, to) = try V2Query.window(request, now: schedules.now, defaultSeconds: Self.defaultWindow)
         guard to.microsecondsSinceEpoch - from.microsecondsSinceEpoch <= Int64(serviceLevels.longestWindowSeconds * 1_000_000) else {
             throw APIError(.badRequest, "the window may cover at most ROLLUP_RETENTION_DAYS (\(Int(serviceLevels.longestWindowSeconds / 86_400)) days)")
         }
@@ -61,13 +52,7 @@ struct ServiceLevelsController {
 
     /// Open incidents first, then by start, newest first.
     private func incidents(of name: String?, _ request: Request) async throws -> Response {
-        var limit = Self.defaultLimit
-        if let text = request.uri.queryParameters["limit"].map(String.init) {
-            guard let value = Int(text), (1...Self.maximumLimit).contains(value) else {
-                throw APIError(.badRequest, "query parameter limit must be an integer from 1 to \(Self.maximumLimit)")
-            }
-            limit = value
-        }
+        let limit = try V2Query.limit(request)
         let found = try await serviceLevels.incidents(ofSchedule: name, limit: limit)
         return .json(["incidents": .array(found.map(V2Representations.incident))])
     }

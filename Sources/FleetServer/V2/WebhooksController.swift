@@ -11,9 +11,6 @@ struct WebhooksController {
     let webhooks: WebhookService
     let bodyLimit: Int
 
-    static var defaultLimit: Int { 100 }
-    static var maximumLimit: Int { 1000 }
-
     static let schema = try! JSONSchema(
         json: #"""
             {"type": "object", "additionalProperties": false, "required": ["url", "secret", "events"],
@@ -72,7 +69,7 @@ struct WebhooksController {
 
     @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let parameters = request.uri.queryParameters
-        let limit = try Self.limit(parameters["limit"].map(String.init))
+        let limit = try V2Query.limit(request)
         var after: String?
         if let given = parameters["after"].map(String.init) {
             guard ScheduleDefinition.isValidName(given) else { throw APIError(.badRequest, "query parameter after must be a webhook name") }
@@ -89,7 +86,7 @@ struct WebhooksController {
     @Sendable func deliveries(_ request: Request, context: RouteContext) async throws -> Response {
         let name = try Self.name(context)
         let parameters = request.uri.queryParameters
-        let limit = try Self.limit(parameters["limit"].map(String.init))
+        let limit = try V2Query.limit(request)
         var before: UUID?
         if let given = parameters["before"].map(String.init) {
             guard let id = UUID(canonicalText: given) else { throw APIError(.badRequest, "query parameter before must be a delivery id") }
@@ -102,13 +99,5 @@ struct WebhooksController {
             "deliveries": .array(page.map(V2Representations.delivery)),
             "next_before": page.count == limit ? page.last.map { .string($0.id.canonical) } ?? .null : .null,
         ])
-    }
-
-    private static func limit(_ text: String?) throws -> Int {
-        guard let text else { return defaultLimit }
-        guard let value = Int(text), (1...maximumLimit).contains(value) else {
-            throw APIError(.badRequest, "query parameter limit must be an integer from 1 to \(maximumLimit)")
-        }
-        return value
     }
 }
