@@ -122,6 +122,24 @@ public final class RawConnection: Sendable {
         }
     }
 
+    /// Whether the peer closes or resets the connection within `timeout` seconds, seen without reading: for a
+    /// client that never reads, where reading would drain the peer's answers and change what is being tested.
+    public func isHungUpWithoutReading(within timeout: Double) async -> Bool {
+        (try? await onOwnThread { self.blockingIsHungUp(within: timeout) }) ?? false
+    }
+
+    private func blockingIsHungUp(within timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        // POLLRDHUP reports the peer's FIN although unread data sits before it; POLLHUP and POLLERR a reset.
+        let hangUp = Int16(0x2000) | Int16(POLLHUP) | Int16(POLLERR)
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return false }
+            var waiting = pollfd(fd: descriptor, events: hangUp, revents: 0)
+            if poll(&waiting, 1, Int32(min(remaining, 0.2) * 1000) + 1) > 0, waiting.revents & hangUp != 0 { return true }
+        }
+    }
+
     public func close() {
         isClosed.withLock { closed in
             if !closed { Foundation.close(descriptor) }

@@ -104,7 +104,9 @@ struct ConnectionLifetimeTests {
         var peak = before
         let start = Date()
         var closedByAFM = false
-        while Date().timeIntervalSince(start) < 8 {
+        // Flooded until afm closes the connection or 30 s pass: how soon it closes after its 2 s bound depends on
+        // how fast a loaded machine fills the socket buffers with answers.
+        while Date().timeIntervalSince(start) < 30 {
             guard let count = flood.sendWithoutWaiting(requests) else {
                 closedByAFM = true
                 break
@@ -117,7 +119,7 @@ struct ConnectionLifetimeTests {
         let other = try RawConnection(port: afm.port).send(Self.statusRequest)
         #expect(try await other.readResponse().status == 200)
         #expect(peak - before < 64, "resident memory grew from \(before) to \(peak) MiB after \(sent) bytes of requests")
-        let closed = closedByAFM ? true : await flood.isClosedByPeer(within: 5)
+        let closed = closedByAFM ? true : await flood.isHungUpWithoutReading(within: 5)
         #expect(closed, "a connection that takes no answers is closed")
     }
 
