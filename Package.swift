@@ -124,6 +124,7 @@ let package = Package(
                 "FleetStore",
                 "JSON",
                 "JSONSchema",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,6 +136,7 @@ let package = Package(
             name: "FleetHTTP",
             dependencies: [
                 "EventLoopExecutor",
+                "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -229,6 +231,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // zlib, for gzip answers (Debian: zlib1g-dev, which swift-nio-extras needs already).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libmosquitto, the C MQTT client (Debian: libmosquitto-dev).
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         // MQTT over libmosquitto: failover across brokers, async publish with acknowledgement, message streams.

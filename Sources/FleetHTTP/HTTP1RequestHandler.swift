@@ -134,9 +134,21 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
         let answer = self.answer
         let executor = self.executor
         let hangUp = self.hangUp
+        let acceptsGzip = ResponseCompression.acceptsGzip(head.headers)
         let send: @Sendable (Response) async -> Void = { response in
-            let bytes = await CollectedResponseBody.bytes(of: response.body)
+            var response = response
+            var bytes = await CollectedResponseBody.bytes(of: response.body)
+            if response.headers[.contentEncoding] == nil, ResponseCompression.isCompressible(contentType: response.headers[.contentType]) {
+                response.headers[.vary] = "Accept-Encoding"
+                // A HEAD answer is compressed too, so that it declares the length its GET would have.
+                if acceptsGzip, bytes.readableBytes >= ResponseCompression.minimumSize, let compressed = ResponseCompression.gzip(bytes) {
+                    bytes = compressed
+                    response.headers[.contentEncoding] = "gzip"
+                }
+            }
+            let (compressedResponse, compressedBytes) = (response, bytes)
             let write: @Sendable () -> Void = {
+                let (response, bytes) = (compressedResponse, compressedBytes)
                 let (handler, context) = onLoop.value
                 handler.write(response, body: bytes, to: head, keepAlive: keepAlive, context: context)
             }

@@ -10,7 +10,11 @@ public struct TaskQuery: Sendable, Equatable {
     public var agentID: UUID?
     public var createdAfter: Timestamp?
     public var createdBefore: Timestamp?
-    /// Only tasks after this position (the previous page's cursor).
+    /// Only tasks that name this location (a task for anywhere names none).
+    public var location: LocationCode?
+    /// Newest first rather than oldest first.
+    public var newestFirst = false
+    /// Only tasks beyond this position in the listing's order (the previous page's cursor).
     public var afterSequence: Int64?
     public var limit: Int
 

@@ -16,10 +16,11 @@ public func buildRouter(
     }
     // Without tokens every route is open: no middleware on the request path at all.
     if !tokens.isEmpty {
-        router.add(middleware: AuthMiddleware(bpmsTokens: tokens.bpms, agentTokens: tokens.agent))
+        router.add(middleware: AuthMiddleware(tokens: tokens))
     }
     ProtocolOneController(fleet: fleet, bodyLimit: bodyLimit).addRoutes(to: &router)
-    DashboardController(overview: fleet.overview, schedules: fleet.schedules, serviceLevels: fleet.serviceLevels).addRoutes(to: &router)
+    DashboardController(overview: fleet.overview).addRoutes(to: &router)
+    ConsoleController(console: fleet.console, access: ConsoleAccess(tokens: tokens, sessions: fleet.consoleSessions)).addRoutes(to: &router)
     TaskTypesController(catalog: fleet.taskTypes, bodyLimit: bodyLimit).addRoutes(to: &router)
     TasksController(tasks: fleet.tasks, bodyLimit: bodyLimit).addRoutes(to: &router)
     router.on("/metrics", .get, respond: { _, _ in

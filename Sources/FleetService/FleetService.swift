@@ -30,6 +30,8 @@ public struct FleetService: Sendable {
     public let runCounter: RunCounter
     /// Deletes what is past its retention; a service of every `afm` process.
     public let pruner: RetentionPruner
+    public let console: ConsoleService
+    public let consoleSessions: ConsoleSessions
 
     /// The domain over one store. `emptyClaimLifetime` is how long the shortcut trusts an empty claim (tests that
     /// move a manual clock stretch it).
@@ -59,6 +61,9 @@ public struct FleetService: Sendable {
         self.webhooks = WebhookService(book: store, clock: clock)
         self.runCounter = RunCounter(book: store, judge: RunJudge(), clock: clock, policy: policy, logger: logger)
         self.pruner = RetentionPruner(book: store, clock: clock, policy: policy, logger: logger)
+        self.console = ConsoleService(
+            book: store, overview: overview, tasks: tasks, schedules: schedules, serviceLevels: serviceLevels, clock: clock)
+        self.consoleSessions = ConsoleSessions(book: store, clock: clock)
     }
 
     /// What runs while the domain serves, apart from the store itself: the shortcut's writes of the agents it saw;

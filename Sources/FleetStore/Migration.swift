@@ -7,6 +7,7 @@ package enum SchemaStep: Int, CaseIterable, Sendable {
     case routes
     case schedules
     case serviceLevels
+    case console
 
     package var summary: String {
         switch self {
@@ -15,6 +16,7 @@ package enum SchemaStep: Int, CaseIterable, Sendable {
         case .routes: "tasks routed to agents' locations"
         case .schedules: "schedules"
         case .serviceLevels: "success rules, run verdicts, roll-ups, incidents, webhooks"
+        case .console: "console sessions; tasks by state and by type for its counts and filters"
         }
     }
 }

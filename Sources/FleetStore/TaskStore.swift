@@ -2,7 +2,7 @@ import ServiceLifecycle
 
 /// One database engine with every storage concern: `SQLiteTaskStore` or `PostgresTaskStore`. Callers take the
 /// narrowest of its parts they need; the contract tests run every part against both engines.
-public typealias TaskStore = StoreLifecycle & TaskQueue & FleetDirectory & TaskTypeRegistry & ScheduleBook & ServiceLevelBook & WebhookBook
+public typealias TaskStore = StoreLifecycle & TaskQueue & FleetDirectory & TaskTypeRegistry & ScheduleBook & ServiceLevelBook & WebhookBook & ConsoleBook
 
 /// Opening, migrating and closing a database.
 ///

@@ -215,6 +215,22 @@ enum PostgresMigrations {
                 )
                 """,
             ]
+        case .console:
+            [
+                // Counts by state and the console's filters, newest first, through these.
+                "CREATE INDEX tasks_by_state ON tasks (state, seq)",
+                "CREATE INDEX tasks_by_type ON tasks (type, seq)",
+                """
+                CREATE TABLE console_sessions (
+                    key_hash text PRIMARY KEY,
+                    role text NOT NULL,
+                    csrf_token text NOT NULL,
+                    created timestamptz NOT NULL,
+                    expires timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX console_sessions_expiry ON console_sessions (expires)",
+            ]
         }
     }
 }

@@ -18,9 +18,10 @@ extension PostgresTaskStore {
                   AND (\(query.agentID)::uuid IS NULL OR agent_id = \(query.agentID))
                   AND (\(query.createdAfter)::timestamptz IS NULL OR created >= \(query.createdAfter))
                   AND (\(query.createdBefore)::timestamptz IS NULL OR created < \(query.createdBefore))
-                  AND (\(query.afterSequence)::bigint IS NULL OR seq > \(query.afterSequence))
-                ORDER BY seq LIMIT \(query.limit + 1)
-                """, newestFirst: false)
+                  AND (\(query.location.map { "%,\($0),%" })::text IS NULL OR locations LIKE \(query.location.map { "%,\($0),%" }))
+                  AND (\(query.afterSequence)::bigint IS NULL OR seq \(unescaped: query.newestFirst ? "<" : ">") \(query.afterSequence))
+                ORDER BY seq \(unescaped: query.newestFirst ? "DESC" : "ASC") LIMIT \(query.limit + 1)
+                """, newestFirst: query.newestFirst)
         }
         let page = Array(found.prefix(query.limit))
         return TaskPage(tasks: page, nextCursor: found.count > query.limit ? page.last?.sequence : nil)

@@ -139,7 +139,7 @@ public final class PostgresTaskStore: StoreLifecycle, TaskQueue, FleetDirectory,
         try await guarded("drop tables") {
             try await self.client.query("""
                 DROP TABLE IF EXISTS tasks, agents, task_types, schedules, schedule_misses, run_rollups, schedule_ledgers, incidents,
-                    webhooks, webhook_deliveries, webhook_attempts, afm_schema
+                    webhooks, webhook_deliveries, webhook_attempts, console_sessions, afm_schema
                 """, logger: self.logger)
         }
     }

@@ -212,6 +212,22 @@ enum SQLiteMigrations {
                 )
                 """,
             ]
+        case .console:
+            [
+                // Counts by state and the console's filters, newest first, through these.
+                "CREATE INDEX tasks_by_state ON tasks (state, seq)",
+                "CREATE INDEX tasks_by_type ON tasks (type, seq)",
+                """
+                CREATE TABLE console_sessions (
+                    key_hash TEXT PRIMARY KEY,
+                    role TEXT NOT NULL,
+                    csrf_token TEXT NOT NULL,
+                    created INTEGER NOT NULL,
+                    expires INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX console_sessions_expiry ON console_sessions (expires)",
+            ]
         }
     }
 }

@@ -19,10 +19,12 @@ extension SQLiteTaskStore {
         if let agentID = query.agentID { add("agent_id = ?", .text(agentID.canonical)) }
         if let after = query.createdAfter { add("created >= ?", .integer(Int(after.microsecondsSinceEpoch))) }
         if let before = query.createdBefore { add("created < ?", .integer(Int(before.microsecondsSinceEpoch))) }
-        if let cursor = query.afterSequence { add("seq > ?", .integer(Int(cursor))) }
+        if let location = query.location { add("locations LIKE ?", .text("%,\(location),%")) }
+        if let cursor = query.afterSequence { add(query.newestFirst ? "seq < ?" : "seq > ?", .integer(Int(cursor))) }
         binds.append(.integer(query.limit + 1))
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let found = try await rows("SELECT * FROM tasks \(whereClause) ORDER BY seq LIMIT ?", binds).map(Self.taskRecord)
+        let order = query.newestFirst ? "seq DESC" : "seq"
+        let found = try await rows("SELECT * FROM tasks \(whereClause) ORDER BY \(order) LIMIT ?", binds).map(Self.taskRecord)
         let page = Array(found.prefix(query.limit))
         return TaskPage(tasks: page, nextCursor: found.count > query.limit ? page.last?.sequence : nil)
     }
@@ -115,18 +117,27 @@ extension SQLiteTaskStore {
     }
 
     func agentRecords(_ agentRows: [SQLiteRow]) async throws -> [AgentRecord] {
-        var records: [AgentRecord] = []
-        for row in agentRows {
-            let agentID = try row.text("id")
-            let held = try await rows("SELECT id FROM tasks WHERE state = 'claimed' AND agent_id = ? ORDER BY seq", [.text(agentID)])
-            records.append(
-                AgentRecord(
-                    id: try row.uuid("id"), name: try row.text("name"),
-                    lastSeen: Timestamp(microsecondsSinceEpoch: Int64(try row.int("last_seen"))),
-                    capabilities: StoredJSON.parseCapabilities(try row.text("capabilities")),
-                    location: StoredJSON.parseLocation(row.column("location")?.string),
-                    tasksInHand: try held.map { try $0.uuid("id") }))
+        // The tasks every listed agent holds, in one statement rather than one per agent.
+        var held: [String: [UUID]] = [:]
+        let ids = try agentRows.map { try $0.text("id") }
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = ids[start..<min(start + 500, ids.count)]
+            for row in try await rows(
+                """
+                SELECT agent_id, id FROM tasks WHERE state = 'claimed'
+                AND agent_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", "))) ORDER BY seq
+                """, chunk.map { .text($0) })
+            {
+                held[try row.text("agent_id"), default: []].append(try row.uuid("id"))
+            }
         }
-        return records
+        return try agentRows.map { row in
+            AgentRecord(
+                id: try row.uuid("id"), name: try row.text("name"),
+                lastSeen: Timestamp(microsecondsSinceEpoch: Int64(try row.int("last_seen"))),
+                capabilities: StoredJSON.parseCapabilities(try row.text("capabilities")),
+                location: StoredJSON.parseLocation(row.column("location")?.string),
+                tasksInHand: held[try row.text("id")] ?? [])
+        }
     }
 }

@@ -100,7 +100,7 @@ public final class SQLiteTaskStore: StoreLifecycle, TaskQueue, FleetDirectory, T
     public func dropTables() async throws {
         for table in [
             "tasks", "agents", "task_types", "schedules", "schedule_misses", "run_rollups", "schedule_ledgers", "incidents", "webhooks",
-            "webhook_deliveries", "webhook_attempts", "afm_schema",
+            "webhook_deliveries", "webhook_attempts", "console_sessions", "afm_schema",
         ] {
             try await execute("DROP TABLE IF EXISTS \(table)")
         }

@@ -32,6 +32,7 @@ struct AFMConfiguration: Sendable {
             // Never the tokens themselves.
             "bpms_auth": "\(settings.tokens.bpms.isEmpty ? "off" : "\(settings.tokens.bpms.count) token(s)")",
             "agent_auth": "\(settings.tokens.agent.isEmpty ? "off" : "\(settings.tokens.agent.count) token(s)")",
+            "viewer_auth": "\(settings.tokens.viewer.isEmpty ? "off" : "\(settings.tokens.viewer.count) token(s)")",
         ]
     }
 
@@ -152,6 +153,7 @@ struct AFMConfiguration: Sendable {
         }
         if let value = values["AFM_BPMS_TOKENS"] { settings.tokens.bpms = try Self.tokens(value, key: "AFM_BPMS_TOKENS", source: source) }
         if let value = values["AFM_AGENT_TOKENS"] { settings.tokens.agent = try Self.tokens(value, key: "AFM_AGENT_TOKENS", source: source) }
+        if let value = values["AFM_VIEWER_TOKENS"] { settings.tokens.viewer = try Self.tokens(value, key: "AFM_VIEWER_TOKENS", source: source) }
     }
 
     /// Comma-separated bearer tokens; the value itself never appears in a message.

@@ -131,7 +131,7 @@ struct AFMProcessTests {
         #expect(result.status == 0)
         for word in ["run", "create-tables", "drop-tables", "SQLALCHEMY_DATABASE_URI", "AFM_DB_URI", "AGENT_RETURN_TIME",
                      "AGENT_ACTIVE_THRESHOLD", "AUTO_CREATE", "LOG_LEVEL", "LOG_FILE", "SLAMON_AFM_CFG", "DATABASE_POOL_SIZE",
-                     "TASK_DEFAULT_TTL", "TASK_MAX_ATTEMPTS", "TASK_RUN_TIMEOUT", "AFM_BPMS_TOKENS", "AFM_AGENT_TOKENS", "HTTP_IDLE_TIMEOUT",
+                     "TASK_DEFAULT_TTL", "TASK_MAX_ATTEMPTS", "TASK_RUN_TIMEOUT", "AFM_BPMS_TOKENS", "AFM_AGENT_TOKENS", "AFM_VIEWER_TOKENS", "HTTP_IDLE_TIMEOUT",
                      "HTTP_REQUEST_TIMEOUT", "MAX_CONNECTIONS"] {
             #expect(text.contains(word), "--help does not mention \(word)")
         }
