@@ -144,6 +144,7 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
                 if acceptsGzip, bytes.readableBytes >= ResponseCompression.minimumSize, let compressed = ResponseCompression.gzip(bytes) {
                     bytes = compressed
                     response.headers[.contentEncoding] = "gzip"
+                    response.headers[.contentLength] = String(compressed.readableBytes)
                 }
             }
             let (compressedResponse, compressedBytes) = (response, bytes)

@@ -335,6 +335,18 @@ def main():
         inner = driver.execute_script("return window.innerWidth;")
         check(width <= inner, "at 375 px the page is no wider than the window (%d <= %d)" % (width, inner))
         driver.save_screenshot(os.path.join(artifacts, "console-375.png"))
+        # The reader's place stays while panels are redrawn under it: what is on screen stays where it is (the
+        # browser may move the scroll offset to keep it there, as panels above change height).
+        driver.execute_script("document.getElementById('tasks-title').scrollIntoView({block: 'start'});")
+        top = lambda d: d.execute_script("return Math.round(document.getElementById('tasks-title').getBoundingClientRect().top);")
+        before = top(driver)
+        moved = new_task(api_base, data={"n": 60})
+        wait(driver, lambda d: task_row(d, moved) is not None, "a new task arrives while the reader is scrolled down")
+        after = top(driver)
+        check(abs(after - before) <= 2 and driver.execute_script("return window.scrollY;") > 0,
+              "the reader's place stays through an update (the tasks' heading at %d px, then %d px)" % (before, after))
+        check(driver.find_element(By.ID, "detail-id").text == again and not driver.find_element(By.ID, "detail-panel").get_attribute("hidden"),
+              "the open task stays open through updates")
         driver.set_window_size(1400, 1000)
 
         # Keyboard: the first control is reachable with Tab.
