@@ -12,7 +12,8 @@ import NIOHTTPTypesHTTP1
 /// answer to the previous one is written), closes idle connections when the server quiesces and after a client's
 /// half-close; `HTTPServerProtocolErrorHandler` answers unparsable requests with 400. This handler collects the body
 /// (up to one byte past the limit, so that the route still sees it is too large and answers 413 while the rest is
-/// read and dropped; a client that expects `100 Continue` gets it first), asks `answer` for the response and writes
+/// read and dropped; a client that expects `100 Continue` gets it first, unless the length it declares is already
+/// past the limit), asks `answer` for the response and writes
 /// it, closing the connection afterwards when the client did not ask to keep it alive or has half-closed it.
 ///
 /// A request that arrives while earlier answers are still unsent (the channel is not writable) waits for them to
@@ -63,9 +64,12 @@ final class HTTP1RequestHandler: ChannelInboundHandler, RemovableChannelHandler 
             self.head = head
             body = nil
             connectionGuard.headReceived()
-            if head.version == .http1_1, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                // curl waits a second for this before sending a body over 1 KB; a body past the limit still gets
-                // its 413 once the route sees it.
+            let declared = head.headers.first(name: "content-length").flatMap(Int.init)
+            if head.version == .http1_1, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }),
+                (declared ?? 0) <= maximumBodySize
+            {
+                // curl waits a second for this before sending a body over 1 KB. A body declared past the limit gets
+                // no invitation: the client sends it after its own wait, or not at all, and the route answers 413.
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
             }
         case .body(var part):
