@@ -6,13 +6,14 @@ import Darwin
 import JSON
 import Logging
 
-/// Writes one line per event: `2026-11-23T14:00:00.123456+00:00 info afm: message key=value …`.
+/// Writes one line per event, in logfmt or as JSON (`LogFormat`).
 ///
 /// Each line is a single `write(2)` to a file opened with `O_APPEND` (or standard error), so lines from concurrent
 /// tasks never interleave and no lock is needed.
 public struct LineLogHandler: LogHandler {
     let label: String
     let fileDescriptor: Int32
+    let format: LogFormat
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
 
@@ -24,10 +25,7 @@ public struct LineLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        var line = "\(Timestamp.now().iso8601Text) \(event.level) \(label): \(event.message)"
-        for key in merged.keys.sorted() {
-            line += " \(key)=\(merged[key]!)"
-        }
+        var line = format.line(time: Timestamp.now(), level: event.level, label: label, message: "\(event.message)", metadata: merged)
         line += "\n"
         var bytes = Array(line.utf8)
         bytes.withUnsafeMutableBytes { buffer in
@@ -46,7 +44,7 @@ public struct LineLogHandler: LogHandler {
     }
 
     /// Sends every logger of the process to standard error, or to `path` when given.
-    public static func bootstrap(level: Logger.Level, path: String?) throws(FileError) {
+    public static func bootstrap(level: Logger.Level, path: String?, format: LogFormat = .logfmt) throws(FileError) {
         var descriptor = STDERR_FILENO
         if let path {
             descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
@@ -56,7 +54,7 @@ public struct LineLogHandler: LogHandler {
         }
         let output = descriptor
         LoggingSystem.bootstrap { label in
-            var handler = LineLogHandler(label: label, fileDescriptor: output)
+            var handler = LineLogHandler(label: label, fileDescriptor: output, format: format)
             handler.logLevel = level
             return handler
         }

@@ -9,6 +9,7 @@ public func buildRouter(
     fleet: FleetService, bodyLimit: Int, tokens: AccessTokens, metrics: FleetMetrics, logsRequests: Bool = false
 ) -> RouteTable {
     var router = RouteTable()
+    router.add(middleware: RequestIDMiddleware())
     router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     if logsRequests {

@@ -17,7 +17,7 @@ struct AgentCommand: AsyncParsableCommand {
             Every option can also come from the environment: AFM (the AFM URL, as the SLAMon agent's Docker image \
             uses it), AGENT_DEFAULT_WAIT, AGENT_POLL_WAIT, AGENT_NUM_EXECUTORS, AGENT_VERBOSITY (a number), AGENT_NAME, AGENT_STATE_DIR, \
             AGENT_HANDLERS_DIR, AGENT_LOCATION, AGENT_GRACE_PERIOD, AGENT_HANDLER_TIMEOUT, AFM_AGENT_TOKEN. A flag wins over the \
-            environment. Handler plug-ins are executables named TYPE@VERSION in the handlers directory: they read \
+            environment. LOG_FORMAT (logfmt or json) says how log lines are written. Handler plug-ins are executables named TYPE@VERSION in the handlers directory: they read \
             task_data as JSON on standard input and print the result object as JSON on standard output. Built in: \
             wait@1, url_http_status@1 and the monitoring checks http@1, tcp@1, tls@1, dns@1 and icmp@1, whose \
             schemas the agent registers with the AFM when it starts.
@@ -95,7 +95,7 @@ struct AgentCommand: AsyncParsableCommand {
         }
         let level = settings?.logLevel ?? AgentSettings.logLevel(verbosity: verbosity > 0 ? verbosity : Int(environment["AGENT_VERBOSITY"] ?? "") ?? 0)
         do {
-            try LineLogHandler.bootstrap(level: level, path: nil)
+            try LineLogHandler.bootstrap(level: level, path: nil, format: try LogFormat.named(environment["LOG_FORMAT"]))
         } catch {
             throw stop("afm-agent: \(error)", status: 1)
         }

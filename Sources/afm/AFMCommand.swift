@@ -35,6 +35,7 @@ struct AFMCommand: AsyncParsableCommand {
               AUTO_CREATE             create or upgrade tables on start (default True)
               LOG_LEVEL               DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO); DEBUG logs every request
               LOG_FILE                append logs to this file instead of standard error
+              LOG_FORMAT              logfmt (default) or json: one JSON object per line
               TASK_DEFAULT_TTL        seconds a task may wait to be claimed when it does not
                                       say (default none: forever)
               TASK_MAX_ATTEMPTS       hand-outs of a task before a lost agent fails it (default 3)
@@ -76,7 +77,7 @@ struct GlobalOptions: ParsableArguments {
             let configuration = try AFMConfiguration.load(
                 configFile: configFile, databaseURIFlag: databaseURI, environment: ProcessInfo.processInfo.environment)
             do {
-                try LineLogHandler.bootstrap(level: configuration.logLevel, path: configuration.logFile)
+                try LineLogHandler.bootstrap(level: configuration.logLevel, path: configuration.logFile, format: configuration.logFormat)
             } catch {
                 throw ConfigurationError("LOG_FILE: \(error)")
             }
@@ -132,9 +133,11 @@ struct Run: AsyncParsableCommand {
             if let bind = error as? IOError, bind.errnoCode == EADDRINUSE {
                 throw stopWithMessage("afm: cannot listen on \(host):\(port): the port is in use")
             }
+            logger.error("stopped", metadata: ["reason": "a part failed", "cause": "\(error)"])
             throw error
         }
         try? await application.store.close()
+        logger.notice("stopped", metadata: ["reason": "asked to stop (SIGTERM or SIGINT); every answer under way was sent"])
     }
 }
 

@@ -2,6 +2,7 @@ import FleetApplication
 import FleetHTTP
 import FleetStore
 import Foundation
+import FleetLogging
 import Logging
 
 /// Everything `afm` is configured with, resolved from (later wins): built-in defaults, the configuration file
@@ -12,6 +13,7 @@ struct AFMConfiguration: Sendable {
     /// Where the database URI came from, for messages: `AFM_DB_URI (environment)`, `--database-uri`, `default`.
     var databaseURISource = "default"
     var logLevel: Logger.Level = .info
+    var logFormat = LogFormat.logfmt
     var logFile: String?
 
     /// The settings as a log line, the password masked.
@@ -20,7 +22,7 @@ struct AFMConfiguration: Sendable {
         return [
             "database": "\(settings.database.uri)", "agent_return_time": "\(policy.agentReturnTime)",
             "agent_active_threshold": "\(policy.agentActiveThreshold)", "auto_create": "\(settings.database.autoCreate)",
-            "log_level": "\(logLevel)", "log_file": "\(logFile ?? "-")",
+            "log_level": "\(logLevel)", "log_file": "\(logFile ?? "-")", "log_format": "\(logFormat.rawValue)",
             "task_default_ttl": "\(policy.taskDefaultTTL.map(String.init) ?? "none")", "task_max_attempts": "\(policy.taskMaxAttempts)",
             "task_run_timeout": "\(policy.taskRunTimeout.map { "\($0)" } ?? "none")",
             "database_pool_size": "\(settings.database.poolSize.map(String.init) ?? "default")",
@@ -96,6 +98,9 @@ struct AFMConfiguration: Sendable {
             logLevel = level
         }
         if let value = values["LOG_FILE"] { logFile = value }
+        if let value = values["LOG_FORMAT"] {
+            do { logFormat = try LogFormat.named(value) } catch { throw ConfigurationError("\(error) (\(source))") }
+        }
         if let value = values["TASK_DEFAULT_TTL"] {
             switch value.lowercased() {
             case "none", "0": settings.policy.taskDefaultTTL = nil

@@ -56,7 +56,12 @@ struct CEPStubCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("cep-stub: \(error)\n".utf8))
             throw ExitCode.failure
         }
-        try LineLogHandler.bootstrap(level: settings.logLevel, path: nil)
+        do {
+            try LineLogHandler.bootstrap(level: settings.logLevel, path: nil, format: try LogFormat.named(ProcessInfo.processInfo.environment["LOG_FORMAT"]))
+        } catch {
+            FileHandle.standardError.write(Data("cep-stub: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
         let logger = Logger(label: "cep-stub")
         let receiver = RecordingReceiver(userName: settings.username, password: settings.password, logger: logger)
         let tls: NIOSSLContext?

@@ -105,6 +105,19 @@ struct HTTPConnectionTests {
         }
     }
 
+    @Test("a request's X-Request-ID is echoed; without one, or with one too long, the answer carries a new id")
+    func requestID() async throws {
+        try await RunningServer.with { port in
+            let client = LiveClient(port: port)
+            let given = try await client.execute(uri: "/status", method: .get, headers: [.init("X-Request-ID")!: "trace-42"])
+            #expect(given.headers[.init("X-Request-ID")!] == "trace-42")
+            let fresh = try await client.execute(uri: "/no/such/route", method: .get)
+            #expect(fresh.status == .notFound && fresh.headers[.init("X-Request-ID")!]?.wholeMatch(of: /[0-9a-f]{16}/) != nil)
+            let long = try await client.execute(uri: "/status", method: .get, headers: [.init("X-Request-ID")!: String(repeating: "x", count: 200)])
+            #expect(long.headers[.init("X-Request-ID")!]?.count == 16)
+        }
+    }
+
     @Test("answers carry the Server header and the Date header in IMF-fixdate form")
     func standardHeaders() async throws {
         #expect(HTTPDateHeader.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
