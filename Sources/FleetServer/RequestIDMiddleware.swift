@@ -1,6 +1,7 @@
 import FleetHTTP
 import HTTPTypes
 import Hummingbird
+import JSON
 
 /// Gives every request an id, the one its `X-Request-ID` header carries (up to 128 visible ASCII characters) or a
 /// new random one, logs everything about the request with it (`request_id`) and echoes it in the answer, so that a
@@ -23,9 +24,5 @@ struct RequestIDMiddleware: Middleware {
         (1...128).contains(id.utf8.count) && id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) ? id : nil
     }
 
-    static func generated() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let digits = String(generator.next() as UInt64, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    static func generated() -> String { Hexadecimal.random(bytes: 8) }
 }

@@ -37,23 +37,11 @@ public struct ConsoleSessions: Sendable {
     }
 
     /// 32 random bytes from the system's generator, as 64 hexadecimal digits.
-    public static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in
-            let word = generator.next() as UInt64
-            let digits = String(word, radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
-        }.joined()
-    }
+    public static func randomToken() -> String { Hexadecimal.random(bytes: 32) }
 
     private static func isWellFormed(_ key: String) -> Bool {
         key.utf8.count == 64 && key.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
     }
 
-    static func hash(_ key: String) -> String {
-        SHA256.hash(data: Array(key.utf8)).map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined()
-    }
+    static func hash(_ key: String) -> String { Hexadecimal.text(SHA256.hash(data: Array(key.utf8))) }
 }

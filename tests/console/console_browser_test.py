@@ -238,7 +238,7 @@ def main():
         driver.execute_script("window.__notReloaded = true;")
         created_at = time.monotonic()
         fresh = new_task(api_base, task_type="live-probe", data={"n": 30})
-        seen = wait(driver, lambda d: row_state(d, fresh) == "waiting", "a task created through the other process appears")
+        wait(driver, lambda d: row_state(d, fresh) == "waiting", "a task created through the other process appears")
         print("new task shown %.2f s after its creation" % (time.monotonic() - created_at), flush=True)
         claimed = poll(api_base, types=("live-probe",))
         check(claimed == [fresh], "the agent claims the new task")

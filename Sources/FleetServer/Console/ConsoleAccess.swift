@@ -54,6 +54,12 @@ struct ConsoleAccess: Sendable {
     func checkAction(_ grant: Grant, _ request: Request, formToken: String? = nil) throws {
         try Self.checkOrigin(request)
         guard grant.mayAct else { throw APIError(.forbidden, "a viewer may not act; log in with a BPMS token") }
+        try checkCSRF(grant, request, formToken: formToken)
+    }
+
+    /// Throws unless the request sends the grant's CSRF token (`X-CSRF-Token`, or `csrf_token` of a form); a bearer
+    /// token's grant has none to send.
+    func checkCSRF(_ grant: Grant, _ request: Request, formToken: String? = nil) throws {
         guard let expected = grant.csrfToken else { return }
         guard grant.newCSRFCookie == nil, let sent = request.headers[.init("X-CSRF-Token")!] ?? formToken,
             ConstantTime.equal(sent, expected)

@@ -70,9 +70,7 @@ struct ConsoleController {
         }
         let form = try await ConsoleForm.fields(of: &request)
         try ConsoleAccess.checkOrigin(request)
-        guard let sent = request.headers[.init("X-CSRF-Token")!] ?? form["csrf_token"], let expected = grant.csrfToken,
-            ConstantTime.equal(sent, expected)
-        else { throw APIError(.forbidden, "the CSRF token is missing or wrong; reload the console") }
+        try access.checkCSRF(grant, request, formToken: form["csrf_token"])
         try await access.sessions.close(key: key)
         var response = ConsoleHeaders.redirect(to: "/dashboard/login")
         response.headers[.setCookie] = ConsoleCookies.cleared(ConsoleCookies.session, for: request)

@@ -15,7 +15,7 @@ enum ConsolePage {
             <div class="actions" id="actions"><button type="button" id="cancel-task">Cancel task</button>\
             <button type="button" id="rerun-task">Run again</button></div>
             """ : ""
-        return head(title: "AgentFleet console", csrfToken: csrfToken, role: role.rawValue) + """
+        return head(title: "AgentFleet console", csrfToken: csrfToken) + """
             <body>
             <header><h1>AgentFleet</h1>
             <span id="live" role="status" aria-live="polite">connecting…</span>
@@ -62,7 +62,7 @@ enum ConsolePage {
     }
 
     static func login(message: String?) -> String {
-        head(title: "Log in · AgentFleet", csrfToken: "", role: "") + """
+        head(title: "Log in · AgentFleet", csrfToken: "") + """
             <body class="login"><main><h1>AgentFleet</h1>
             <form method="post" action="/dashboard/login" id="login-form">
             <label for="token">Access token</label>
@@ -75,12 +75,12 @@ enum ConsolePage {
             """
     }
 
-    private static func head(title: String, csrfToken: String, role: String) -> String {
+    private static func head(title: String, csrfToken: String) -> String {
         """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="afm-csrf" content="\(escape(csrfToken))"><meta name="afm-role" content="\(escape(role))">
+        <meta name="afm-csrf" content="\(escape(csrfToken))">
         <title>\(escape(title))</title>
         <link rel="icon" href="/dashboard/favicon.svg" type="image/svg+xml">
         <link rel="stylesheet" href="/dashboard/console.css">

@@ -6,10 +6,9 @@ enum ConsoleScript {
 "use strict";
 (() => {
   const csrf = document.querySelector('meta[name="afm-csrf"]').content;
-  const role = document.querySelector('meta[name="afm-role"]').content;
   const $ = (id) => document.getElementById(id);
   const versions = {};
-  let paused = false, timer = null, selected = null, cursor = null, cursors = [];
+  let paused = false, timer = null, selected = null, cursor = null;
 
   function el(tag, text, attributes) {
     const node = document.createElement(tag);
@@ -151,7 +150,7 @@ enum ConsoleScript {
     refresh();
   }
   function applyFilters() {
-    cursor = null; cursors = [];
+    cursor = null;
     reload();
   }
 
@@ -218,13 +217,12 @@ enum ConsoleScript {
     });
     $("filters").addEventListener("submit", (event) => { event.preventDefault(); applyFilters(); });
     $("filters").addEventListener("reset", () => setTimeout(applyFilters, 0));
-    $("older").addEventListener("click", () => { cursors.push(cursor); cursor = $("older").dataset.cursor; reload(); });
-    $("newest").addEventListener("click", () => { cursor = null; cursors = []; reload(); });
+    $("older").addEventListener("click", () => { cursor = $("older").dataset.cursor; reload(); });
+    $("newest").addEventListener("click", () => { cursor = null; reload(); });
     $("close-detail").addEventListener("click", () => { selected = null; $("detail-panel").hidden = true;
       document.querySelectorAll("#tasks tr.selected").forEach((tr) => tr.classList.remove("selected")); });
     if ($("cancel-task")) $("cancel-task").addEventListener("click", () => act("cancel", "Cancel task " + selected + "?"));
     if ($("rerun-task")) $("rerun-task").addEventListener("click", () => act("rerun", "Run task " + selected + " again, as a new task?"));
-    document.body.dataset.role = role;
     refresh();
   });
 })();
