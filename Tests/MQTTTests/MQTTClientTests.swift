@@ -45,13 +45,16 @@ struct MQTTClientTests {
 
     @Test("fails over to the next broker when the first is down at start, and back to the first after the connected one dies")
     func failover() async throws {
-        let downPort = try freeLoopbackPort()
+        // Bound and never listening: refuses connections, and no other test can take the port meanwhile.
+        var down: LoopbackPort? = try LoopbackPort()
+        let downPort = down!.port
         let second = try await MosquittoBroker()
         let mqtt = client(["127.0.0.1:\(downPort)", second.address])
         defer { mqtt.stop() }
         mqtt.start()
         try await waitUntil(.seconds(10)) { mqtt.currentBroker?.port == second.port }
 
+        down = nil
         let first = try await MosquittoBroker(port: downPort)
         await second.kill()
         try await waitUntil(.seconds(15)) { mqtt.currentBroker?.port == first.port }
@@ -97,7 +100,9 @@ struct MQTTClientTests {
         // The broker's own log shows what it received (a subscriber started now could miss it).
         try await broker.waitForLog(containing: "'instance/status/InstanceStartedEvent'")
 
-        let nowhere = client(["127.0.0.1:\(try freeLoopbackPort())"])
+        let unreachable = try LoopbackPort()
+        defer { withExtendedLifetime(unreachable) {} }
+        let nowhere = client(["127.0.0.1:\(unreachable.port)"])
         defer { nowhere.stop() }
         nowhere.start()
         let clock = ContinuousClock()

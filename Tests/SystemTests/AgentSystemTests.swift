@@ -256,7 +256,10 @@ struct AgentSystemTests {
     @Test("a refused connection is reported at once, not after the HTTP client's connect timeout")
     func refusedConnection() async throws {
         let workspace = try Workspace()
-        let closedPort = try freeLoopbackPort()
+        // Bound and never listening: refuses connections, and no other test can take the port meanwhile.
+        let reserved = try LoopbackPort()
+        defer { withExtendedLifetime(reserved) {} }
+        let closedPort = reserved.port
         let agent = try AgentProcess(afm: URL(string: "http://127.0.0.1:\(closedPort)")!, stateDirectory: workspace.state)
         defer { agent.signal(SIGKILL) }
         let reported = await eventually(timeout: .seconds(3)) { agent.log.contains("poll failed") }

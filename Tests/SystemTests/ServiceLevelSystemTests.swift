@@ -49,7 +49,10 @@ struct ServiceLevelSystemTests {
         let servicePort = try freeLoopbackPort()
         let service = try Self.python(port: servicePort, file: statusFile)
         defer { service.signal(SIGTERM) }
-        let receiverPort = try freeLoopbackPort()
+        // Held (bound, not listening: connections are refused) until the receiver starts, so that no other test's
+        // server takes the port while the deliveries are being retried.
+        var receiverReservation: LoopbackPort? = try LoopbackPort()
+        let receiverPort = receiverReservation!.port
         let receiverLog = root.appendingPathComponent("received.jsonl")
         let secret = "a-webhook-secret-of-some-length"
 
@@ -154,6 +157,7 @@ struct ServiceLevelSystemTests {
         // The receiver comes up a minute in; the deliveries, retried meanwhile, then arrive.
         let untilMinute = 60 - Date().timeIntervalSince(started)
         if untilMinute > 0 { try await Task.sleep(for: .seconds(untilMinute)) }
+        receiverReservation = nil
         let receiver = try Self.python(port: receiverPort, file: receiverLog)
         defer { receiver.signal(SIGTERM) }
         var received: [String: JSONValue] = [:]

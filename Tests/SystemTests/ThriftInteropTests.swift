@@ -59,15 +59,24 @@ struct ThriftInteropTests {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("thrift-interop-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
-        let port = try freeLoopbackPort()
         let calls = root.appendingPathComponent("calls.jsonl")
+        let portFile = root.appendingPathComponent("receiver.port")
         let receiverProcess = Process()
         receiverProcess.executableURL = URL(fileURLWithPath: Self.python)
-        receiverProcess.arguments = [Self.repository.appendingPathComponent("thrift/interop/receiver.py").path, Self.idl, "\(port)", calls.path]
+        receiverProcess.arguments = [Self.repository.appendingPathComponent("thrift/interop/receiver.py").path, Self.idl, portFile.path, calls.path]
         receiverProcess.standardOutput = FileHandle.nullDevice
         receiverProcess.standardError = FileHandle.nullDevice
         let receiver = try ChildProcess(starting: receiverProcess)
         defer { receiver.signal(SIGKILL) }
+        // The receiver binds a port of the kernel's choosing and names it once it listens: a port chosen here
+        // could be taken by another test's server before Python binds it.
+        var announced: Int?
+        let listening = ContinuousClock.now.advanced(by: .seconds(20))
+        while announced == nil && receiver.isRunning && ContinuousClock.now < listening {
+            announced = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0) }
+            if announced == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let port = try #require(announced, "the Python receiver did not start listening")
         let broker = try await MosquittoBroker()
         let agent = try CEPSystemTests.startAgent(
             root: root, broker: broker, receivers: ["127.0.0.1:\(port)"], extra: "thrift.ssl.enabled = false")
