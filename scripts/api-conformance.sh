@@ -18,8 +18,15 @@ if [ ! -x "$venv/bin/st" ]; then
 fi
 work=$(mktemp -d /tmp/afm-conformance.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# Held polls (Prefer: wait) are kept short: the run is bounded in time.
-(cd "$work" && LOG_LEVEL=WARNING AGENT_MAX_WAIT=2 AFM_DB_URI="sqlite:///$work/afm.sqlite" exec "$OLDPWD/$afm_binary" run 127.0.0.1 "$port") &
+# Tokens of every kind are configured, so that each operation's declared security is checked too (schemathesis
+# sends the scheme's token, and no token or a wrong one to see it refused); they reach both sides through the
+# environment only. Held polls (Prefer: wait) are kept short: the run is bounded in time.
+export CONFORMANCE_BPMS_TOKEN="bpms-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+export CONFORMANCE_AGENT_TOKEN="agent-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+export CONFORMANCE_VIEWER_TOKEN="viewer-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+(cd "$work" && LOG_LEVEL=WARNING AGENT_MAX_WAIT=2 AFM_DB_URI="sqlite:///$work/afm.sqlite" \
+    AFM_BPMS_TOKENS="$CONFORMANCE_BPMS_TOKEN" AFM_AGENT_TOKENS="$CONFORMANCE_AGENT_TOKEN" AFM_VIEWER_TOKENS="$CONFORMANCE_VIEWER_TOKEN" \
+    exec "$OLDPWD/$afm_binary" run 127.0.0.1 "$port") &
 afm=$!
 trap 'kill $afm 2>/dev/null; wait $afm 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/status" >/dev/null && break; sleep 0.1; done

@@ -110,9 +110,11 @@ public struct AFMClient: AFMConnection {
         }
     }
 
-    /// The error text of a JSON error body, or the first line of any other body.
+    /// The error text of a JSON error body (protocol 1's `error`, a problem's `detail` on `/v2`), or the first line
+    /// of any other body.
     private static func summary(_ body: [UInt8]) -> String {
-        if case .string(let message)? = (try? JSONParser.parse(body))?["error"] { return message }
+        let parsed = try? JSONParser.parse(body)
+        if case .string(let message)? = parsed?["error"] ?? parsed?["detail"] { return message }
         let text = String(decoding: body.prefix(300), as: UTF8.self)
         return text.split(whereSeparator: \.isNewline).first.map(String.init) ?? "(empty body)"
     }

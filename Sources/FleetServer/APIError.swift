@@ -2,7 +2,8 @@ import Hummingbird
 import JSON
 import JSONSchema
 
-/// An error answer: a status and a short JSON body `{"error": "…", "violations": [...]}`.
+/// An error answer: a status and a short JSON body, problem details on `/v2` and `{"error": "…"}` in protocol 1,
+/// with the schema violations when there are any.
 ///
 /// Every failure of a request ends as one of these, so a client never sees an empty or HTML error page.
 public struct APIError: Error, HTTPResponseError, Sendable {
@@ -18,14 +19,42 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        response
+        response(forPath: request.uri.path)
     }
 
-    /// The JSON answer, `{"error": …}` with the violations when there are any.
+    /// The answer in the form of the route's API: RFC 9457 problem details on `/v2`, protocol 1's `{"error": …}`
+    /// elsewhere (its clients read that member).
+    func response(forPath path: String) -> Response {
+        Self.isVersionTwo(path) ? problemDetails : response
+    }
+
+    /// `/v2` and everything under it, spelled as the router reads it (empty components skipped).
+    static func isVersionTwo(_ path: String) -> Bool {
+        path.split(separator: "/", omittingEmptySubsequences: true).first == "v2"
+    }
+
+    /// The protocol-1 answer, `{"error": …}` with the violations when there are any.
     var response: Response {
+        answer(contentType: "application/json") { members in
+            members.string("error", message)
+        }
+    }
+
+    /// `application/problem+json`: `type` about:blank (the status says what happened), `title` the status's
+    /// phrase, `status`, `detail` the message, and the schema violations as the extension member `violations`.
+    var problemDetails: Response {
+        answer(contentType: "application/problem+json") { members in
+            members.string("type", "about:blank")
+            members.string("title", status.reasonPhrase)
+            members.integer("status", Int64(status.code))
+            members.string("detail", message)
+        }
+    }
+
+    private func answer(contentType: String, _ leading: (inout JSONObjectWriter) -> Void) -> Response {
         var writer = JSONWriter()
         writer.appendObject { members in
-            members.string("error", message)
+            leading(&members)
             if !violations.isEmpty {
                 members.member("violations") { writer in
                     writer.appendArray(violations) { writer, violation in
@@ -40,7 +69,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             }
         }
         var headers = self.headers
-        headers[.contentType] = "application/json"
+        headers[.contentType] = contentType
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 }

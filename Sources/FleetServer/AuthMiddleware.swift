@@ -1,8 +1,8 @@
 import FleetHTTP
 import Hummingbird
 
-/// Bearer-token access control: BPMS routes need a BPMS token, agent routes an agent token, each only when tokens
-/// of that kind are configured. 401 without a known token, 403 with a token of another kind. The console's routes
+/// Bearer-token access control: BPMS routes need a BPMS token (a viewer token will do for GET and HEAD), agent
+/// routes an agent token, each only when tokens of that kind are configured. 401 without a known token, 403 with a token of another kind. The console's routes
 /// pass through to `ConsoleAccess`, which also takes a session cookie. Tokens are compared in constant time and
 /// never logged.
 struct AuthMiddleware: Middleware {
@@ -27,9 +27,11 @@ struct AuthMiddleware: Middleware {
 
     func handle(_ request: Request, context: RouteContext, next: Responder) async throws -> Answer {
         let audience = Self.audience(of: request)
+        let reads = request.method == .get || request.method == .head
         let required: Set<String> = switch audience {
         case .open, .console: []
-        case .bpms: tokens.bpms
+        // Viewers read what the BPMS reads; without BPMS tokens these routes are open to all.
+        case .bpms: tokens.bpms.isEmpty ? [] : reads ? tokens.bpms.union(tokens.viewer) : tokens.bpms
         case .agent: tokens.agent
         }
         guard !required.isEmpty else { return try await next(request, context) }

@@ -7,7 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Turns every error a route throws into a JSON error answer, and logs server-side faults with their cause.
+/// Turns every error a route throws into a JSON error answer (problem details on `/v2`), and logs server-side faults with their cause.
 ///
 /// Client mistakes (4xx) are logged at debug level: they are the client's problem, not the server's.
 struct ErrorMiddleware: Middleware {
@@ -37,7 +37,7 @@ struct ErrorMiddleware: Middleware {
             metadata["reason"] = "\(answer.message)"
             logger.debug("request refused", metadata: metadata)
         }
-        return answer.response
+        return answer.response(forPath: path)
     }
 
     static func apiError(for error: any Error) -> APIError {

@@ -37,6 +37,12 @@ public struct FleetOverview: Sendable {
         return FleetLocation.places(of: try await directory.locatedAgents(activeSince: activeSince))
     }
 
+    /// Agents in the order of their ids after `after`, a page at a time; only those in `place` when one is given.
+    public func agentPage(after: UUID?, limit: Int, in place: LocationCode? = nil) async throws -> [AgentRecord] {
+        await beforeReadingAgents()
+        return try await directory.agentPage(after: after, limit: limit, in: place)
+    }
+
     public func agent(id: UUID) async throws -> AgentRecord? {
         await beforeReadingAgents()
         return try await directory.agent(id: id)

@@ -13,6 +13,9 @@ public protocol FleetDirectory: Sendable {
     func dashboard(limits: DashboardLimits) async throws -> DashboardSnapshot
     /// Agents, most recently seen first, with the tasks they hold; only those in `place` when one is given.
     func agents(limit: Int, in place: LocationCode?) async throws -> [AgentRecord]
+    /// Agents in the order of their ids, the first `limit` after `after` (from the first when nil), with the tasks
+    /// they hold; only those in `place` when one is given. A stable order, so that paging meets every agent once.
+    func agentPage(after: UUID?, limit: Int, in place: LocationCode?) async throws -> [AgentRecord]
     /// The agents seen at or after `activeSince` that reported a location.
     func locatedAgents(activeSince: Timestamp) async throws -> [LocatedAgent]
     func agent(id: UUID) async throws -> AgentRecord?

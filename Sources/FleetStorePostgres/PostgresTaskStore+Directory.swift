@@ -117,6 +117,17 @@ extension PostgresTaskStore {
             """)
     }
 
+    public func agentPage(after: UUID?, limit: Int, in place: LocationCode?) async throws -> [AgentRecord] {
+        try await agentRecords(
+            """
+            SELECT id, name, last_seen, capabilities, location FROM agents
+            WHERE (\(after)::uuid IS NULL OR id > \(after))
+              AND (\(place?.country)::text IS NULL OR location::jsonb ->> 'country' = \(place?.country))
+              AND (\(place?.region)::text IS NULL OR location::jsonb ->> 'region' = \(place?.region))
+            ORDER BY id LIMIT \(limit)
+            """)
+    }
+
     public func locatedAgents(activeSince: Timestamp) async throws -> [LocatedAgent] {
         try await guarded("located agents") {
             var agents: [LocatedAgent] = []

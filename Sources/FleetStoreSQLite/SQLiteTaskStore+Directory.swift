@@ -102,6 +102,21 @@ extension SQLiteTaskStore {
                 """, [.text(place.country), place.region.map { .text($0) } ?? .null, .integer(limit)]))
     }
 
+    public func agentPage(after: UUID?, limit: Int, in place: LocationCode?) async throws -> [AgentRecord] {
+        // Ids are stored as canonical lower-case text, whose order is the UUIDs' byte order, as PostgreSQL sorts them.
+        try await agentRecords(
+            try await rows(
+                """
+                SELECT * FROM agents
+                WHERE (?1 IS NULL OR id > ?1)
+                  AND (?2 IS NULL OR json_extract(location, '$.country') = ?2)
+                  AND (?3 IS NULL OR json_extract(location, '$.region') = ?3)
+                ORDER BY id LIMIT ?4
+                """,
+                [after.map { .text($0.canonical) } ?? .null, place.map { .text($0.country) } ?? .null,
+                 place?.region.map { .text($0) } ?? .null, .integer(limit)]))
+    }
+
     public func locatedAgents(activeSince: Timestamp) async throws -> [LocatedAgent] {
         try await rows(
             "SELECT capabilities, location FROM agents WHERE last_seen >= ? AND location IS NOT NULL",

@@ -1,7 +1,7 @@
 import JSON
 
 /// A task type and version an agent runs, as polls report it (protocol 1, `{"TYPE": {"version": N}}`) and v2 answers
-/// list it (`{"type": …, "version": …}`).
+/// list it (`{"task_type": …, "task_version": …}`, spelled as tasks spell them).
 public struct WireCapability: Sendable, Equatable {
     public let type: String
     public let version: Int64
@@ -12,5 +12,5 @@ public struct WireCapability: Sendable, Equatable {
     }
 
     /// The v2 form.
-    public var json: JSONValue { ["type": .string(type), "version": .number(.integer(version))] }
+    public var json: JSONValue { ["task_type": .string(type), "task_version": .number(.integer(version))] }
 }

@@ -47,8 +47,8 @@ struct AFMCommand: AsyncParsableCommand {
               WEBHOOK_MAX_BACKOFF     most seconds between two attempts of a delivery (default 600)
               AFM_BPMS_TOKENS         comma-separated bearer tokens for BPMS routes (default open)
               AFM_AGENT_TOKENS        comma-separated bearer tokens for agent routes (default open)
-              AFM_VIEWER_TOKENS       comma-separated tokens that see the console read-only; with
-                                      these or BPMS tokens the console asks to log in
+              AFM_VIEWER_TOKENS       comma-separated tokens that see the console and read (GET) BPMS
+                                      routes; with these or BPMS tokens the console asks to log in
               HTTP_IDLE_TIMEOUT       seconds a keep-alive connection may stay idle
                                       (default AGENT_RETURN_TIME + 60)
               HTTP_REQUEST_TIMEOUT    seconds for a request head, between body reads, and for a

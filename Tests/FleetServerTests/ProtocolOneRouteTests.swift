@@ -148,7 +148,7 @@ struct ProtocolOneRouteTests {
             #expect(panels?["counts"]?["states"]?["waiting"] == 1 && panels?["counts"]?["states"]?["claimed"] == 1)
             #expect(panels?["tasks"]?["tasks"]?.arrayValue?.map { $0["task_id"] } == [.string(waiting), .string(claimed)])
             #expect(panels?["tasks"]?["tasks"]?.arrayValue?.first?["task_type"] == "<script>")
-            #expect(panels?["agents"]?["agents"]?.arrayValue?.first?["name"] == "Python Agent 1.0")
+            #expect(panels?["agents"]?["agents"]?.arrayValue?.first?["agent_name"] == "Python Agent 1.0")
             #expect(panels?["agents"]?["agents"]?.arrayValue?.first?["tasks_in_hand"] == [.string(claimed)])
             #expect(panels?["schedules"]?["schedules"]?.arrayValue?.first?["name"] == "probe-fi")
             #expect(panels?["schedules"]?["schedules"]?.arrayValue?.first?["paused"] == true)

@@ -107,8 +107,16 @@ extension LiveResponse {
         try JSONParser.parse(Array(buffer: body))
     }
 
-    /// The `error` member of a JSON error answer.
-    var errorMessage: String? { (try? json())?["error"]?.stringValue }
+    /// The message of an error answer: a problem's `detail` (checked to be a whole RFC 9457 problem whose `status`
+    /// is the answer's), or protocol 1's `error` member.
+    var errorMessage: String? {
+        guard let body = try? json() else { return nil }
+        guard headers[.contentType] == "application/problem+json" else { return body["error"]?.stringValue }
+        guard body["type"] == "about:blank", body["title"]?.stringValue == status.reasonPhrase,
+              body["status"]?.numberValue?.int64Value == Int64(status.code), body["error"] == nil
+        else { return "not a problem of status \(status.code): \(body)" }
+        return body["detail"]?.stringValue
+    }
 }
 
 /// Request bodies as SLAMon clients send them.

@@ -176,6 +176,31 @@ struct V2RouteTests {
         }
     }
 
+    @Test("agents page by id: agent_name, capabilities as task_type and task_version, next_cursor until the last page")
+    func agentPages() async throws {
+        try await ServerHarness.run { client, _ in
+            let ids = (0..<5).map { _ in UUID().uuidString.lowercased() }
+            for id in ids { _ = try await client.send(.post, "/tasks", json: Wire.poll(agentID: id)) }
+            var seen: [String] = []
+            var uri = "/v2/agents?limit=2"
+            var pages = 0
+            while pages < 10 {
+                let page = try await client.send(.get, uri).json()
+                pages += 1
+                for agent in page["agents"]?.arrayValue ?? [] {
+                    seen.append(agent["agent_id"]?.stringValue ?? "")
+                    #expect(agent["agent_name"] == "Python Agent 1.0" && agent["name"] == nil)
+                    #expect(agent["capabilities"] == [["task_type": "wait", "task_version": 1]])
+                }
+                guard let cursor = page["next_cursor"]?.stringValue else { break }
+                uri = "/v2/agents?limit=2&cursor=\(cursor)"
+            }
+            #expect(seen == ids.sorted() && pages == 3)
+            let refused = try await client.send(.get, "/v2/agents?cursor=nope")
+            #expect(refused.status == .badRequest && refused.errorMessage?.contains("cursor") == true, "\(refused.text)")
+        }
+    }
+
     @Test("a task created for places goes only to agents there, shows its locations and repeats only with them")
     func routedTask() async throws {
         try await ServerHarness.run { client, _ in
@@ -225,7 +250,7 @@ struct V2RouteTests {
             let locations = try await client.send(.get, "/v2/locations").json()["locations"]?.arrayValue ?? []
             #expect(locations.map { $0["location"] } == ["FI/18", "SE/AB"])
             #expect(locations.first?["active_agents"] == 2 && locations.first?["country"] == "FI" && locations.first?["region"] == "18")
-            #expect(locations.first?["capabilities"]?.arrayValue?.compactMap { $0["type"]?.stringValue } == ["http", "wait"])
+            #expect(locations.first?["capabilities"]?.arrayValue?.compactMap { $0["task_type"]?.stringValue } == ["http", "wait"])
 
             func agents(_ query: String) async throws -> [String] {
                 try await client.send(.get, "/v2/agents?location=\(query)").json()["agents"]?.arrayValue?
@@ -236,7 +261,7 @@ struct V2RouteTests {
             #expect(try await agents("FI/19").isEmpty)
             let refused = try await client.send(.get, "/v2/agents?location=Finland")
             #expect(refused.status == .badRequest)
-            #expect(try refused.json()["error"]?.stringValue?.contains("COUNTRY/REGION") == true)
+            #expect(refused.errorMessage?.contains("COUNTRY/REGION") == true)
         }
     }
 
@@ -260,10 +285,10 @@ struct V2RouteTests {
         }
     }
 
-    @Test("with tokens configured: 401 without a token, 403 with the other kind, 200 with the right one; /status stays open")
+    @Test("with tokens configured: 401 without a token, 403 with the other kind, 200 with the right one; viewers read; /status stays open")
     func auth() async throws {
         var settings = AFMSettings()
-        settings.tokens = AccessTokens(bpms: ["bpms-secret-1"], agent: ["agent-secret-1"])
+        settings.tokens = AccessTokens(bpms: ["bpms-secret-1"], agent: ["agent-secret-1"], viewer: ["viewer-secret-1"])
         try await ServerHarness.run(settings: settings) { client, _ in
             func call(_ method: HTTPRequest.Method, _ uri: String, token: String?, json: JSONValue? = nil) async throws -> LiveResponse {
                 var headers: HTTPFields = [.contentType: "application/json"]
@@ -277,6 +302,11 @@ struct V2RouteTests {
             #expect(try await call(.get, "/v2/tasks", token: "bpms-secret-1").status == .ok)
             #expect(try await call(.post, "/tasks", token: "bpms-secret-1", json: Wire.poll()).status == .forbidden)
             #expect(try await call(.post, "/tasks", token: "agent-secret-1", json: Wire.poll()).status == .ok)
+            #expect(try await call(.get, "/v2/tasks", token: "viewer-secret-1").status == .ok)
+            #expect(try await call(.head, "/v2/agents", token: "viewer-secret-1").status == .ok)
+            let write = try await call(.post, "/v2/tasks", token: "viewer-secret-1", json: ["task_type": "wait", "task_version": 1])
+            #expect(write.status == .forbidden && write.errorMessage == "a BPMS token is needed for this route", "\(write.text)")
+            #expect(try await call(.post, "/tasks", token: "viewer-secret-1", json: Wire.poll()).status == .forbidden)
             #expect(try await call(.get, "/status", token: nil).status == .ok)
         }
     }

@@ -189,6 +189,23 @@ struct TaskLifecycleContractTests {
             #expect(try await ids("SE/AB") == [stockholm.agentID])
             #expect(try await ids("NO").isEmpty)
 
+            // Pages in id order: every agent once, whatever the page size, in a place or anywhere.
+            func pages(size: Int, in place: LocationCode?) async throws -> [UUID] {
+                var seen: [UUID] = []
+                var after: UUID?
+                while true {
+                    let page = try await store.agentPage(after: after, limit: size, in: place)
+                    seen += page.map(\.id)
+                    guard page.count == size, let last = page.last else { return seen }
+                    after = last.id
+                }
+            }
+            let everyone = [helsinki, turku, stockholm, nowhere, old].map(\.agentID).sorted { $0.uuidString < $1.uuidString }
+            #expect(try await pages(size: 2, in: nil) == everyone)
+            #expect(try await pages(size: 10, in: nil) == everyone)
+            #expect(try await pages(size: 1, in: LocationCode(text: "FI")!) == everyone.filter { [helsinki.agentID, turku.agentID, old.agentID].contains($0) })
+            #expect(try await pages(size: 1, in: LocationCode(text: "FI/19")!) == [turku.agentID])
+
             let located = try await store.locatedAgents(activeSince: Sample.time(50))
             #expect(located.count == 3)
             #expect(Set(located.map { LocationCode($0.location).description }) == ["FI/18", "FI/19", "SE/AB"])

@@ -75,10 +75,10 @@ enum ConsoleScript {
       $("agents-summary").textContent = panel.known + " agents known: " + panel.active + " active, " + panel.lost + " lost" +
         (panel.agents.length < panel.known ? "; the " + panel.agents.length + " seen most recently are listed" : "");
       replaceRows($("agents"), panel.agents.map((a) => {
-        const name = el("button", a.name, { type: "button", class: "link", title: "Show this agent's tasks" });
+        const name = el("button", a.agent_name, { type: "button", class: "link", title: "Show this agent's tasks" });
         name.addEventListener("click", () => { $("filter-agent").value = a.agent_id; applyFilters(); });
         const tr = row([name, a.location ? a.location.country + "/" + a.location.region : "", a.state,
-          age(a.last_seen, now) + " ago", a.capabilities.map((c) => c.type + " v" + c.version).join(", "), a.tasks_in_hand.length]);
+          age(a.last_seen, now) + " ago", a.capabilities.map((c) => c.task_type + " v" + c.task_version).join(", "), a.tasks_in_hand.length]);
         tr.className = a.state;
         return tr;
       }), "No agent has polled yet.", 6);

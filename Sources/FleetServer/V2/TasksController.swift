@@ -103,11 +103,16 @@ struct TasksController {
         }
     }
 
-    /// `GET /v2/tasks?state=&type=&version=&test_id=&agent=&created_after=&created_before=&limit=&cursor=`.
+    /// `GET /v2/tasks?state=&task_type=&task_version=&test_id=&agent_id=&created_after=&created_before=&limit=&cursor=`.
+    /// The filters are spelled as the task's members are; `type`, `version` and `agent`, their earlier names, are
+    /// still read.
     @Sendable func list(_ request: Request, context: RouteContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         var query = TaskQuery()
-        func text(_ name: String) -> String? { parameters[name[...]].map(String.init) }
+        let earlierNames = ["task_type": "type", "task_version": "version", "agent_id": "agent"]
+        func text(_ name: String) -> String? {
+            (parameters[name[...]] ?? earlierNames[name].flatMap { parameters[$0[...]] }).map(String.init)
+        }
         func invalid(_ name: String, _ expected: String) -> APIError {
             APIError(.badRequest, "query parameter \(name) must be \(expected)")
         }
@@ -115,20 +120,20 @@ struct TasksController {
             guard let value = TaskState(rawValue: state) else { throw invalid("state", TaskState.allCases.map(\.rawValue).joined(separator: ", ")) }
             query.state = value
         }
-        if let type = text("type") {
-            guard TextField.isStorable(type) else { throw APIError(.badRequest, TextField.unstorableMessage("query parameter type")) }
+        if let type = text("task_type") {
+            guard TextField.isStorable(type) else { throw APIError(.badRequest, TextField.unstorableMessage("query parameter task_type")) }
             query.type = type
         }
-        if let version = text("version") {
-            guard let value = Int64(version) else { throw invalid("version", "an integer") }
+        if let version = text("task_version") {
+            guard let value = Int64(version) else { throw invalid("task_version", "an integer") }
             query.version = value
         }
         if let testID = text("test_id") {
             guard let value = UUID(canonicalText: testID) else { throw invalid("test_id", "a UUID") }
             query.testID = value
         }
-        if let agent = text("agent") {
-            guard let value = UUID(canonicalText: agent) else { throw invalid("agent", "a UUID") }
+        if let agent = text("agent_id") {
+            guard let value = UUID(canonicalText: agent) else { throw invalid("agent_id", "a UUID") }
             query.agentID = value
         }
         for (name, keyPath) in [("created_after", \TaskQuery.createdAfter), ("created_before", \TaskQuery.createdBefore)] {

@@ -27,7 +27,7 @@ public struct AgentAnswer: Sendable, Equatable {
 
     public var json: JSONValue {
         var members: [String: JSONValue] = [
-            "agent_id": .string(agentID.canonical), "name": .string(name), "last_seen": .string(lastSeen.iso8601Text),
+            "agent_id": .string(agentID.canonical), "agent_name": .string(name), "last_seen": .string(lastSeen.iso8601Text),
             "state": active ? "active" : "lost", "capabilities": .array(capabilities.map(\.json)),
             "tasks_in_hand": .array(tasksInHand.map { .string($0.canonical) }),
         ]
