@@ -110,6 +110,12 @@ struct TasksController {
         let parameters = request.uri.queryParameters
         var query = TaskQuery()
         let earlierNames = ["task_type": "type", "task_version": "version", "agent_id": "agent"]
+        // A filter given under both names must be valid under both; the current name's value is the one used.
+        for (name, earlier) in earlierNames {
+            if let current = parameters[name[...]], let given = parameters[earlier[...]], current != given {
+                throw APIError(.badRequest, "query parameters \(name) and \(earlier) (its earlier name) must not differ")
+            }
+        }
         func text(_ name: String) -> String? {
             (parameters[name[...]] ?? earlierNames[name].flatMap { parameters[$0[...]] }).map(String.init)
         }
