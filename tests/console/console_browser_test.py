@@ -372,7 +372,9 @@ def main():
                                headers={"Cookie": viewer_cookie, "X-CSRF-Token": viewer_csrf})
         check(status == 403, "a viewer's action is refused even with its CSRF token")
         status, _ = api(api_base, "GET", "/v2/tasks", token=VIEWER)
-        check(status == 403, "a viewer token does not open the BPMS API")
+        check(status == 200, "a viewer token reads the BPMS API")
+        status, _ = api(api_base, "DELETE", "/v2/tasks/%s" % waiting[1], token=VIEWER)
+        check(status == 403, "a viewer token does not write through the BPMS API")
 
         # With process B killed midway, the console of A goes on, and what A makes still shows.
         if shared:
