@@ -7,6 +7,13 @@ import Hummingbird
 /// never logged.
 struct AuthMiddleware: Middleware {
     let tokens: AccessTokens
+    /// The tokens that may read BPMS routes, joined once here rather than on every request.
+    private let readers: Set<String>
+
+    init(tokens: AccessTokens) {
+        self.tokens = tokens
+        readers = tokens.bpms.union(tokens.viewer)
+    }
 
     enum Audience {
         case bpms, agent, open, console
@@ -31,7 +38,7 @@ struct AuthMiddleware: Middleware {
         let required: Set<String> = switch audience {
         case .open, .console: []
         // Viewers read what the BPMS reads; without BPMS tokens these routes are open to all.
-        case .bpms: tokens.bpms.isEmpty ? [] : reads ? tokens.bpms.union(tokens.viewer) : tokens.bpms
+        case .bpms: tokens.bpms.isEmpty ? [] : reads ? readers : tokens.bpms
         case .agent: tokens.agent
         }
         guard !required.isEmpty else { return try await next(request, context) }

@@ -50,13 +50,6 @@ def absolute(schema):
     return schema
 
 
-def resolve(node):
-    while isinstance(node, dict) and "$ref" in node and node["$ref"].startswith("#/"):
-        for part in node["$ref"][2:].split("/"):
-            node = spec[part] if node is None else node[part]
-    return node
-
-
 def deref(node):
     if isinstance(node, dict) and "$ref" in node and node["$ref"].startswith("#/"):
         target = spec
